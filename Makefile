@@ -1,0 +1,115 @@
+# bigupload: nginx module (built against Debian's packaged nginx sources),
+# bgclient, and their tests.  `make run` and `make test` install what is missing.
+
+BUILD      ?= build
+NGX_SRC    ?= /usr/share/nginx/src
+NGINX      ?= /usr/sbin/nginx
+HOST       ?= 0.0.0.0
+PORT       ?= 8083
+STORE      ?= $(CURDIR)/uploads
+
+CXX        ?= g++
+CXXSTD     := -std=c++17
+WARN       := -Wall -Wextra -Werror
+CXXFLAGS   ?= -O2 -g
+CORE_FLAGS := $(CXXSTD) $(WARN) $(CXXFLAGS) -fPIC -Ingx_module/core
+
+CORE_SRCS   := $(wildcard ngx_module/core/*.cpp)
+CORE_HDRS   := $(wildcard ngx_module/core/*.hpp)
+CORE_OBJS   := $(CORE_SRCS:ngx_module/core/%.cpp=$(BUILD)/core/%.o)
+GLUE_SRCS   := $(wildcard ngx_module/*.cpp) $(wildcard ngx_module/*.h)
+
+# bgclient: client/bgclient.cpp holds main(); every other client/*.cpp is
+# also linked into the unit tests.
+CLIENT_MAIN := client/bgclient.cpp
+CLIENT_SRCS := $(filter-out $(CLIENT_MAIN),$(wildcard client/*.cpp))
+CLIENT_HDRS := $(wildcard client/*.hpp)
+CLIENT_OBJS := $(CLIENT_SRCS:client/%.cpp=$(BUILD)/client/%.o)
+CLIENT_LIBS := -lcurl -lcrypto -lpthread
+
+UNIT_SRCS   := $(wildcard t/unit/check_*.c)
+UNIT_OBJS   := $(UNIT_SRCS:t/unit/%.c=$(BUILD)/unit/%.o)
+
+MODULE      := $(BUILD)/ngx_http_bigupload_module.so
+
+.PHONY: all deps module client unit test test-unit test-t test-large run bench clean
+
+all: deps module client
+
+deps:
+	@sh scripts/install-deps
+
+# --- the nginx module ---------------------------------------------------------
+# A private copy of the nginx-dev sources, configured with Debian's own
+# conf_flags, so that the module's struct layouts match /usr/sbin/nginx.
+$(BUILD)/nginx/Makefile: config $(NGX_SRC)/conf_flags
+	rm -rf $(BUILD)/nginx && mkdir -p $(BUILD) && cp -a $(NGX_SRC) $(BUILD)/nginx
+	cd $(BUILD)/nginx && bash -c '. ./conf_flags && ./configure "$${NGX_CONF_FLAGS[@]}" \
+	    --with-cc-opt="-g -O2 -fstack-protector-strong -Wformat -Werror=format-security -fPIC -D_FORTIFY_SOURCE=2" \
+	    --with-ld-opt="-Wl,-z,relro -Wl,-z,now -fPIC" \
+	    --add-dynamic-module=$(CURDIR)' > configure.log 2>&1 \
+	    || { tail -30 configure.log; exit 1; }
+
+$(MODULE): $(BUILD)/nginx/Makefile $(GLUE_SRCS) $(CORE_SRCS) $(CORE_HDRS)
+	$(MAKE) -C $(BUILD)/nginx -f objs/Makefile modules
+	cp $(BUILD)/nginx/objs/ngx_http_bigupload_module.so $@
+
+module: $(MODULE)
+
+# --- the pure core, as a library for the client and the unit tests -----------
+$(BUILD)/core/%.o: ngx_module/core/%.cpp $(CORE_HDRS)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CORE_FLAGS) -c -o $@ $<
+
+$(BUILD)/libbigupload_core.a: $(CORE_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+# --- bgclient -----------------------------------------------------------------
+$(BUILD)/client/%.o: client/%.cpp $(CLIENT_HDRS) $(CORE_HDRS)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CORE_FLAGS) -Iclient -c -o $@ $<
+
+$(BUILD)/libbgclient.a: $(CLIENT_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bgclient: $(CLIENT_MAIN) $(BUILD)/libbgclient.a $(BUILD)/libbigupload_core.a $(CLIENT_HDRS)
+	$(CXX) $(CORE_FLAGS) -Iclient -o $@ $(CLIENT_MAIN) $(BUILD)/libbgclient.a \
+	    $(BUILD)/libbigupload_core.a $(CLIENT_LIBS)
+
+client: $(if $(wildcard $(CLIENT_MAIN)),$(BUILD)/bgclient)
+
+# --- unit tests: every t/unit/check_<unit>.c exports <unit>_suite() -----------
+$(BUILD)/unit/%.o: t/unit/%.c $(CORE_HDRS) $(CLIENT_HDRS)
+	@mkdir -p $(dir $@)
+	$(CXX) -x c++ $(CORE_FLAGS) -Iclient $$(pkg-config --cflags check) -c -o $@ $<
+
+$(BUILD)/unit/main.c: $(UNIT_SRCS) scripts/gen-unit-main
+	@mkdir -p $(dir $@)
+	sh scripts/gen-unit-main $(UNIT_SRCS) > $@
+
+$(BUILD)/check_all: $(BUILD)/unit/main.c $(UNIT_OBJS) $(BUILD)/libbgclient.a $(BUILD)/libbigupload_core.a
+	$(CXX) -x c++ $(CORE_FLAGS) $$(pkg-config --cflags check) -o $@ $(BUILD)/unit/main.c \
+	    -x none $(UNIT_OBJS) $(BUILD)/libbgclient.a $(BUILD)/libbigupload_core.a \
+	    $$(pkg-config --libs check) $(CLIENT_LIBS)
+
+unit: $(BUILD)/check_all
+
+# --- tests --------------------------------------------------------------------
+test: all unit
+	$(MAKE) --no-print-directory test-unit test-t
+
+test-unit: unit
+	CK_FORK=yes $(BUILD)/check_all
+
+test-t: module client
+	BIGUPLOAD_BUILD=$(abspath $(BUILD)) prove -I t/lib t/
+
+test-large: all
+	BIGUPLOAD_BUILD=$(abspath $(BUILD)) BIGUPLOAD_LARGE=1 prove -I t/lib t/
+
+# --- running the server -------------------------------------------------------
+run: all
+	sh scripts/bgserver-run "$(HOST)" "$(PORT)" "$(STORE)"
+
+clean:
+	rm -rf $(BUILD) t/servroot

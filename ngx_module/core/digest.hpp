@@ -1,0 +1,28 @@
+// SHA-256 over OpenSSL EVP, shared by the module and bgclient.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace bigupload {
+
+class Sha256 {
+public:
+    Sha256();
+    ~Sha256();
+    Sha256(const Sha256 &) = delete;
+    Sha256 &operator=(const Sha256 &) = delete;
+
+    void update(const void *data, std::size_t len);
+    // Lowercase hex digest; the object is reset and can be reused afterwards.
+    std::string final_hex();
+    void reset();
+
+private:
+    void *ctx_;  // EVP_MD_CTX, kept opaque so users need no OpenSSL headers
+};
+
+// One-shot digest of a buffer (tests, small payloads).
+std::string sha256_hex(const void *data, std::size_t len);
+
+}  // namespace bigupload

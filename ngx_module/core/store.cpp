@@ -1,0 +1,446 @@
+#include "store.hpp"
+
+#include <fcntl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace bigupload {
+
+namespace {
+
+FsError fail(const char *op, const std::string &path)
+{
+    FsError e;
+    e.err = errno != 0 ? errno : EIO;
+    e.op = op;
+    e.path = path;
+    return e;
+}
+
+std::string join(const std::string &dir, const std::string &name)
+{
+    if (!dir.empty() && dir.back() == '/') {
+        return dir + name;
+    }
+    return dir + "/" + name;
+}
+
+std::string random_hex(std::size_t bytes)
+{
+    unsigned char buf[16];
+    static const char hexdigits[] = "0123456789abcdef";
+
+    if (bytes > sizeof(buf)) {
+        bytes = sizeof(buf);
+    }
+
+    std::size_t got = 0;
+    while (got < bytes) {
+        ssize_t n = getrandom(buf + got, bytes - got, 0);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            // no entropy source: fall back on something unique enough, the
+            // O_EXCL create below still guarantees uniqueness
+            std::snprintf(reinterpret_cast<char *>(buf), sizeof(buf), "%08lx",
+                          static_cast<unsigned long>(getpid()));
+            got = bytes;
+            break;
+        }
+        got += static_cast<std::size_t>(n);
+    }
+
+    std::string s;
+    for (std::size_t i = 0; i < bytes; i++) {
+        s.push_back(hexdigits[buf[i] >> 4]);
+        s.push_back(hexdigits[buf[i] & 0x0f]);
+    }
+    return s;
+}
+
+bool etag_matches(const std::vector<std::string> &tags, const std::string &etag)
+{
+    for (const auto &t : tags) {
+        // weak comparison is not allowed for If-Match (RFC 9110 13.1.1)
+        if (t == etag) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Splits an entity-tag list ("a", W/"b") into its tags; "*" alone gives {"*"}.
+bool parse_etag_list(std::string_view v, std::vector<std::string> &out)
+{
+    out.clear();
+    std::size_t i = 0;
+
+    for (;;) {
+        while (i < v.size() && (v[i] == ' ' || v[i] == '\t' || v[i] == ',')) {
+            i++;
+        }
+        if (i == v.size()) {
+            break;
+        }
+        if (v[i] == '*') {
+            out.emplace_back("*");
+            i++;
+            continue;
+        }
+
+        std::size_t start = i;
+        if (v.substr(i, 2) == "W/") {
+            i += 2;
+        }
+        if (i >= v.size() || v[i] != '"') {
+            return false;
+        }
+        std::size_t close = v.find('"', i + 1);
+        if (close == std::string_view::npos) {
+            return false;
+        }
+        out.emplace_back(v.substr(start, close + 1 - start));
+        i = close + 1;
+    }
+
+    return !out.empty();
+}
+
+bool has_star(const std::vector<std::string> &tags)
+{
+    for (const auto &t : tags) {
+        if (t == "*") {
+            return true;
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
+bool parse_preconditions(std::string_view if_match, std::string_view if_none_match,
+                         Preconditions &pre)
+{
+    pre = Preconditions();
+
+    if (!if_match.empty()) {
+        std::vector<std::string> tags;
+        if (!parse_etag_list(if_match, tags)) {
+            return false;
+        }
+        if (has_star(tags)) {
+            pre.if_match_any = true;
+        } else {
+            pre.if_match_etags = std::move(tags);
+        }
+    }
+
+    if (!if_none_match.empty()) {
+        std::vector<std::string> tags;
+        if (!parse_etag_list(if_none_match, tags)) {
+            return false;
+        }
+        if (has_star(tags)) {
+            pre.if_none_match_any = true;
+        } else {
+            pre.if_none_match_etags = std::move(tags);
+        }
+    }
+
+    return true;
+}
+
+std::string etag_for(std::int64_t mtime, std::int64_t size)
+{
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "\"%llx-%llx\"",
+                  static_cast<unsigned long long>(mtime),
+                  static_cast<unsigned long long>(size));
+    return buf;
+}
+
+mode_t dir_mode_for(mode_t file_mode)
+{
+    return file_mode | ((file_mode & 0444) >> 2);
+}
+
+TargetFile::~TargetFile()
+{
+    abort();
+}
+
+void TargetFile::close_all()
+{
+    if (fd_ != -1) {
+        ::close(fd_);
+        fd_ = -1;
+    }
+    if (dir_fd_ != -1) {
+        ::close(dir_fd_);
+        dir_fd_ = -1;
+    }
+}
+
+void TargetFile::abort()
+{
+    if (!tmp_name_.empty() && dir_fd_ != -1) {
+        ::unlinkat(dir_fd_, tmp_name_.c_str(), 0);
+    }
+    tmp_name_.clear();
+    close_all();
+}
+
+int TargetFile::open_root(const std::string &root, const StoreOptions &opt, FsError &e)
+{
+    int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd != -1 || errno != ENOENT || !opt.create_dirs) {
+        if (fd == -1) {
+            e = fail("open", root);
+        }
+        return fd;
+    }
+
+    // the root itself may be missing (e.g. /srv/uploads/$remote_user):
+    // create it like "mkdir -p"; the operator's root may contain symlinks
+    for (std::size_t pos = 1; pos <= root.size(); pos++) {
+        if (pos == root.size() || root[pos] == '/') {
+            std::string prefix = root.substr(0, pos);
+            if (::mkdir(prefix.c_str(), opt.dir_mode) == -1 && errno != EEXIST) {
+                e = fail("mkdir", prefix);
+                return -1;
+            }
+        }
+    }
+
+    fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd == -1) {
+        e = fail("open", root);
+    }
+    return fd;
+}
+
+OpenOutcome TargetFile::open(const std::string &root,
+                             const std::vector<std::string> &segments,
+                             const StoreOptions &opt, const Preconditions &pre,
+                             FsError &e)
+{
+    abort();
+
+    if (segments.empty()) {
+        errno = EISDIR;
+        e = fail("open", root);
+        return OpenOutcome::error;
+    }
+
+    int dfd = open_root(root, opt, e);
+    if (dfd == -1) {
+        return OpenOutcome::error;
+    }
+
+    std::string path = root;
+
+    // every directory below the root is opened relative to its parent with
+    // O_NOFOLLOW: a symlink planted in the store cannot lead out of it
+    for (std::size_t i = 0; i + 1 < segments.size(); i++) {
+        const std::string &seg = segments[i];
+        path = join(path, seg);
+
+        int next = ::openat(dfd, seg.c_str(),
+                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+        if (next == -1 && errno == ENOENT && opt.create_dirs) {
+            if (::mkdirat(dfd, seg.c_str(), opt.dir_mode) == -1 && errno != EEXIST) {
+                e = fail("mkdirat", path);
+                ::close(dfd);
+                return OpenOutcome::error;
+            }
+            next = ::openat(dfd, seg.c_str(),
+                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
+
+        if (next == -1) {
+            if (errno == ENOTDIR) {
+                // a symlink or a file where a directory should be
+                struct stat st;
+                if (::fstatat(dfd, seg.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0
+                    && S_ISLNK(st.st_mode))
+                {
+                    errno = ELOOP;
+                }
+            }
+            e = fail("openat", path);
+            ::close(dfd);
+            return OpenOutcome::error;
+        }
+
+        ::close(dfd);
+        dfd = next;
+    }
+
+    dir_fd_ = dfd;
+    dir_path_ = path;
+    name_ = segments.back();
+    target_path_ = join(path, name_);
+
+    struct stat st;
+    bool exists = ::fstatat(dir_fd_, name_.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+
+    if (!exists && errno != ENOENT) {
+        e = fail("fstatat", target_path_);
+        close_all();
+        return OpenOutcome::error;
+    }
+
+    if (exists && S_ISDIR(st.st_mode)) {
+        close_all();
+        return OpenOutcome::is_directory;
+    }
+
+    if (exists) {
+        if (pre.if_none_match_any) {
+            close_all();
+            return OpenOutcome::precondition_failed;
+        }
+        std::string etag = etag_for(st.st_mtime, st.st_size);
+        if ((!pre.if_match_etags.empty() && !etag_matches(pre.if_match_etags, etag))
+            || etag_matches(pre.if_none_match_etags, "W/" + etag)
+            || etag_matches(pre.if_none_match_etags, etag))
+        {
+            close_all();
+            return OpenOutcome::precondition_failed;
+        }
+        if (!opt.overwrite) {
+            close_all();
+            return OpenOutcome::exists;
+        }
+
+    } else if (pre.if_match_any || !pre.if_match_etags.empty()) {
+        close_all();
+        return OpenOutcome::precondition_failed;
+    }
+
+    for (int attempt = 0; attempt < 8; attempt++) {
+        std::string tmp = std::string(".bigupload-") + random_hex(8);
+
+        fd_ = ::openat(dir_fd_, tmp.c_str(),
+                       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                       opt.file_mode);
+        if (fd_ != -1) {
+            tmp_name_ = tmp;
+            tmp_path_ = join(dir_path_, tmp);
+            break;
+        }
+        if (errno != EEXIST) {
+            e = fail("openat", join(dir_path_, tmp));
+            close_all();
+            return OpenOutcome::error;
+        }
+    }
+
+    if (fd_ == -1) {
+        e = fail("openat", join(dir_path_, ".bigupload-*"));
+        close_all();
+        return OpenOutcome::error;
+    }
+
+    // the umask must not narrow what the operator configured
+    if (::fchmod(fd_, opt.file_mode) == -1) {
+        e = fail("fchmod", tmp_path_);
+        abort();
+        return OpenOutcome::error;
+    }
+
+    return OpenOutcome::ok;
+}
+
+bool TargetFile::write_at(const void *data, std::size_t len, std::uint64_t offset,
+                          FsError &e)
+{
+    const char *p = static_cast<const char *>(data);
+
+    while (len > 0) {
+        ssize_t n = ::pwrite(fd_, p, len, static_cast<off_t>(offset));
+
+        if (n == -1) {
+            if (errno == EINTR) {
+                continue;
+            }
+            e = fail("pwrite", tmp_path_);
+            return false;
+        }
+
+        if (n == 0) {
+            errno = EIO;
+            e = fail("pwrite", tmp_path_);
+            return false;
+        }
+
+        p += n;
+        len -= static_cast<std::size_t>(n);
+        offset += static_cast<std::uint64_t>(n);
+    }
+
+    return true;
+}
+
+CommitOutcome TargetFile::commit(bool may_replace, bool durable, FsError &e)
+{
+    if (durable && ::fsync(fd_) == -1) {
+        e = fail("fsync", tmp_path_);
+        return CommitOutcome::error;
+    }
+
+    if (::close(fd_) == -1) {
+        fd_ = -1;
+        e = fail("close", tmp_path_);
+        return CommitOutcome::error;
+    }
+    fd_ = -1;
+
+    CommitOutcome outcome = CommitOutcome::created;
+
+    // never clobber: rename without replace, or link + unlink where the
+    // filesystem has no RENAME_NOREPLACE
+    int rc = ::renameat2(dir_fd_, tmp_name_.c_str(), dir_fd_, name_.c_str(),
+                         RENAME_NOREPLACE);
+
+    if (rc == -1 && (errno == EINVAL || errno == ENOSYS)) {
+        rc = ::linkat(dir_fd_, tmp_name_.c_str(), dir_fd_, name_.c_str(), 0);
+        if (rc == 0) {
+            ::unlinkat(dir_fd_, tmp_name_.c_str(), 0);
+        }
+    }
+
+    if (rc == -1 && errno == EEXIST) {
+        if (!may_replace) {
+            return CommitOutcome::exists;
+        }
+
+        rc = ::renameat(dir_fd_, tmp_name_.c_str(), dir_fd_, name_.c_str());
+        outcome = CommitOutcome::replaced;
+    }
+
+    if (rc == -1) {
+        e = fail("renameat", target_path_);
+        return CommitOutcome::error;
+    }
+
+    tmp_name_.clear();
+
+    if (durable && ::fsync(dir_fd_) == -1) {
+        e = fail("fsync", dir_path_);
+        close_all();
+        return CommitOutcome::error;
+    }
+
+    close_all();
+    return outcome;
+}
+
+}  // namespace bigupload

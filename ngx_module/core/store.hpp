@@ -1,0 +1,107 @@
+// The store: where uploads land.  Every function here is a blocking syscall
+// sequence meant to run on a worker thread; none logs.  Failures come back as
+// an FsError naming the operation, the path and errno, for the caller to log
+// and map (errmap.hpp) on its own thread.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bigupload {
+
+struct FsError {
+    int err = 0;             // errno, 0 when the step succeeded
+    std::string op;          // "openat", "mkdirat", "pwrite", ...
+    std::string path;        // path the operation was about
+
+    explicit operator bool() const { return err != 0; }
+};
+
+// What the client asked about an existing target (RFC 9110 preconditions).
+struct Preconditions {
+    bool if_none_match_any = false;  // If-None-Match: *
+    bool if_match_any = false;       // If-Match: *
+    std::vector<std::string> if_match_etags;  // If-Match: "a", "b"
+    std::vector<std::string> if_none_match_etags;  // If-None-Match: "a"
+};
+
+// Fills "pre" from the raw If-Match / If-None-Match header values (either may
+// be empty: header absent).  Returns false on a malformed list.
+bool parse_preconditions(std::string_view if_match, std::string_view if_none_match,
+                         Preconditions &pre);
+
+struct StoreOptions {
+    bool create_dirs = true;
+    bool overwrite = false;
+    mode_t file_mode = 0600;
+    mode_t dir_mode = 0700;
+};
+
+enum class OpenOutcome {
+    ok,
+    precondition_failed,     // 412
+    exists,                  // 409: overwrite off and the target is there
+    is_directory,            // 409: the target is a directory
+    error,                   // see FsError
+};
+
+enum class CommitOutcome {
+    created,                 // 201
+    replaced,                // 200
+    exists,                  // 409: a file appeared meanwhile, overwrite off
+    error,
+};
+
+// nginx-style entity tag of a file: "<mtime hex>-<size hex>" in quotes.
+std::string etag_for(std::int64_t mtime, std::int64_t size);
+
+// Directory mode that goes with a file mode: x wherever r is (like dav_access).
+mode_t dir_mode_for(mode_t file_mode);
+
+// One upload's file: a unique temp file beside the target, written at
+// increasing offsets, then atomically renamed into place (or removed).
+class TargetFile {
+public:
+    TargetFile() = default;
+    ~TargetFile();                       // closes fds; removes an uncommitted temp
+    TargetFile(const TargetFile &) = delete;
+    TargetFile &operator=(const TargetFile &) = delete;
+
+    // Opens (creating when allowed) the store root and every directory of
+    // "segments" but the last without following symlinks, evaluates the
+    // preconditions against the target, and creates the temp file.
+    OpenOutcome open(const std::string &root, const std::vector<std::string> &segments,
+                     const StoreOptions &opt, const Preconditions &pre, FsError &e);
+
+    // Writes all of [data, data+len) at "offset" (loops over short writes).
+    bool write_at(const void *data, std::size_t len, std::uint64_t offset, FsError &e);
+
+    // Moves the temp file into place; never replaces when "may_replace" is
+    // false.  With "durable", fsyncs the file before and its directory after.
+    CommitOutcome commit(bool may_replace, bool durable, FsError &e);
+
+    // Closes and removes the temp file (idempotent).
+    void abort();
+
+    bool has_temp() const { return !tmp_name_.empty(); }
+    const std::string &temp_path() const { return tmp_path_; }
+    const std::string &target_path() const { return target_path_; }
+
+private:
+    int open_root(const std::string &root, const StoreOptions &opt, FsError &e);
+    void close_all();
+
+    int dir_fd_ = -1;
+    int fd_ = -1;
+    std::string name_;
+    std::string tmp_name_;
+    std::string tmp_path_;
+    std::string target_path_;
+    std::string dir_path_;
+};
+
+}  // namespace bigupload

@@ -1,0 +1,1353 @@
+/*
+ * ngx_http_bigupload_module: streams PUT/POST bodies into a store, writing on
+ * an nginx thread pool, and renames the finished file into place atomically.
+ *
+ * The request side lives here; everything that touches the filesystem is in
+ * core/ (pure C++) and runs on the thread pool, one task per request at a
+ * time.  Threads only call the core and record the outcome; logging,
+ * answering and finalizing happen back on the event loop.
+ */
+
+#include "ngx_http_bigupload.h"
+
+#include <memory>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "errmap.hpp"
+#include "path.hpp"
+#include "response.hpp"
+#include "upload.hpp"
+
+
+typedef struct {
+    ngx_flag_t                  enable;
+    ngx_http_complex_value_t   *store;
+    off_t                       max_size;
+    ngx_flag_t                  overwrite;
+    ngx_flag_t                  create_dirs;
+    ngx_uint_t                  access;
+    ngx_str_t                   thread_pool_name;
+    ngx_thread_pool_t          *thread_pool;
+    ngx_flag_t                  fsync;
+    ngx_bufs_t                  bufs;
+} ngx_http_bigupload_loc_conf_t;
+
+
+typedef enum {
+    ngx_http_bigupload_op_none = 0,
+    ngx_http_bigupload_op_open,
+    ngx_http_bigupload_op_write,
+    ngx_http_bigupload_op_commit,
+    ngx_http_bigupload_op_abort
+} ngx_http_bigupload_op_e;
+
+
+/*
+ * Per-request state.  A C++ object: created in the content handler, deleted
+ * by a request pool cleanup (which hands a still-present temp file to the
+ * thread pool for removal).
+ */
+struct ngx_http_bigupload_ctx_t {
+    ngx_http_request_t                  *request = nullptr;
+    ngx_http_bigupload_loc_conf_t       *conf = nullptr;
+    std::unique_ptr<bigupload::Upload>   upload;
+    std::string                          remote_path;   /* "/a/b.bin" */
+
+    ngx_thread_task_t                   *task = nullptr;
+
+    /* written by the thread, read on the event loop after completion */
+    ngx_http_bigupload_op_e              op = ngx_http_bigupload_op_none;
+    bigupload::OpenOutcome               open_outcome = bigupload::OpenOutcome::ok;
+    bigupload::CommitOutcome             commit_outcome =
+                                             bigupload::CommitOutcome::created;
+    bool                                 io_ok = true;
+    bool                                 thread_exception = false;
+    bigupload::FsError                   fserr;
+
+    /* ring of body buffers: [head, head + count) hold data to write, the
+     * one after them is being filled */
+    ngx_buf_t                           *bufs = nullptr;
+    ngx_uint_t                           nbufs = 0;
+    ngx_uint_t                           head = 0;
+    ngx_uint_t                           count = 0;
+
+    off_t                                received = 0;
+
+    /* the failure to answer once the temp file is gone */
+    ngx_uint_t                           status = 0;
+    std::string                          error_code;
+    std::string                          error_message;
+
+    unsigned                             in_flight:1;
+    unsigned                             reading:1;
+    unsigned                             nginx_done:1;
+    unsigned                             body_done:1;
+    unsigned                             failed:1;
+    unsigned                             committing:1;
+    unsigned                             done:1;
+
+    ngx_http_bigupload_ctx_t()
+        : in_flight(0), reading(0), nginx_done(0), body_done(0), failed(0),
+          committing(0), done(0) {}
+};
+
+
+static ngx_int_t ngx_http_bigupload_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_bigupload_start(ngx_http_request_t *r,
+    ngx_http_bigupload_loc_conf_t *conf);
+static ngx_int_t ngx_http_bigupload_remote_path(ngx_http_request_t *r,
+    ngx_http_bigupload_loc_conf_t *conf, ngx_str_t *root, std::string &path,
+    std::vector<std::string> &segments);
+static void ngx_http_bigupload_body_handler(ngx_http_request_t *r);
+static void ngx_http_bigupload_drive(ngx_http_request_t *r);
+static void ngx_http_bigupload_read(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx);
+static void ngx_http_bigupload_consume(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx);
+static void ngx_http_bigupload_fail(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx, ngx_uint_t status, const char *code,
+    const std::string &message);
+static void ngx_http_bigupload_fail_fs(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx);
+static ngx_int_t ngx_http_bigupload_post(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx, ngx_http_bigupload_op_e op);
+static void ngx_http_bigupload_thread(void *data, ngx_log_t *log);
+static void ngx_http_bigupload_thread_done(ngx_event_t *ev);
+static void ngx_http_bigupload_open_done(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx);
+static void ngx_http_bigupload_commit_done(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx);
+static ngx_int_t ngx_http_bigupload_send(ngx_http_request_t *r,
+    ngx_uint_t status, const std::string &body, ngx_uint_t created);
+static void ngx_http_bigupload_finish(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx, ngx_int_t rc);
+static ngx_int_t ngx_http_bigupload_error(ngx_http_request_t *r,
+    ngx_uint_t status, const char *code, const char *message);
+static void ngx_http_bigupload_cleanup(void *data);
+static void ngx_http_bigupload_detached_thread(void *data, ngx_log_t *log);
+static void ngx_http_bigupload_detached_done(ngx_event_t *ev);
+
+static char *ngx_http_bigupload(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static void *ngx_http_bigupload_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_bigupload_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+
+
+static ngx_command_t  ngx_http_bigupload_commands[] = {
+
+    { ngx_string("bigupload"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_bigupload,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      nullptr },
+
+    { ngx_string("bigupload_store"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bigupload_loc_conf_t, store),
+      nullptr },
+
+    { ngx_string("bigupload_max_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_off_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bigupload_loc_conf_t, max_size),
+      nullptr },
+
+    { ngx_string("bigupload_overwrite"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bigupload_loc_conf_t, overwrite),
+      nullptr },
+
+    { ngx_string("bigupload_create_dirs"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bigupload_loc_conf_t, create_dirs),
+      nullptr },
+
+    { ngx_string("bigupload_access"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE123,
+      ngx_conf_set_access_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bigupload_loc_conf_t, access),
+      nullptr },
+
+    { ngx_string("bigupload_thread_pool"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bigupload_loc_conf_t, thread_pool_name),
+      nullptr },
+
+    { ngx_string("bigupload_fsync"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bigupload_loc_conf_t, fsync),
+      nullptr },
+
+    { ngx_string("bigupload_buffers"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_conf_set_bufs_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bigupload_loc_conf_t, bufs),
+      nullptr },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_bigupload_module_ctx = {
+    nullptr,                               /* preconfiguration */
+    nullptr,                               /* postconfiguration */
+
+    nullptr,                               /* create main configuration */
+    nullptr,                               /* init main configuration */
+
+    nullptr,                               /* create server configuration */
+    nullptr,                               /* merge server configuration */
+
+    ngx_http_bigupload_create_loc_conf,    /* create location configuration */
+    ngx_http_bigupload_merge_loc_conf      /* merge location configuration */
+};
+
+
+extern "C" {
+
+ngx_module_t  ngx_http_bigupload_module = {
+    NGX_MODULE_V1,
+    &ngx_http_bigupload_module_ctx,        /* module context */
+    ngx_http_bigupload_commands,           /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    nullptr,                               /* init master */
+    nullptr,                               /* init module */
+    nullptr,                               /* init process */
+    nullptr,                               /* init thread */
+    nullptr,                               /* exit thread */
+    nullptr,                               /* exit process */
+    nullptr,                               /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+}
+
+
+/* request side ------------------------------------------------------------ */
+
+static ngx_int_t
+ngx_http_bigupload_handler(ngx_http_request_t *r)
+{
+    ngx_http_bigupload_loc_conf_t  *conf;
+
+    conf = (ngx_http_bigupload_loc_conf_t *)
+               ngx_http_get_module_loc_conf(r, ngx_http_bigupload_module);
+
+    if (!conf->enable || r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    if (!(r->method & (NGX_HTTP_PUT|NGX_HTTP_POST))) {
+        ngx_table_elt_t  *allow;
+
+        allow = (ngx_table_elt_t *) ngx_list_push(&r->headers_out.headers);
+        if (allow == nullptr) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        allow->hash = 1;
+        ngx_str_set(&allow->key, "Allow");
+        ngx_str_set(&allow->value, "PUT, POST");
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "bigupload: method \"%V\" not allowed", &r->method_name);
+
+        return ngx_http_bigupload_error(r, NGX_HTTP_NOT_ALLOWED,
+                                        "method_not_allowed",
+                                        "only PUT and POST upload here");
+    }
+
+    try {
+        return ngx_http_bigupload_start(r, conf);
+
+    } catch (const std::exception &e) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "bigupload: exception: %s", e.what());
+
+    } catch (...) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "bigupload: unknown exception");
+    }
+
+    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_bigupload_start(ngx_http_request_t *r,
+    ngx_http_bigupload_loc_conf_t *conf)
+{
+    ngx_str_t                      root;
+    std::string                    path;
+    std::vector<std::string>       segments;
+    ngx_pool_cleanup_t            *cln;
+    ngx_http_bigupload_ctx_t      *ctx;
+    bigupload::StoreOptions        opt;
+    bigupload::Preconditions       pre;
+    ngx_int_t                      rc;
+
+    rc = ngx_http_bigupload_remote_path(r, conf, &root, path, segments);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (r->headers_in.content_length_n < 0 && !r->headers_in.chunked) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "bigupload: upload of \"%s\" without Content-Length "
+                      "or chunked body", path.c_str());
+        return ngx_http_bigupload_error(r, NGX_HTTP_LENGTH_REQUIRED,
+                                        "length_required",
+                                        "send Content-Length or a chunked body");
+    }
+
+    if (conf->max_size && r->headers_in.content_length_n > conf->max_size) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "bigupload: upload of \"%s\" is %O bytes, more than "
+                      "bigupload_max_size %O", path.c_str(),
+                      r->headers_in.content_length_n, conf->max_size);
+        return ngx_http_bigupload_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                        "too_large",
+                                        "body exceeds bigupload_max_size");
+    }
+
+    std::string_view if_match, if_none_match;
+
+    if (r->headers_in.if_match) {
+        if_match = std::string_view((const char *) r->headers_in.if_match->value.data,
+                                    r->headers_in.if_match->value.len);
+    }
+
+    if (r->headers_in.if_none_match) {
+        if_none_match = std::string_view(
+            (const char *) r->headers_in.if_none_match->value.data,
+            r->headers_in.if_none_match->value.len);
+    }
+
+    if (!bigupload::parse_preconditions(if_match, if_none_match, pre)) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "bigupload: malformed If-Match or If-None-Match for \"%s\"",
+                      path.c_str());
+        return ngx_http_bigupload_error(r, NGX_HTTP_BAD_REQUEST, "bad_precondition",
+                                        "malformed If-Match or If-None-Match");
+    }
+
+    opt.create_dirs = conf->create_dirs;
+    opt.overwrite = conf->overwrite;
+    opt.file_mode = (mode_t) conf->access;
+    opt.dir_mode = bigupload::dir_mode_for((mode_t) conf->access);
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == nullptr) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx = new ngx_http_bigupload_ctx_t();
+
+    cln->handler = ngx_http_bigupload_cleanup;
+    cln->data = ctx;
+
+    ctx->request = r;
+    ctx->conf = conf;
+    ctx->remote_path = path;
+    ctx->upload = std::make_unique<bigupload::Upload>(
+        std::string((const char *) root.data, root.len), std::move(segments),
+        opt, std::move(pre));
+
+    ngx_http_set_ctx(r, ctx, ngx_http_bigupload_module);
+
+    /* the request lives on through the open task; the body is read after */
+
+    r->write_event_handler = ngx_http_bigupload_drive;
+
+    if (ngx_http_bigupload_post(r, ctx, ngx_http_bigupload_op_open) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+/*
+ * The remote path is the request's URI below the location's prefix (with
+ * bigupload_store), or what root/alias map it to.  The raw URI is validated
+ * too, since nginx has already resolved "." and ".." segments in r->uri.
+ */
+
+static ngx_int_t
+ngx_http_bigupload_remote_path(ngx_http_request_t *r,
+    ngx_http_bigupload_loc_conf_t *conf, ngx_str_t *root, std::string &path,
+    std::vector<std::string> &segments)
+{
+    size_t                     root_len;
+    ngx_str_t                  full;
+    bigupload::PathError       err;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    std::string_view raw((const char *) r->unparsed_uri.data, r->unparsed_uri.len);
+    raw = raw.substr(0, raw.find('?'));
+
+    err = bigupload::parse_remote_path(raw, segments);
+
+    if (err == bigupload::PathError::ok || err == bigupload::PathError::collection
+        || err == bigupload::PathError::reserved)
+    {
+        clcf = (ngx_http_core_loc_conf_t *)
+                   ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+        std::string_view uri((const char *) r->uri.data, r->uri.len);
+
+        if (conf->store) {
+            if (ngx_http_complex_value(r, conf->store, root) != NGX_OK) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            if (root->len == 0) {
+                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                              "bigupload: bigupload_store is empty");
+                return ngx_http_bigupload_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                                "no_store", "no store configured");
+            }
+
+            if (!clcf->regex && !clcf->named && uri.size() >= clcf->name.len) {
+                size_t  prefix = clcf->name.len;
+
+                if (prefix && clcf->name.data[prefix - 1] == '/') {
+                    prefix--;
+                }
+
+                uri.remove_prefix(prefix);
+            }
+
+        } else {
+            if (ngx_http_map_uri_to_path(r, &full, &root_len, 0) == nullptr) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            root->data = full.data;
+            root->len = root_len;
+
+            /* full.len counts the trailing NUL */
+            uri = std::string_view((const char *) full.data + root_len,
+                                   full.len - 1 - root_len);
+        }
+
+        path.assign(uri);
+
+        if (path.empty() || path[0] != '/') {
+            path.insert(0, "/");
+        }
+
+        /* r->uri is decoded already: validate it as it is */
+        err = bigupload::split_remote_path(path, segments);
+    }
+
+    if (err == bigupload::PathError::ok) {
+        return NGX_OK;
+    }
+
+    ngx_str_t  logged = { raw.size(), r->unparsed_uri.data };
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "bigupload: invalid path \"%V\": %s", &logged,
+                  bigupload::path_error_message(err));
+
+    ngx_uint_t status = NGX_HTTP_BAD_REQUEST;
+
+    if (err == bigupload::PathError::collection) {
+        status = NGX_HTTP_CONFLICT;
+    } else if (err == bigupload::PathError::too_long) {
+        status = NGX_HTTP_REQUEST_URI_TOO_LARGE;
+    }
+
+    return ngx_http_bigupload_error(r, status, bigupload::path_error_code(err),
+                                    bigupload::path_error_message(err));
+}
+
+
+static void
+ngx_http_bigupload_open_done(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
+{
+    ngx_int_t     rc;
+    const char   *what;
+    ngx_uint_t    status;
+
+    switch (ctx->open_outcome) {
+
+    case bigupload::OpenOutcome::ok:
+        break;
+
+    case bigupload::OpenOutcome::error:
+        ngx_http_bigupload_fail_fs(r, ctx);
+        return;
+
+    case bigupload::OpenOutcome::precondition_failed:
+        what = "precondition failed for";
+        status = NGX_HTTP_PRECONDITION_FAILED;
+        ngx_http_bigupload_fail(r, ctx, status, "precondition_failed",
+                                "If-Match or If-None-Match precondition failed");
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "bigupload: %s \"%s\"", what,
+                      ctx->upload->file().target_path().c_str());
+        return;
+
+    case bigupload::OpenOutcome::exists:
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "bigupload: \"%s\" exists and bigupload_overwrite is off",
+                      ctx->upload->file().target_path().c_str());
+        ngx_http_bigupload_fail(r, ctx, NGX_HTTP_CONFLICT, "exists",
+                                "target already exists");
+        return;
+
+    case bigupload::OpenOutcome::is_directory:
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "bigupload: \"%s\" is a directory",
+                      ctx->upload->file().target_path().c_str());
+        ngx_http_bigupload_fail(r, ctx, NGX_HTTP_CONFLICT, "is_directory",
+                                "target is a directory");
+        return;
+    }
+
+    /* the target is ready: now read the body, unbuffered */
+
+    ctx->bufs = (ngx_buf_t *) ngx_pcalloc(r->pool,
+                                          ctx->conf->bufs.num * sizeof(ngx_buf_t));
+    if (ctx->bufs == nullptr) {
+        ngx_http_bigupload_fail(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                "internal", "out of memory");
+        return;
+    }
+
+    for (ngx_int_t i = 0; i < ctx->conf->bufs.num; i++) {
+        u_char *p = (u_char *) ngx_palloc(r->pool, ctx->conf->bufs.size);
+        if (p == nullptr) {
+            ngx_http_bigupload_fail(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                    "internal", "out of memory");
+            return;
+        }
+
+        ctx->bufs[i].start = p;
+        ctx->bufs[i].pos = p;
+        ctx->bufs[i].last = p;
+        ctx->bufs[i].end = p + ctx->conf->bufs.size;
+    }
+
+    ctx->nbufs = ctx->conf->bufs.num;
+    ctx->reading = 1;
+
+    r->request_body_no_buffering = 1;
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_bigupload_body_handler);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        /* nginx has logged why and dropped its reference */
+        ctx->reading = 0;
+        ngx_http_bigupload_fail(r, ctx, rc, "bad_body", "cannot read request body");
+        return;
+    }
+
+    /* the body reader took a reference of its own, the handler's went with
+     * the NGX_DONE it returned; drop the reader's one here as a content
+     * handler would */
+
+    ngx_http_finalize_request(r, NGX_DONE);
+}
+
+
+static void
+ngx_http_bigupload_body_handler(ngx_http_request_t *r)
+{
+    ngx_http_bigupload_ctx_t  *ctx;
+
+    ctx = (ngx_http_bigupload_ctx_t *)
+              ngx_http_get_module_ctx(r, ngx_http_bigupload_module);
+
+    ctx->nginx_done = !r->reading_body;
+
+    r->read_event_handler = ngx_http_bigupload_drive;
+    r->write_event_handler = ngx_http_bigupload_drive;
+
+    /* driven from ngx_http_bigupload_thread_done() once nginx returns */
+}
+
+
+/*
+ * The request's event handler while an upload is in progress: reads what the
+ * client sent into the ring, hands full buffers to the thread pool one at a
+ * time, commits once everything is written.  Safe to call at any moment.
+ */
+
+static void
+ngx_http_bigupload_drive(ngx_http_request_t *r)
+{
+    ngx_http_bigupload_ctx_t  *ctx;
+
+    ctx = (ngx_http_bigupload_ctx_t *)
+              ngx_http_get_module_ctx(r, ngx_http_bigupload_module);
+
+    if (ctx == nullptr || ctx->done) {
+        return;
+    }
+
+    try {
+        if (ctx->reading && !ctx->failed) {
+            ngx_http_bigupload_read(r, ctx);
+        }
+
+        if (ctx->in_flight) {
+            return;
+        }
+
+        if (ctx->failed) {
+            if (!ctx->upload->file().has_temp()
+                || ngx_http_bigupload_post(r, ctx, ngx_http_bigupload_op_abort)
+                   != NGX_OK)
+            {
+                ctx->upload->abort();
+                ngx_http_bigupload_finish(r, ctx, (ngx_int_t) ctx->status);
+            }
+            return;
+        }
+
+        if (ctx->count > 0) {
+            if (ngx_http_bigupload_post(r, ctx, ngx_http_bigupload_op_write)
+                != NGX_OK)
+            {
+                ngx_http_bigupload_fail(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                        "internal", "cannot post thread task");
+                ctx->upload->abort();
+                ngx_http_bigupload_finish(r, ctx, (ngx_int_t) ctx->status);
+            }
+            return;
+        }
+
+        if (ctx->body_done && !ctx->committing) {
+            ctx->committing = 1;
+
+            if (ngx_http_bigupload_post(r, ctx, ngx_http_bigupload_op_commit)
+                != NGX_OK)
+            {
+                ngx_http_bigupload_fail(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                        "internal", "cannot post thread task");
+                ctx->upload->abort();
+                ngx_http_bigupload_finish(r, ctx, (ngx_int_t) ctx->status);
+            }
+        }
+
+    } catch (const std::exception &e) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "bigupload: exception: %s", e.what());
+        ctx->done = 1;
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+
+    } catch (...) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "bigupload: unknown exception");
+        ctx->done = 1;
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+    }
+}
+
+
+static void
+ngx_http_bigupload_read(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
+{
+    ngx_int_t                 rc;
+    ngx_connection_t         *c;
+    ngx_http_request_body_t  *rb;
+
+    c = r->connection;
+    rb = r->request_body;
+
+    for ( ;; ) {
+        ngx_http_bigupload_consume(r, ctx);
+
+        if (ctx->failed) {
+            return;
+        }
+
+        if (rb->bufs) {
+            /* the ring is full: leave the rest to nginx, which stops reading
+             * once its own buffer is full too; the client must not time out
+             * while the disk catches up */
+            if (c->read->timer_set) {
+                ngx_del_timer(c->read);
+            }
+            return;
+        }
+
+        if (ctx->nginx_done) {
+            break;
+        }
+
+        rc = ngx_http_read_unbuffered_request_body(r);
+
+        if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+            ctx->reading = 0;
+
+            if (c->error) {
+                ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                              "bigupload: client closed the connection after "
+                              "%O bytes of \"%s\"",
+                              ctx->received, ctx->remote_path.c_str());
+            } else {
+                ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                              "bigupload: reading the body of \"%s\" failed "
+                              "after %O bytes", ctx->remote_path.c_str(),
+                              ctx->received);
+            }
+
+            ngx_http_bigupload_fail(r, ctx, rc, "bad_body",
+                                    "cannot read request body");
+            return;
+        }
+
+        if (rc == NGX_OK) {
+            ctx->nginx_done = 1;
+            continue;
+        }
+
+        /* NGX_AGAIN */
+
+        if (rb->bufs == nullptr) {
+            return;
+        }
+    }
+
+    /* the whole body is in the ring: the partly filled buffer goes too */
+
+    ctx->reading = 0;
+    ctx->body_done = 1;
+
+    r->read_event_handler = ngx_http_block_reading;
+
+    ngx_buf_t *fill = &ctx->bufs[(ctx->head + ctx->count) % ctx->nbufs];
+
+    if (ctx->count < ctx->nbufs && fill->last > fill->pos) {
+        ctx->count++;
+    }
+}
+
+
+static void
+ngx_http_bigupload_consume(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
+{
+    size_t                    size;
+    ngx_buf_t                *b, *fill;
+    ngx_chain_t              *cl, *next;
+    ngx_http_request_body_t  *rb;
+
+    rb = r->request_body;
+
+    for (cl = rb->bufs; cl; cl = next) {
+        b = cl->buf;
+
+        if (b->in_file) {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "bigupload: request body in a file");
+            ngx_http_bigupload_fail(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                    "internal", "request body in a file");
+            return;
+        }
+
+        while (b->pos < b->last) {
+            if (ctx->count == ctx->nbufs) {
+                rb->bufs = cl;
+                return;
+            }
+
+            fill = &ctx->bufs[(ctx->head + ctx->count) % ctx->nbufs];
+
+            size = ngx_min((size_t) (b->last - b->pos),
+                           (size_t) (fill->end - fill->last));
+
+            fill->last = ngx_cpymem(fill->last, b->pos, size);
+            b->pos += size;
+            ctx->received += size;
+
+            if (fill->last == fill->end) {
+                ctx->count++;
+            }
+
+            if (ctx->conf->max_size == 0 || ctx->received <= ctx->conf->max_size) {
+                continue;
+            }
+
+            rb->bufs = cl;
+
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "bigupload: body of \"%s\" exceeds "
+                          "bigupload_max_size %O", ctx->remote_path.c_str(),
+                          ctx->conf->max_size);
+            ngx_http_bigupload_fail(r, ctx, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                    "too_large", "body exceeds bigupload_max_size");
+            return;
+        }
+
+        next = cl->next;
+        ngx_free_chain(r->pool, cl);
+    }
+
+    rb->bufs = nullptr;
+}
+
+
+/*
+ * Records a failure; the temp file is removed on the thread pool and the
+ * error answered once no task is in flight.  Logged by the caller.
+ */
+
+static void
+ngx_http_bigupload_fail(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
+    ngx_uint_t status, const char *code, const std::string &message)
+{
+    if (ctx->failed) {
+        return;
+    }
+
+    ctx->failed = 1;
+    ctx->status = status;
+    ctx->error_code = code;
+    ctx->error_message = message;
+
+    if (ctx->reading) {
+        ctx->reading = 0;
+        r->read_event_handler = ngx_http_block_reading;
+    }
+}
+
+
+static void
+ngx_http_bigupload_fail_fs(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
+{
+    bigupload::ErrnoStatus  es;
+
+    es = bigupload::status_for_errno(ctx->fserr.err);
+
+    if (es.client_fault) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, ctx->fserr.err,
+                      "bigupload: %s \"%s\" failed", ctx->fserr.op.c_str(),
+                      ctx->fserr.path.c_str());
+    } else {
+        ngx_log_error(NGX_LOG_CRIT, r->connection->log, ctx->fserr.err,
+                      "bigupload: %s \"%s\" failed", ctx->fserr.op.c_str(),
+                      ctx->fserr.path.c_str());
+    }
+
+    ngx_http_bigupload_fail(r, ctx, (ngx_uint_t) es.status, es.code, es.message);
+}
+
+
+/* thread pool ------------------------------------------------------------- */
+
+static ngx_int_t
+ngx_http_bigupload_post(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
+    ngx_http_bigupload_op_e op)
+{
+    ngx_thread_task_t  *task;
+
+    task = ctx->task;
+
+    if (task == nullptr) {
+        task = ngx_thread_task_alloc(r->pool, sizeof(ngx_http_bigupload_ctx_t *));
+        if (task == nullptr) {
+            return NGX_ERROR;
+        }
+
+        *(ngx_http_bigupload_ctx_t **) task->ctx = ctx;
+        task->handler = ngx_http_bigupload_thread;
+        task->event.data = r;
+        task->event.handler = ngx_http_bigupload_thread_done;
+
+        ctx->task = task;
+    }
+
+    ctx->op = op;
+
+    if (ngx_thread_task_post(ctx->conf->thread_pool, task) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ctx->in_flight = 1;
+    r->main->blocked++;
+    r->aio = 1;
+
+    return NGX_OK;
+}
+
+
+/* runs on a pool thread: the core call only, no logging, no nginx calls */
+
+static void
+ngx_http_bigupload_thread(void *data, ngx_log_t *log)
+{
+    ngx_http_bigupload_ctx_t  *ctx;
+
+    ctx = *(ngx_http_bigupload_ctx_t **) data;
+
+    ctx->fserr = bigupload::FsError();
+    ctx->io_ok = true;
+
+    try {
+        switch (ctx->op) {
+
+        case ngx_http_bigupload_op_open:
+            ctx->open_outcome = ctx->upload->open(ctx->fserr);
+            break;
+
+        case ngx_http_bigupload_op_write: {
+            ngx_buf_t *b = &ctx->bufs[ctx->head];
+            ctx->io_ok = ctx->upload->append(b->pos, b->last - b->pos, ctx->fserr);
+            break;
+        }
+
+        case ngx_http_bigupload_op_commit:
+            ctx->commit_outcome = ctx->upload->commit(ctx->conf->fsync, ctx->fserr);
+            break;
+
+        case ngx_http_bigupload_op_abort:
+            ctx->upload->abort();
+            break;
+
+        case ngx_http_bigupload_op_none:
+            break;
+        }
+
+    } catch (...) {
+        ctx->thread_exception = true;
+    }
+}
+
+
+static void
+ngx_http_bigupload_thread_done(ngx_event_t *ev)
+{
+    ngx_connection_t          *c;
+    ngx_http_request_t        *r;
+    ngx_http_bigupload_ctx_t  *ctx;
+
+    r = (ngx_http_request_t *) ev->data;
+    c = r->connection;
+
+    ngx_http_set_log_request(c->log, r);
+
+    r->main->blocked--;
+    r->aio = 0;
+
+    ctx = (ngx_http_bigupload_ctx_t *)
+              ngx_http_get_module_ctx(r, ngx_http_bigupload_module);
+
+    ctx->in_flight = 0;
+
+    if (ctx->thread_exception) {
+        ctx->thread_exception = false;
+        ngx_log_error(NGX_LOG_ALERT, c->log, 0,
+                      "bigupload: exception on the thread pool");
+        ngx_http_bigupload_fail(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                "internal", "internal error");
+
+    } else {
+        try {
+            switch (ctx->op) {
+
+            case ngx_http_bigupload_op_open:
+                ngx_http_bigupload_open_done(r, ctx);
+                break;
+
+            case ngx_http_bigupload_op_write:
+                if (!ctx->io_ok) {
+                    ngx_http_bigupload_fail_fs(r, ctx);
+                    break;
+                }
+
+                ctx->bufs[ctx->head].pos = ctx->bufs[ctx->head].start;
+                ctx->bufs[ctx->head].last = ctx->bufs[ctx->head].start;
+                ctx->head = (ctx->head + 1) % ctx->nbufs;
+                ctx->count--;
+                break;
+
+            case ngx_http_bigupload_op_commit:
+                ngx_http_bigupload_commit_done(r, ctx);
+                break;
+
+            case ngx_http_bigupload_op_abort:
+                ngx_http_bigupload_finish(r, ctx, (ngx_int_t) ctx->status);
+                break;
+
+            case ngx_http_bigupload_op_none:
+                break;
+            }
+
+        } catch (...) {
+            ngx_log_error(NGX_LOG_ALERT, c->log, 0,
+                          "bigupload: exception after a thread task");
+            ngx_http_bigupload_fail(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                    "internal", "internal error");
+        }
+    }
+
+    /* as ngx_http_upstream_thread_event_handler(): nginx may have replaced
+     * the write handler to terminate the request while the task ran */
+
+    if (r->done) {
+        c->write->handler(c->write);
+
+    } else {
+        r->write_event_handler(r);
+        ngx_http_run_posted_requests(c);
+    }
+}
+
+
+static void
+ngx_http_bigupload_commit_done(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
+{
+    ngx_uint_t  status;
+
+    switch (ctx->commit_outcome) {
+
+    case bigupload::CommitOutcome::created:
+    case bigupload::CommitOutcome::replaced:
+        break;
+
+    case bigupload::CommitOutcome::exists:
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "bigupload: \"%s\" appeared during the upload and "
+                      "bigupload_overwrite is off",
+                      ctx->upload->file().target_path().c_str());
+        ngx_http_bigupload_fail(r, ctx, NGX_HTTP_CONFLICT, "exists",
+                                "target already exists");
+        return;
+
+    case bigupload::CommitOutcome::error:
+        ngx_http_bigupload_fail_fs(r, ctx);
+        return;
+    }
+
+    status = ctx->commit_outcome == bigupload::CommitOutcome::created
+             ? NGX_HTTP_CREATED : NGX_HTTP_OK;
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "bigupload: stored \"%s\" (%uL bytes, sha256 %s)",
+                  ctx->upload->file().target_path().c_str(),
+                  (uint64_t) ctx->upload->size(), ctx->upload->sha256().c_str());
+
+    std::string body = bigupload::success_json(ctx->remote_path,
+                                               ctx->upload->size(),
+                                               ctx->upload->sha256());
+
+    ngx_http_bigupload_finish(r, ctx,
+        ngx_http_bigupload_send(r, status, body, status == NGX_HTTP_CREATED));
+}
+
+
+/* answers ----------------------------------------------------------------- */
+
+static void
+ngx_http_bigupload_finish(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
+    ngx_int_t rc)
+{
+    ctx->done = 1;
+
+    if (ctx->failed) {
+        if (r->connection->error) {
+            ngx_http_finalize_request(r, NGX_HTTP_CLIENT_CLOSED_REQUEST);
+            return;
+        }
+
+        if (r->request_body == nullptr) {
+            /* failed before the body was asked for: no "100 Continue" */
+            r->expect_tested = 1;
+
+            rc = ngx_http_discard_request_body(r);
+            if (rc != NGX_OK) {
+                ngx_http_finalize_request(r, rc);
+                return;
+            }
+        }
+
+        std::string body = bigupload::error_json(ctx->error_code,
+                                                 ctx->error_message);
+        rc = ngx_http_bigupload_send(r, ctx->status, body, 0);
+    }
+
+    r->read_event_handler = ngx_http_block_reading;
+    r->write_event_handler = ngx_http_request_empty_handler;
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+static ngx_int_t
+ngx_http_bigupload_send(ngx_http_request_t *r, ngx_uint_t status,
+    const std::string &body, ngx_uint_t created)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = body.size();
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = sizeof("application/json") - 1;
+    r->headers_out.content_type_lowcase = nullptr;
+
+    if (created) {
+        ngx_table_elt_t  *location;
+        uintptr_t         escape;
+
+        location = (ngx_table_elt_t *) ngx_list_push(&r->headers_out.headers);
+        if (location == nullptr) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        location->hash = 1;
+        ngx_str_set(&location->key, "Location");
+
+        escape = 2 * ngx_escape_uri(nullptr, r->uri.data, r->uri.len,
+                                    NGX_ESCAPE_URI);
+
+        location->value.len = r->uri.len + escape;
+        location->value.data = (u_char *) ngx_pnalloc(r->pool, location->value.len);
+        if (location->value.data == nullptr) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (escape) {
+            ngx_escape_uri(location->value.data, r->uri.data, r->uri.len,
+                           NGX_ESCAPE_URI);
+        } else {
+            ngx_memcpy(location->value.data, r->uri.data, r->uri.len);
+        }
+
+        /* made absolute by the header filter, as for dav */
+        r->headers_out.location = location;
+    }
+
+    b = ngx_create_temp_buf(r->pool, body.size());
+    if (b == nullptr) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->last = ngx_cpymem(b->last, body.data(), body.size());
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = nullptr;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+/* an error answered from the content handler, before the body is read */
+
+static ngx_int_t
+ngx_http_bigupload_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *code, const char *message)
+{
+    ngx_int_t  rc;
+
+    /* no "100 Continue" for a body nobody wants */
+    r->expect_tested = 1;
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    try {
+        return ngx_http_bigupload_send(r, status,
+                                       bigupload::error_json(code, message), 0);
+    } catch (...) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+}
+
+
+/* cleanup ----------------------------------------------------------------- */
+
+/*
+ * Runs when the request's pool goes, on every path (success, error, client
+ * gone, worker shutdown).  No task is in flight then: r->blocked keeps the
+ * pool alive while one is.  A temp file still there is removed on the
+ * thread pool by a task that owns the upload from now on.
+ */
+
+static void
+ngx_http_bigupload_cleanup(void *data)
+{
+    ngx_thread_task_t         *task;
+    ngx_http_bigupload_ctx_t  *ctx;
+
+    ctx = (ngx_http_bigupload_ctx_t *) data;
+
+    if (ctx->upload && ctx->upload->file().has_temp()) {
+        task = (ngx_thread_task_t *) ngx_calloc(sizeof(ngx_thread_task_t)
+                                                + sizeof(bigupload::Upload *),
+                                                ngx_cycle->log);
+        if (task != nullptr) {
+            task->ctx = task + 1;
+            *(bigupload::Upload **) task->ctx = ctx->upload.get();
+            task->handler = ngx_http_bigupload_detached_thread;
+            task->event.data = task;
+            task->event.handler = ngx_http_bigupload_detached_done;
+            task->event.log = ngx_cycle->log;
+
+            if (ngx_thread_task_post(ctx->conf->thread_pool, task) == NGX_OK) {
+                (void) ctx->upload.release();
+
+            } else {
+                ngx_free(task);
+            }
+        }
+    }
+
+    /* what is left (if posting failed) is removed right here */
+    delete ctx;
+}
+
+
+static void
+ngx_http_bigupload_detached_thread(void *data, ngx_log_t *log)
+{
+    bigupload::Upload  *upload;
+
+    upload = *(bigupload::Upload **) data;
+
+    /* the destructor closes the file and removes the temp file */
+    delete upload;
+}
+
+
+static void
+ngx_http_bigupload_detached_done(ngx_event_t *ev)
+{
+    ngx_free(ev->data);
+}
+
+
+/* configuration ----------------------------------------------------------- */
+
+static char *
+ngx_http_bigupload(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_bigupload_loc_conf_t *blcf = (ngx_http_bigupload_loc_conf_t *) conf;
+
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (blcf->enable != NGX_CONF_UNSET) {
+        return (char *) "is duplicate";
+    }
+
+    blcf->enable = 1;
+
+    clcf = (ngx_http_core_loc_conf_t *)
+               ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_bigupload_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_bigupload_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_bigupload_loc_conf_t  *conf;
+
+    conf = (ngx_http_bigupload_loc_conf_t *)
+               ngx_pcalloc(cf->pool, sizeof(ngx_http_bigupload_loc_conf_t));
+    if (conf == nullptr) {
+        return nullptr;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->thread_pool_name = { 0, NULL };
+     *     conf->thread_pool = NULL;
+     *     conf->bufs = { 0, 0 };
+     */
+
+    conf->enable = NGX_CONF_UNSET;
+    conf->store = (ngx_http_complex_value_t *) NGX_CONF_UNSET_PTR;
+    conf->max_size = NGX_CONF_UNSET;
+    conf->overwrite = NGX_CONF_UNSET;
+    conf->create_dirs = NGX_CONF_UNSET;
+    conf->access = NGX_CONF_UNSET_UINT;
+    conf->fsync = NGX_CONF_UNSET;
+
+    return conf;
+}
+
+
+static char *
+ngx_http_bigupload_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_bigupload_loc_conf_t *prev = (ngx_http_bigupload_loc_conf_t *) parent;
+    ngx_http_bigupload_loc_conf_t *conf = (ngx_http_bigupload_loc_conf_t *) child;
+
+    ngx_http_core_loc_conf_t  *clcf;
+
+    /* "bigupload" itself is not inherited: it sets the location's handler */
+    ngx_conf_init_value(conf->enable, 0);
+
+    ngx_conf_merge_ptr_value(conf->store, prev->store, nullptr);
+    ngx_conf_merge_off_value(conf->max_size, prev->max_size, 0);
+    ngx_conf_merge_value(conf->overwrite, prev->overwrite, 0);
+    ngx_conf_merge_value(conf->create_dirs, prev->create_dirs, 1);
+    ngx_conf_merge_uint_value(conf->access, prev->access, 0600);
+    ngx_conf_merge_str_value(conf->thread_pool_name, prev->thread_pool_name,
+                             "default");
+    ngx_conf_merge_value(conf->fsync, prev->fsync, 0);
+    ngx_conf_merge_bufs_value(conf->bufs, prev->bufs, 4, 256 * 1024);
+
+    if (!conf->enable) {
+        return NGX_CONF_OK;
+    }
+
+    conf->thread_pool = ngx_thread_pool_add(cf, &conf->thread_pool_name);
+    if (conf->thread_pool == nullptr) {
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    /* the merge runs with this location's contexts in cf->ctx */
+    clcf = (ngx_http_core_loc_conf_t *)
+               ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (conf->store == nullptr && clcf->alias == NGX_MAX_SIZE_T_VALUE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "bigupload: \"alias\" in a regex location is not "
+                           "supported, use \"bigupload_store\"");
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    /* bigupload_max_size is the limit here: nginx's own check would answer
+     * 413 before this module could, with client_max_body_size's 1m default */
+    clcf->client_max_body_size = 0;
+
+    return NGX_CONF_OK;
+}
