@@ -79,7 +79,7 @@ $(BUILD)/bgclient: $(CLIENT_MAIN) $(BUILD)/libbgclient.a $(BUILD)/libbigupload_c
 client: $(if $(wildcard $(CLIENT_MAIN)),$(BUILD)/bgclient)
 
 # --- unit tests: every t/unit/check_<unit>.c exports <unit>_suite() -----------
-$(BUILD)/unit/%.o: t/unit/%.c $(CORE_HDRS) $(CLIENT_HDRS)
+$(BUILD)/unit/%.o: t/unit/%.c t/unit/check_cxx.h $(CORE_HDRS) $(CLIENT_HDRS)
 	@mkdir -p $(dir $@)
 	$(CXX) -x c++ $(CORE_FLAGS) -Iclient $$(pkg-config --cflags check) -c -o $@ $<
 

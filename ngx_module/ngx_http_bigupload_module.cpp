@@ -75,6 +75,10 @@ struct ngx_http_bigupload_ctx_t {
 
     off_t                                received = 0;
 
+    /* the answer to send once no task is in flight */
+    ngx_uint_t                           success_status = 0;
+    std::string                          success_body;
+
     /* the failure to answer once the temp file is gone */
     ngx_uint_t                           status = 0;
     std::string                          error_code;
@@ -86,11 +90,12 @@ struct ngx_http_bigupload_ctx_t {
     unsigned                             body_done:1;
     unsigned                             failed:1;
     unsigned                             committing:1;
+    unsigned                             answer:1;
     unsigned                             done:1;
 
     ngx_http_bigupload_ctx_t()
         : in_flight(0), reading(0), nginx_done(0), body_done(0), failed(0),
-          committing(0), done(0) {}
+          committing(0), answer(0), done(0) {}
 };
 
 
@@ -122,7 +127,7 @@ static void ngx_http_bigupload_commit_done(ngx_http_request_t *r,
 static ngx_int_t ngx_http_bigupload_send(ngx_http_request_t *r,
     ngx_uint_t status, const std::string &body, ngx_uint_t created);
 static void ngx_http_bigupload_finish(ngx_http_request_t *r,
-    ngx_http_bigupload_ctx_t *ctx, ngx_int_t rc);
+    ngx_http_bigupload_ctx_t *ctx);
 static ngx_int_t ngx_http_bigupload_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *code, const char *message);
 static void ngx_http_bigupload_cleanup(void *data);
@@ -615,40 +620,47 @@ ngx_http_bigupload_drive(ngx_http_request_t *r)
             return;
         }
 
-        if (ctx->failed) {
-            if (!ctx->upload->file().has_temp()
-                || ngx_http_bigupload_post(r, ctx, ngx_http_bigupload_op_abort)
-                   != NGX_OK)
-            {
-                ctx->upload->abort();
-                ngx_http_bigupload_finish(r, ctx, (ngx_int_t) ctx->status);
-            }
+        /* answering finalizes the request: nothing may touch it after */
+
+        if (ctx->answer) {
+            ngx_http_bigupload_finish(r, ctx);
             return;
         }
+
+        if (ctx->failed) {
+            if (ctx->upload->file().has_temp()
+                && ngx_http_bigupload_post(r, ctx, ngx_http_bigupload_op_abort)
+                   == NGX_OK)
+            {
+                return;
+            }
+
+            /* no temp file, or no thread to remove it */
+            ctx->upload->abort();
+            ngx_http_bigupload_finish(r, ctx);
+            return;
+        }
+
+        ngx_http_bigupload_op_e  op = ngx_http_bigupload_op_none;
 
         if (ctx->count > 0) {
-            if (ngx_http_bigupload_post(r, ctx, ngx_http_bigupload_op_write)
-                != NGX_OK)
-            {
-                ngx_http_bigupload_fail(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                        "internal", "cannot post thread task");
-                ctx->upload->abort();
-                ngx_http_bigupload_finish(r, ctx, (ngx_int_t) ctx->status);
-            }
-            return;
+            op = ngx_http_bigupload_op_write;
+
+        } else if (ctx->body_done && !ctx->committing) {
+            ctx->committing = 1;
+            op = ngx_http_bigupload_op_commit;
         }
 
-        if (ctx->body_done && !ctx->committing) {
-            ctx->committing = 1;
-
-            if (ngx_http_bigupload_post(r, ctx, ngx_http_bigupload_op_commit)
-                != NGX_OK)
-            {
-                ngx_http_bigupload_fail(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                        "internal", "cannot post thread task");
-                ctx->upload->abort();
-                ngx_http_bigupload_finish(r, ctx, (ngx_int_t) ctx->status);
-            }
+        if (op != ngx_http_bigupload_op_none
+            && ngx_http_bigupload_post(r, ctx, op) != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "bigupload: cannot post a task to thread pool \"%V\"",
+                          &ctx->conf->thread_pool_name);
+            ngx_http_bigupload_fail(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                    "internal", "cannot post thread task");
+            ctx->upload->abort();
+            ngx_http_bigupload_finish(r, ctx);
         }
 
     } catch (const std::exception &e) {
@@ -988,7 +1000,7 @@ ngx_http_bigupload_thread_done(ngx_event_t *ev)
                 break;
 
             case ngx_http_bigupload_op_abort:
-                ngx_http_bigupload_finish(r, ctx, (ngx_int_t) ctx->status);
+                ctx->answer = 1;
                 break;
 
             case ngx_http_bigupload_op_none:
@@ -1049,24 +1061,28 @@ ngx_http_bigupload_commit_done(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *
                   ctx->upload->file().target_path().c_str(),
                   (uint64_t) ctx->upload->size(), ctx->upload->sha256().c_str());
 
-    std::string body = bigupload::success_json(ctx->remote_path,
-                                               ctx->upload->size(),
-                                               ctx->upload->sha256());
-
-    ngx_http_bigupload_finish(r, ctx,
-        ngx_http_bigupload_send(r, status, body, status == NGX_HTTP_CREATED));
+    ctx->success_status = status;
+    ctx->success_body = bigupload::success_json(ctx->remote_path,
+                                                ctx->upload->size(),
+                                                ctx->upload->sha256());
+    ctx->answer = 1;
 }
 
 
 /* answers ----------------------------------------------------------------- */
 
 static void
-ngx_http_bigupload_finish(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
-    ngx_int_t rc)
+ngx_http_bigupload_finish(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
 {
+    ngx_int_t  rc;
+
     ctx->done = 1;
 
-    if (ctx->failed) {
+    if (!ctx->failed) {
+        rc = ngx_http_bigupload_send(r, ctx->success_status, ctx->success_body,
+                                     ctx->success_status == NGX_HTTP_CREATED);
+
+    } else {
         if (r->connection->error) {
             ngx_http_finalize_request(r, NGX_HTTP_CLIENT_CLOSED_REQUEST);
             return;

@@ -105,20 +105,18 @@ PathError split_remote_path(std::string_view p, std::vector<std::string> &segmen
         if (c == '\\') return PathError::backslash;
     }
 
-    if (p.size() == 1 || p.back() == '/') {
-        // "/" itself or "/dir/": check the inner segments first so that
-        // "/../" is a bad path rather than a collection
-        std::string_view inner = p.substr(1, p.size() > 1 ? p.size() - 2 : 0);
-        if (!inner.empty()) {
-            std::vector<std::string> ignored;
-            std::string tmp = "/";
-            tmp.append(inner);
-            PathError e = split_remote_path(tmp, ignored);
-            if (e != PathError::ok) {
-                return e;
-            }
+    if (p.back() == '/') {
+        // "/dir/": a collection, unless the inner part is bad in itself
+        // ("/../" is a bad path, "/a//" has an empty segment)
+        if (p.size() == 1) {
+            return PathError::collection;
         }
-        return PathError::collection;
+        std::vector<std::string> ignored;
+        PathError e = split_remote_path(p.substr(0, p.size() - 1), ignored);
+        if (e == PathError::ok) {
+            return PathError::collection;
+        }
+        return e == PathError::collection ? PathError::empty_segment : e;
     }
 
     std::size_t start = 1;

@@ -1,0 +1,51 @@
+/* SHA-256 over OpenSSL EVP, streamed and one-shot. */
+#include <string>
+
+#include "digest.hpp"
+
+/* after the C++ headers: check.h defines macros such as fail() */
+#include <check.h>
+#include "check_cxx.h"
+
+START_TEST(test_known_vectors)
+{
+    ck_assert_sstr_eq(bigupload::sha256_hex("", 0).c_str(),
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    ck_assert_sstr_eq(bigupload::sha256_hex("abc", 3).c_str(),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+END_TEST
+
+START_TEST(test_streaming_equals_one_shot)
+{
+    std::string data;
+    for (int i = 0; i < 100000; i++) {
+        data.push_back((char) (i * 7 + 3));
+    }
+
+    bigupload::Sha256 h;
+    for (std::size_t off = 0; off < data.size(); off += 4093) {
+        h.update(data.data() + off, std::min<std::size_t>(4093, data.size() - off));
+    }
+
+    ck_assert_sstr_eq(h.final_hex().c_str(),
+                     bigupload::sha256_hex(data.data(), data.size()).c_str());
+
+    /* reusable after final */
+    h.update("abc", 3);
+    ck_assert_sstr_eq(h.final_hex().c_str(),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+END_TEST
+
+Suite *digest_suite(void)
+{
+    Suite *s = suite_create("digest");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_test(tc, test_known_vectors);
+    tcase_add_test(tc, test_streaming_equals_one_shot);
+    suite_add_tcase(s, tc);
+
+    return s;
+}
