@@ -21,6 +21,9 @@
 #include "upload.hpp"
 
 
+#define NGX_HTTP_BIGUPLOAD_MIN_READ  (64 * 1024)
+
+
 typedef struct {
     ngx_flag_t                  enable;
     ngx_http_complex_value_t   *store;
@@ -456,7 +459,9 @@ ngx_http_bigupload_remote_path(ngx_http_request_t *r,
 
         path.assign(uri);
 
-        if (path.empty() || path[0] != '/') {
+        /* "/upload" itself is the location as a collection; an alias maps
+         * "/upload/a" to "a" */
+        if (path.empty() || (conf->store == nullptr && path[0] != '/')) {
             path.insert(0, "/");
         }
 
@@ -1099,6 +1104,12 @@ ngx_http_bigupload_finish(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
             }
         }
 
+        if (r->reading_body) {
+            /* the rest of the body is not wanted: say so, rather than
+             * keep-alive followed by a lingering close */
+            r->keepalive = 0;
+        }
+
         std::string body = bigupload::error_json(ctx->error_code,
                                                  ctx->error_message);
         rc = ngx_http_bigupload_send(r, ctx->status, body, 0);
@@ -1364,6 +1375,12 @@ ngx_http_bigupload_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     /* bigupload_max_size is the limit here: nginx's own check would answer
      * 413 before this module could, with client_max_body_size's 1m default */
     clcf->client_max_body_size = 0;
+
+    /* nginx reads the socket in client_body_buffer_size pieces: the default
+     * 16k costs a syscall and a task wake-up per 16k */
+    if (clcf->client_body_buffer_size < NGX_HTTP_BIGUPLOAD_MIN_READ) {
+        clcf->client_body_buffer_size = NGX_HTTP_BIGUPLOAD_MIN_READ;
+    }
 
     return NGX_CONF_OK;
 }
