@@ -1130,6 +1130,10 @@ ngx_http_bigupload_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_buf_t    *b;
     ngx_chain_t   out;
 
+    /* If-Match was the request's precondition, evaluated on the upload's
+     * target: the not_modified filter must not apply it to this answer */
+    r->disable_not_modified = 1;
+
     r->headers_out.status = status;
     r->headers_out.content_length_n = body.size();
     ngx_str_set(&r->headers_out.content_type, "application/json");
