@@ -107,7 +107,7 @@ static ngx_int_t ngx_http_bigupload_start(ngx_http_request_t *r,
     ngx_http_bigupload_loc_conf_t *conf);
 static ngx_int_t ngx_http_bigupload_remote_path(ngx_http_request_t *r,
     ngx_http_bigupload_loc_conf_t *conf, ngx_str_t *root, std::string &path,
-    std::vector<std::string> &segments);
+    std::vector<std::string> &segments, bigupload::PathError &err);
 static void ngx_http_bigupload_body_handler(ngx_http_request_t *r);
 static void ngx_http_bigupload_drive(ngx_http_request_t *r);
 static void ngx_http_bigupload_read(ngx_http_request_t *r,
@@ -310,9 +310,24 @@ ngx_http_bigupload_start(ngx_http_request_t *r,
     bigupload::Preconditions       pre;
     ngx_int_t                      rc;
 
-    rc = ngx_http_bigupload_remote_path(r, conf, &root, path, segments);
+    bigupload::PathError  perr = bigupload::PathError::ok;
+
+    rc = ngx_http_bigupload_remote_path(r, conf, &root, path, segments, perr);
     if (rc != NGX_OK) {
         return rc;
+    }
+
+    if (perr != bigupload::PathError::ok) {
+        ngx_uint_t  status = NGX_HTTP_BAD_REQUEST;
+
+        if (perr == bigupload::PathError::collection) {
+            status = NGX_HTTP_CONFLICT;
+        } else if (perr == bigupload::PathError::too_long) {
+            status = NGX_HTTP_REQUEST_URI_TOO_LARGE;
+        }
+
+        return ngx_http_bigupload_error(r, status, bigupload::path_error_code(perr),
+                                        bigupload::path_error_message(perr));
     }
 
     if (r->headers_in.content_length_n < 0 && !r->headers_in.chunked) {
@@ -397,16 +412,17 @@ ngx_http_bigupload_start(ngx_http_request_t *r,
  * The remote path is the request's URI below the location's prefix (with
  * bigupload_store), or what root/alias map it to.  The raw URI is validated
  * too, since nginx has already resolved "." and ".." segments in r->uri.
+ * A bad path is logged and returned in "err" with NGX_OK; other failures
+ * return an HTTP status.
  */
 
 static ngx_int_t
 ngx_http_bigupload_remote_path(ngx_http_request_t *r,
     ngx_http_bigupload_loc_conf_t *conf, ngx_str_t *root, std::string &path,
-    std::vector<std::string> &segments)
+    std::vector<std::string> &segments, bigupload::PathError &err)
 {
     size_t                     root_len;
     ngx_str_t                  full;
-    bigupload::PathError       err;
     ngx_http_core_loc_conf_t  *clcf;
 
     std::string_view raw((const char *) r->unparsed_uri.data, r->unparsed_uri.len);
@@ -414,9 +430,7 @@ ngx_http_bigupload_remote_path(ngx_http_request_t *r,
 
     err = bigupload::parse_remote_path(raw, segments);
 
-    if (err == bigupload::PathError::ok || err == bigupload::PathError::collection
-        || err == bigupload::PathError::reserved)
-    {
+    if (err == bigupload::PathError::ok || err == bigupload::PathError::collection) {
         clcf = (ngx_http_core_loc_conf_t *)
                    ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
@@ -430,8 +444,7 @@ ngx_http_bigupload_remote_path(ngx_http_request_t *r,
             if (root->len == 0) {
                 ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                               "bigupload: bigupload_store is empty");
-                return ngx_http_bigupload_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                                "no_store", "no store configured");
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
 
             if (!clcf->regex && !clcf->named && uri.size() >= clcf->name.len) {
@@ -479,16 +492,7 @@ ngx_http_bigupload_remote_path(ngx_http_request_t *r,
                   "bigupload: invalid path \"%V\": %s", &logged,
                   bigupload::path_error_message(err));
 
-    ngx_uint_t status = NGX_HTTP_BAD_REQUEST;
-
-    if (err == bigupload::PathError::collection) {
-        status = NGX_HTTP_CONFLICT;
-    } else if (err == bigupload::PathError::too_long) {
-        status = NGX_HTTP_REQUEST_URI_TOO_LARGE;
-    }
-
-    return ngx_http_bigupload_error(r, status, bigupload::path_error_code(err),
-                                    bigupload::path_error_message(err));
+    return NGX_OK;
 }
 
 
