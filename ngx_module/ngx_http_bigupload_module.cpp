@@ -570,6 +570,9 @@ ngx_http_bigupload_open_done(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ct
 
     rc = ngx_http_read_client_request_body(r, ngx_http_bigupload_body_handler);
 
+    /* nginx installed its own handlers; ours drive the rest in any case */
+    r->write_event_handler = ngx_http_bigupload_drive;
+
     if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
         /* nginx has logged why and dropped its reference */
         ctx->reading = 0;
