@@ -314,7 +314,7 @@ ngx_http_bigupload_start(ngx_http_request_t *r,
 
     rc = ngx_http_bigupload_remote_path(r, conf, &root, path, segments, perr);
     if (rc != NGX_OK) {
-        return rc;
+        return ngx_http_bigupload_error(r, rc, "internal", "internal server error");
     }
 
     if (perr != bigupload::PathError::ok) {
