@@ -52,7 +52,8 @@ $(BUILD)/nginx/Makefile: config $(NGX_SRC)/conf_flags
 
 $(MODULE): $(BUILD)/nginx/Makefile $(GLUE_SRCS) $(CORE_SRCS) $(CORE_HDRS)
 	$(MAKE) -C $(BUILD)/nginx -f objs/Makefile modules
-	cp $(BUILD)/nginx/objs/ngx_http_bigupload_module.so $@
+	# a new file, not rewritten in place: running nginx processes map the old one
+	cp $(BUILD)/nginx/objs/ngx_http_bigupload_module.so $@.tmp && mv -f $@.tmp $@
 
 module: $(MODULE)
 

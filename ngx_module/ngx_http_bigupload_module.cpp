@@ -23,6 +23,9 @@
 
 #define NGX_HTTP_BIGUPLOAD_MIN_READ  (64 * 1024)
 
+/* long enough never to fire; worker_shutdown_timeout bounds the wait */
+#define NGX_HTTP_BIGUPLOAD_GUARD     (24 * 60 * 60 * 1000)
+
 
 typedef struct {
     ngx_flag_t                  enable;
@@ -47,6 +50,14 @@ typedef enum {
 } ngx_http_bigupload_op_e;
 
 
+struct ngx_http_bigupload_ctx_t;
+
+typedef struct {
+    ngx_queue_t                 queue;
+    ngx_http_bigupload_ctx_t   *ctx;
+} ngx_http_bigupload_live_t;
+
+
 /*
  * Per-request state.  A C++ object: created in the content handler, deleted
  * by a request pool cleanup (which hands a still-present temp file to the
@@ -59,6 +70,13 @@ struct ngx_http_bigupload_ctx_t {
     std::string                          remote_path;   /* "/a/b.bin" */
 
     ngx_thread_task_t                   *task = nullptr;
+
+    /* a non-cancelable timer while a task is in flight: a worker that is
+     * shutting down gracefully waits for it (r->blocked is not a timer) */
+    ngx_event_t                          guard{};
+
+    /* in the worker's list of live uploads, for a fast shutdown */
+    ngx_http_bigupload_live_t            live{};
 
     /* written by the thread, read on the event loop after completion */
     ngx_http_bigupload_op_e              op = ngx_http_bigupload_op_none;
@@ -88,6 +106,7 @@ struct ngx_http_bigupload_ctx_t {
     std::string                          error_message;
 
     unsigned                             in_flight:1;
+    unsigned                             opening:1;
     unsigned                             reading:1;
     unsigned                             nginx_done:1;
     unsigned                             body_done:1;
@@ -97,8 +116,8 @@ struct ngx_http_bigupload_ctx_t {
     unsigned                             done:1;
 
     ngx_http_bigupload_ctx_t()
-        : in_flight(0), reading(0), nginx_done(0), body_done(0), failed(0),
-          committing(0), answer(0), done(0) {}
+        : in_flight(0), opening(0), reading(0), nginx_done(0), body_done(0),
+          failed(0), committing(0), answer(0), done(0) {}
 };
 
 
@@ -113,6 +132,8 @@ static void ngx_http_bigupload_drive(ngx_http_request_t *r);
 static void ngx_http_bigupload_read(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx);
 static void ngx_http_bigupload_consume(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx);
+static void ngx_http_bigupload_abandon(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx);
 static void ngx_http_bigupload_fail(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx, ngx_uint_t status, const char *code,
@@ -133,7 +154,11 @@ static void ngx_http_bigupload_finish(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx);
 static ngx_int_t ngx_http_bigupload_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *code, const char *message);
+static ngx_int_t ngx_http_bigupload_refuse_body(ngx_http_request_t *r);
 static void ngx_http_bigupload_cleanup(void *data);
+static void ngx_http_bigupload_guard_handler(ngx_event_t *ev);
+static ngx_int_t ngx_http_bigupload_init_process(ngx_cycle_t *cycle);
+static void ngx_http_bigupload_exit_process(ngx_cycle_t *cycle);
 static void ngx_http_bigupload_detached_thread(void *data, ngx_log_t *log);
 static void ngx_http_bigupload_detached_done(ngx_event_t *ev);
 
@@ -236,15 +261,19 @@ ngx_module_t  ngx_http_bigupload_module = {
     NGX_HTTP_MODULE,                       /* module type */
     nullptr,                               /* init master */
     nullptr,                               /* init module */
-    nullptr,                               /* init process */
+    ngx_http_bigupload_init_process,       /* init process */
     nullptr,                               /* init thread */
     nullptr,                               /* exit thread */
-    nullptr,                               /* exit process */
+    ngx_http_bigupload_exit_process,       /* exit process */
     nullptr,                               /* exit master */
     NGX_MODULE_V1_PADDING
 };
 
 }
+
+
+/* uploads in progress in this worker */
+static ngx_queue_t  ngx_http_bigupload_live;
 
 
 /* request side ------------------------------------------------------------ */
@@ -330,7 +359,13 @@ ngx_http_bigupload_start(ngx_http_request_t *r,
                                         bigupload::path_error_message(perr));
     }
 
-    if (r->headers_in.content_length_n < 0 && !r->headers_in.chunked) {
+    if (r->headers_in.content_length_n < 0 && !r->headers_in.chunked
+#if (NGX_HTTP_V2)
+        /* an HTTP/2 request ended with its headers has an empty body */
+        && r->stream == nullptr
+#endif
+       )
+    {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "bigupload: upload of \"%s\" without Content-Length "
                       "or chunked body", path.c_str());
@@ -387,6 +422,14 @@ ngx_http_bigupload_start(ngx_http_request_t *r,
 
     ctx->request = r;
     ctx->conf = conf;
+
+    ctx->guard.handler = ngx_http_bigupload_guard_handler;
+    ctx->guard.data = r;
+    ctx->guard.log = r->connection->log;
+
+    ctx->live.ctx = ctx;
+    ngx_queue_insert_tail(&ngx_http_bigupload_live, &ctx->live.queue);
+
     ctx->remote_path = path;
     ctx->upload = std::make_unique<bigupload::Upload>(
         std::string((const char *) root.data, root.len), std::move(segments),
@@ -568,7 +611,9 @@ ngx_http_bigupload_open_done(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ct
 
     r->request_body_no_buffering = 1;
 
+    ctx->opening = 1;
     rc = ngx_http_read_client_request_body(r, ngx_http_bigupload_body_handler);
+    ctx->opening = 0;
 
     /* nginx installed its own handlers; ours drive the rest in any case */
     r->write_event_handler = ngx_http_bigupload_drive;
@@ -601,7 +646,11 @@ ngx_http_bigupload_body_handler(ngx_http_request_t *r)
     r->read_event_handler = ngx_http_bigupload_drive;
     r->write_event_handler = ngx_http_bigupload_drive;
 
-    /* driven from ngx_http_bigupload_thread_done() once nginx returns */
+    /* called from ngx_http_read_client_request_body() itself, the upload is
+     * driven once that returns; HTTP/2 may call it later, from an event */
+    if (!ctx->opening) {
+        ngx_http_bigupload_drive(r);
+    }
 }
 
 
@@ -678,15 +727,35 @@ ngx_http_bigupload_drive(ngx_http_request_t *r)
     } catch (const std::exception &e) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "bigupload: exception: %s", e.what());
-        ctx->done = 1;
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        ngx_http_bigupload_abandon(r, ctx);
 
     } catch (...) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "bigupload: unknown exception");
-        ctx->done = 1;
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        ngx_http_bigupload_abandon(r, ctx);
     }
+}
+
+
+/* after an exception: no answer is built any more, the request is ended
+ * with a plain 500 once no task is in flight (the temp file goes with the
+ * request's pool) */
+
+static void
+ngx_http_bigupload_abandon(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
+{
+    ctx->failed = 1;
+    ctx->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+    r->read_event_handler = ngx_http_block_reading;
+
+    if (ctx->in_flight) {
+        /* thread_done() calls drive(), which answers the failure */
+        ctx->reading = 0;
+        return;
+    }
+
+    ctx->done = 1;
+    ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
 }
 
 
@@ -913,6 +982,8 @@ ngx_http_bigupload_post(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
     r->main->blocked++;
     r->aio = 1;
 
+    ngx_add_timer(&ctx->guard, NGX_HTTP_BIGUPLOAD_GUARD);
+
     return NGX_OK;
 }
 
@@ -978,9 +1049,29 @@ ngx_http_bigupload_thread_done(ngx_event_t *ev)
     ctx = (ngx_http_bigupload_ctx_t *)
               ngx_http_get_module_ctx(r, ngx_http_bigupload_module);
 
+    if (ctx == nullptr) {
+        /* the request was redirected internally meanwhile */
+        goto resume;
+    }
+
     ctx->in_flight = 0;
 
-    if (ctx->thread_exception) {
+    if (ctx->guard.timer_set) {
+        ngx_del_timer(&ctx->guard);
+    }
+
+    if (ctx->op == ngx_http_bigupload_op_open
+        && (c->error || r->write_event_handler != ngx_http_bigupload_drive))
+    {
+        /* the client went away, or nginx is terminating the request:
+         * do not start reading a body */
+        ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                      "bigupload: upload of \"%s\" ended before its body",
+                      ctx->remote_path.c_str());
+        ngx_http_bigupload_fail(r, ctx, NGX_HTTP_CLIENT_CLOSED_REQUEST,
+                                "client_closed", "client closed the request");
+
+    } else if (ctx->thread_exception) {
         ctx->thread_exception = false;
         ngx_log_error(NGX_LOG_ALERT, c->log, 0,
                       "bigupload: exception on the thread pool");
@@ -1026,6 +1117,8 @@ ngx_http_bigupload_thread_done(ngx_event_t *ev)
                                     "internal", "internal error");
         }
     }
+
+resume:
 
     /* as ngx_http_upstream_thread_event_handler(): nginx may have replaced
      * the write handler to terminate the request while the task ran */
@@ -1101,20 +1194,17 @@ ngx_http_bigupload_finish(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
         }
 
         if (r->request_body == nullptr) {
-            /* failed before the body was asked for: no "100 Continue" */
-            r->expect_tested = 1;
-
-            rc = ngx_http_discard_request_body(r);
+            rc = ngx_http_bigupload_refuse_body(r);
             if (rc != NGX_OK) {
                 ngx_http_finalize_request(r, rc);
                 return;
             }
-        }
 
-        if (r->reading_body) {
-            /* the rest of the body is not wanted: say so, rather than
-             * keep-alive followed by a lingering close */
+        } else if (!ctx->body_done) {
+            /* the rest of the body is not wanted, and the connection is
+             * not to be reused with part of it unread */
             r->keepalive = 0;
+            r->lingering_close = 1;
         }
 
         std::string body = bigupload::error_json(ctx->error_code,
@@ -1209,10 +1299,7 @@ ngx_http_bigupload_error(ngx_http_request_t *r, ngx_uint_t status,
 {
     ngx_int_t  rc;
 
-    /* no "100 Continue" for a body nobody wants */
-    r->expect_tested = 1;
-
-    rc = ngx_http_discard_request_body(r);
+    rc = ngx_http_bigupload_refuse_body(r);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -1223,6 +1310,25 @@ ngx_http_bigupload_error(ngx_http_request_t *r, ngx_uint_t status,
     } catch (...) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+}
+
+
+/*
+ * An answer before the body: no "100 Continue" for a body nobody wants,
+ * and no keep-alive either, since a client that waited for the 100 may
+ * reuse the connection without sending it; nginx discards what comes.
+ */
+
+static ngx_int_t
+ngx_http_bigupload_refuse_body(ngx_http_request_t *r)
+{
+    r->expect_tested = 1;
+
+    if (r->headers_in.content_length_n > 0 || r->headers_in.chunked) {
+        r->keepalive = 0;
+    }
+
+    return ngx_http_discard_request_body(r);
 }
 
 
@@ -1242,6 +1348,12 @@ ngx_http_bigupload_cleanup(void *data)
     ngx_http_bigupload_ctx_t  *ctx;
 
     ctx = (ngx_http_bigupload_ctx_t *) data;
+
+    ngx_queue_remove(&ctx->live.queue);
+
+    if (ctx->guard.timer_set) {
+        ngx_del_timer(&ctx->guard);
+    }
 
     if (ctx->upload && ctx->upload->file().has_temp()) {
         task = (ngx_thread_task_t *) ngx_calloc(sizeof(ngx_thread_task_t)
@@ -1285,6 +1397,47 @@ static void
 ngx_http_bigupload_detached_done(ngx_event_t *ev)
 {
     ngx_free(ev->data);
+}
+
+
+static void
+ngx_http_bigupload_guard_handler(ngx_event_t *ev)
+{
+    /* a day with a task in flight: nothing to do but wait on */
+}
+
+
+static ngx_int_t
+ngx_http_bigupload_init_process(ngx_cycle_t *cycle)
+{
+    ngx_queue_init(&ngx_http_bigupload_live);
+    return NGX_OK;
+}
+
+
+/*
+ * A fast shutdown (SIGTERM) exits without destroying request pools.  The
+ * thread pools have drained their queues by now (their module exits first),
+ * so no task uses an upload: remove what would be left as orphans.
+ */
+
+static void
+ngx_http_bigupload_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_queue_t               *q;
+    ngx_http_bigupload_ctx_t  *ctx;
+
+    for (q = ngx_queue_head(&ngx_http_bigupload_live);
+         q != ngx_queue_sentinel(&ngx_http_bigupload_live);
+         q = ngx_queue_next(q))
+    {
+        ctx = ((ngx_http_bigupload_live_t *)
+                  ngx_queue_data(q, ngx_http_bigupload_live_t, queue))->ctx;
+
+        if (ctx->upload) {
+            ctx->upload->abort();
+        }
+    }
 }
 
 
