@@ -330,7 +330,7 @@ static ngx_int_t
 ngx_http_bigupload_start(ngx_http_request_t *r,
     ngx_http_bigupload_loc_conf_t *conf)
 {
-    ngx_str_t                      root;
+    ngx_str_t                      root = ngx_null_string;
     std::string                    path;
     std::vector<std::string>       segments;
     ngx_pool_cleanup_t            *cln;
@@ -487,6 +487,13 @@ ngx_http_bigupload_remote_path(ngx_http_request_t *r,
             if (root->len == 0) {
                 ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                               "bigupload: bigupload_store is empty");
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            /* a relative store is relative to nginx's prefix, as root is */
+            if (ngx_get_full_name(r->pool, (ngx_str_t *) &ngx_cycle->prefix, root)
+                != NGX_OK)
+            {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
 

@@ -127,3 +127,17 @@ location /upload/ {
 {"error":"internal","message":"internal server error"}
 --- error_log
 bigupload: bigupload_store is empty
+
+
+
+=== TEST 10: a relative bigupload_store is relative to nginx's prefix
+--- config
+location /upload/ {
+    bigupload;
+    bigupload_store store/relative;
+}
+--- request eval
+"PUT /upload/x.bin\nrel"
+--- error_code: 201
+--- stored_file: relative/x.bin
+--- stored_body: rel

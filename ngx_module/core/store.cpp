@@ -198,6 +198,13 @@ void TargetFile::abort()
 
 int TargetFile::open_root(const std::string &root, const StoreOptions &opt, FsError &e)
 {
+    // only absolute roots: a relative one would depend on the process's cwd
+    if (root.empty() || root[0] != '/') {
+        errno = EINVAL;
+        e = fail("open", root);
+        return -1;
+    }
+
     int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd != -1 || errno != ENOENT || !opt.create_dirs) {
         if (fd == -1) {

@@ -215,6 +215,19 @@ START_TEST(test_missing_root_is_created)
 }
 END_TEST
 
+START_TEST(test_relative_root_refused)
+{
+    TargetFile f;
+    FsError e;
+
+    ck_assert(f.open("relative/store", {"x.bin"}, {}, {}, e) == OpenOutcome::error);
+    ck_assert_int_eq(e.err, EINVAL);
+    ck_assert_int_eq(access("relative", F_OK), -1);
+    ck_assert(f.open("", {"x.bin"}, {}, {}, e) == OpenOutcome::error);
+    ck_assert_int_eq(e.err, EINVAL);
+}
+END_TEST
+
 START_TEST(test_preconditions)
 {
     TargetFile f;
@@ -311,6 +324,7 @@ Suite *store_suite(void)
     tcase_add_test(tc, test_file_as_directory);
     tcase_add_test(tc, test_create_dirs_off);
     tcase_add_test(tc, test_missing_root_is_created);
+    tcase_add_test(tc, test_relative_root_refused);
     tcase_add_test(tc, test_preconditions);
     tcase_add_test(tc, test_parse_preconditions);
     tcase_add_test(tc, test_destructor_removes_temp);
