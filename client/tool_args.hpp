@@ -1,0 +1,69 @@
+// Command-line parsing into a Config.  No libcurl here: everything is
+// validated before a transfer starts, and every mistake is a usage error
+// (exit code 2) with a one-line message.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bgclient {
+
+enum class ProgressMode { automatic, bar, plain, none };
+enum class HttpVersion { automatic, http1_1, http2 };
+
+struct Config {
+    // positionals
+    std::string url;          // upload location, scheme included ("http://" added when missing)
+    std::string file_path;    // "-" is standard input
+    std::string remote_path;  // always starts with "/"; "dir/" gets the file's name appended
+    std::string target_url;   // url + remote_path, percent-encoded: what is PUT
+
+    // request
+    std::vector<std::string> headers;  // -H, in order
+    std::string user;                  // -u user:password
+    bool have_user = false;
+    std::string bearer;                // --oauth2-bearer
+    bool insecure = false;             // -k
+    std::string cacert;                // --cacert
+    HttpVersion http_version = HttpVersion::automatic;
+    std::uint64_t limit_rate = 0;      // bytes/s, 0 = unlimited
+    long connect_timeout_ms = 0;       // 0 = libcurl's default
+    long max_time_ms = 0;              // 0 = no limit (whole run, retries included)
+    unsigned retries = 3;
+    bool overwrite = false;
+
+    // output
+    bool json = false;
+    bool quiet = false;
+    bool verbose = false;
+    ProgressMode progress = ProgressMode::automatic;
+};
+
+enum class ArgAction { run, help, version, error };
+
+struct ArgResult {
+    ArgAction action = ArgAction::error;
+    Config config;
+    std::string error;  // for ArgAction::error: the message, without "bgclient: "
+};
+
+ArgResult parse_args(int argc, const char *const *argv);
+
+// The exit code for a parse result that stops bgclient before any transfer:
+// exit_usage for an error, exit_ok for --help and --version.
+int exit_code_for(const ArgResult &r);
+ArgResult parse_args(const std::vector<std::string> &args);  // args without argv[0]
+
+// "2.5" -> 2500, "10" -> 10000; at most 3 decimals; false on junk, sign,
+// or more than max_seconds.
+bool parse_seconds_ms(const std::string &s, long max_seconds, long &ms);
+
+// The remote path as it will be PUT: "/" prepended when missing, and the
+// file's name appended when it ends with "/" (as "curl -T file url/" does).
+// false with a message when it is empty, names a directory for stdin, or is
+// not a valid bigupload path ("..", "//", ...).
+bool make_remote_path(const std::string &given, const std::string &file_path,
+                      std::string &out, std::string &error);
+
+}  // namespace bgclient

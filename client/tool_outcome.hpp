@@ -1,0 +1,70 @@
+// What one attempt's result means: exit code, one-line message, and whether
+// to try again.  Pure (no libcurl calls; only CURLcode numbers), so every
+// error path is unit-tested.
+#pragma once
+
+#include <cstdint>
+#include <ctime>
+#include <optional>
+#include <string>
+
+namespace bgclient {
+
+// What the transfer reports about one attempt.
+struct AttemptResult {
+    int curl_code = 0;          // CURLcode (0: the exchange completed)
+    std::string curl_error;     // libcurl's error text
+    long status = 0;            // final HTTP status, 0 when none came
+    std::string reason;         // reason phrase of the status line (HTTP/1)
+    std::string body;           // first bytes of the response body
+    std::string retry_after;    // Retry-After header, raw
+    std::string location;       // Location header
+    std::string http_version;   // "HTTP/1.1", "HTTP/2"
+    std::uint64_t sent = 0;     // body bytes read from the file and sent
+    double elapsed = 0;         // seconds
+    bool interrupted = false;   // Ctrl-C / SIGTERM
+    bool source_failed = false; // the local file failed while being read
+    std::string source_error;
+    bool deadline = false;      // --max-time ran out
+};
+
+// The server's JSON answer, when it sent one.
+struct ServerReply {
+    bool json = false;
+    std::string error;    // "exists", ...
+    std::string message;
+    std::string path;
+    std::string sha256;
+    std::optional<std::uint64_t> size;
+};
+
+ServerReply parse_server_reply(const std::string &body);
+
+struct OutcomeInput {
+    std::string url;          // what was PUT, credentials redacted
+    bool overwrite = false;
+    std::string local_sha256; // of the bytes sent
+    std::uint64_t local_size = 0;
+    std::time_t now = 0;      // for Retry-After dates
+};
+
+struct Outcome {
+    int exit_code = 0;
+    std::string message;                 // without "bgclient: "; empty on success
+    bool retryable = false;
+    std::optional<double> retry_after;   // seconds the server asked to wait
+    ServerReply reply;
+};
+
+Outcome classify(const AttemptResult &r, const OutcomeInput &in);
+
+// Transport failures worth retrying (connect, reset, timeout, empty reply).
+bool curl_code_retryable(int curl_code);
+
+// "Not Found" for 404, "" when unknown (HTTP/2 has no reason phrases).
+const char *standard_reason(long status);
+
+// The text as one printable line of at most max bytes.
+std::string one_line(const std::string &s, std::size_t max = 300);
+
+}  // namespace bgclient

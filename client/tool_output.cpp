@@ -1,0 +1,80 @@
+#include "tool_output.hpp"
+
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "size.hpp"
+#include "tool_exit.hpp"
+
+namespace bgclient {
+
+namespace {
+
+double rate_of(const Report &r)
+{
+    return r.elapsed > 0 ? static_cast<double>(r.size) / r.elapsed : -1;
+}
+
+double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
+
+}  // namespace
+
+std::string success_line(const Report &r)
+{
+    double rate = rate_of(r);
+    return "uploaded " + r.file + " -> " + r.url + " ("
+           + bigupload::format_size(r.size) + ", "
+           + (rate < 0 ? std::string("-") : bigupload::format_rate(rate))
+           + ", sha256 " + r.sha256 + ")";
+}
+
+std::string report_json(const Report &r)
+{
+    nlohmann::ordered_json j;
+
+    j["ok"] = r.exit_code == exit_ok;
+    j["exit_code"] = r.exit_code;
+    if (r.exit_code != exit_ok) {
+        j["error"] = exit_code_name(r.exit_code);
+        j["message"] = r.message;
+    }
+    j["file"] = r.file;
+    j["url"] = r.url;
+    if (r.status != 0) {
+        j["status"] = r.status;
+    }
+    if (!r.http_version.empty()) {
+        j["http_version"] = r.http_version;
+    }
+    if (!r.server_error.empty()) {
+        j["server_error"] = r.server_error;
+    }
+    j["size"] = r.size;
+    if (!r.sha256.empty()) {
+        j["sha256"] = r.sha256;
+    }
+    if (!r.server_sha256.empty()) {
+        j["server_sha256"] = r.server_sha256;
+    }
+    if (!r.server_path.empty()) {
+        j["path"] = r.server_path;
+    }
+    if (!r.location.empty()) {
+        j["location"] = r.location;
+    }
+    if (r.exit_code == exit_ok) {
+        j["created"] = r.status == 201;
+    }
+    j["elapsed"] = round3(r.elapsed);
+    double rate = rate_of(r);
+    if (rate >= 0) {
+        j["bytes_per_second"] = std::llround(rate);
+    }
+    j["attempts"] = r.attempts;
+
+    // invalid UTF-8 (a file name in Latin-1) is replaced, never thrown on
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace bgclient

@@ -1,0 +1,33 @@
+// What bgclient prints on stdout: the success line, or with --json one
+// object for the final result (success or failure).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace bgclient {
+
+struct Report {
+    int exit_code = 0;
+    std::string message;        // error text (empty on success)
+    std::string file;           // as given ("(stdin)" for -)
+    std::string url;            // what was PUT, credentials redacted
+    long status = 0;            // final HTTP status, 0 when none
+    std::string server_error;   // the server's JSON "error" code
+    std::uint64_t size = 0;     // bytes sent
+    std::string sha256;         // of the bytes sent (empty when none were)
+    std::string server_sha256;
+    std::string server_path;
+    std::string location;
+    std::string http_version;
+    double elapsed = 0;         // seconds of the last attempt
+    unsigned attempts = 0;
+};
+
+// "uploaded big.iso -> http://h/up/big.iso (2.71 GiB, 112 MiB/s, sha256 <hex>)"
+std::string success_line(const Report &r);
+
+// One JSON object, no newline.
+std::string report_json(const Report &r);
+
+}  // namespace bgclient

@@ -1,0 +1,154 @@
+#include "tool_source.hpp"
+
+#include <cerrno>
+#include <cstring>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tool_signal.hpp"
+
+namespace bgclient {
+
+std::unique_ptr<Source> Source::open(const std::string &path, std::string &error)
+{
+    std::unique_ptr<Source> s(new Source());
+    bool is_stdin = path == "-";
+
+    s->name_ = is_stdin ? "(stdin)" : path;
+
+    if (is_stdin) {
+        s->fd_ = STDIN_FILENO;
+    } else {
+        s->fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (s->fd_ < 0) {
+            error = "cannot open '" + path + "': " + std::strerror(errno);
+            return nullptr;
+        }
+        s->owns_fd_ = true;
+    }
+
+    struct stat st;
+    if (fstat(s->fd_, &st) != 0) {
+        error = "cannot read '" + s->name_ + "': " + std::strerror(errno);
+        return nullptr;
+    }
+
+    if (S_ISDIR(st.st_mode)) {
+        error = "cannot upload '" + s->name_ + "': it is a directory";
+        return nullptr;
+    }
+
+    if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) {
+        // "bgclient url - /x < file" has a size and can be re-read too;
+        // start where the descriptor is, as cat would.
+        off_t here = lseek(s->fd_, 0, SEEK_CUR);
+        off_t end = S_ISREG(st.st_mode) ? st.st_size : lseek(s->fd_, 0, SEEK_END);
+        if (here < 0 || end < 0 || lseek(s->fd_, here, SEEK_SET) < 0) {
+            error = "cannot read '" + s->name_ + "': " + std::strerror(errno);
+            return nullptr;
+        }
+        s->start_ = here;
+        s->size_ = end > here ? end - here : 0;
+        s->rewindable_ = true;
+        posix_fadvise(s->fd_, here, 0, POSIX_FADV_SEQUENTIAL);
+    }
+
+    // A file we may open but not read (EISDIR aside, e.g. a FUSE error or a
+    // write-only device) fails here rather than after connecting.
+    if (s->size_ != 0) {
+        char probe;
+        ssize_t n;
+        if (s->rewindable_) {
+            n = pread(s->fd_, &probe, 1, s->start_);
+        } else {
+            n = 0;  // a pipe: cannot peek without consuming
+        }
+        if (n < 0) {
+            error = "cannot read '" + s->name_ + "': " + std::strerror(errno);
+            return nullptr;
+        }
+    }
+
+    return s;
+}
+
+Source::~Source()
+{
+    if (owns_fd_ && fd_ >= 0) {
+        ::close(fd_);
+    }
+}
+
+bool Source::rewind()
+{
+    if (!rewindable_) {
+        return false;
+    }
+    if (lseek(fd_, start_, SEEK_SET) < 0) {
+        error_ = "cannot read '" + name_ + "' again: " + std::strerror(errno);
+        return false;
+    }
+    hash_.reset();
+    bytes_read_ = 0;
+    eof_ = false;
+    error_.clear();
+    interrupted_ = false;
+    return true;
+}
+
+ssize_t Source::read(char *buf, std::size_t n)
+{
+    if (size_ >= 0) {
+        std::uint64_t left = static_cast<std::uint64_t>(size_) - bytes_read_;
+        if (n > left) {
+            n = static_cast<std::size_t>(left);
+        }
+        if (n == 0) {
+            eof_ = true;
+            return 0;
+        }
+    }
+
+    for (;;) {
+        if (bgclient::interrupted()) {
+            interrupted_ = true;
+            return -1;
+        }
+
+        ssize_t r = ::read(fd_, buf, n);
+
+        if (r > 0) {
+            hash_.update(buf, static_cast<std::size_t>(r));
+            bytes_read_ += static_cast<std::uint64_t>(r);
+            return r;
+        }
+
+        if (r == 0) {
+            if (size_ >= 0 && bytes_read_ < static_cast<std::uint64_t>(size_)) {
+                error_ = "'" + name_ + "' shrank while being read (ended after "
+                         + std::to_string(bytes_read_) + " of "
+                         + std::to_string(size_) + " bytes)";
+                return -1;
+            }
+            eof_ = true;
+            return 0;
+        }
+
+        if (errno == EINTR) {
+            continue;  // the loop head sees a Ctrl-C
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            // a non-blocking stdin: wait for data rather than fail
+            struct timespec ts = {0, 10 * 1000 * 1000};
+            nanosleep(&ts, nullptr);
+            continue;
+        }
+
+        error_ = "cannot read '" + name_ + "': " + std::strerror(errno);
+        return -1;
+    }
+}
+
+}  // namespace bgclient
