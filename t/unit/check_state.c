@@ -1,0 +1,171 @@
+/* The resumable upload's state file: round trip, truncation, corruption. */
+#include <string>
+
+#include "digest.hpp"
+#include "upload_state.hpp"
+
+/* after the C++ headers: check.h defines macros such as fail() */
+#include <check.h>
+#include "check_cxx.h"
+
+using namespace bigupload;
+
+static UploadState sample(void)
+{
+    UploadState st;
+    st.key = "3f2a9c0d1e4b5a6978877665544332211";
+    st.path = "/isos/big \"quoted\".iso";
+    st.length = 4294967296ULL + 17;
+    st.received.add(0, 1048576);
+    st.received.add(4294967296ULL, 4294967296ULL + 17);
+    st.created = 1795840000;
+    st.updated = 1795840123;
+    return st;
+}
+
+START_TEST(test_round_trip)
+{
+    UploadState st = sample(), back;
+    std::string text = serialize_state(st);
+
+    ck_assert(parse_state(text, back) == StateError::ok);
+    ck_assert_sstr_eq(back.key, st.key);
+    ck_assert_sstr_eq(back.path, st.path);
+    ck_assert(back.length.has_value());
+    ck_assert_uint_eq(*back.length, *st.length);
+    ck_assert(back.received == st.received);
+    ck_assert_int_eq(back.created, st.created);
+    ck_assert_int_eq(back.updated, st.updated);
+    ck_assert(!back.complete());
+
+    /* unknown length */
+    st.length.reset();
+    ck_assert(parse_state(serialize_state(st), back) == StateError::ok);
+    ck_assert(!back.length.has_value());
+}
+END_TEST
+
+START_TEST(test_complete)
+{
+    UploadState st;
+    st.key = "k";
+    st.length = 10;
+    st.received.add(0, 10);
+    ck_assert(st.complete());
+    st.length = 11;
+    ck_assert(!st.complete());
+}
+END_TEST
+
+START_TEST(test_truncated_at_every_length)
+{
+    std::string text = serialize_state(sample());
+
+    /* every proper prefix is refused with an error, never trusted */
+    for (std::size_t n = 0; n < text.size() - 1; n++) {
+        UploadState back;
+        StateError e = parse_state(text.substr(0, n), back);
+        ck_assert_msg(e != StateError::ok, "prefix of %zu bytes accepted", n);
+        ck_assert(back.key.empty());
+    }
+
+    UploadState back;
+    ck_assert(parse_state("", back) == StateError::empty);
+    ck_assert(parse_state(text.substr(0, 10), back) == StateError::truncated);
+}
+END_TEST
+
+START_TEST(test_corrupt)
+{
+    std::string text = serialize_state(sample());
+    UploadState back;
+
+    /* one flipped bit anywhere is detected */
+    for (std::size_t i = 0; i < text.size(); i += 7) {
+        std::string bad = text;
+        bad[i] = (char) (bad[i] ^ 0x01);
+        ck_assert_msg(parse_state(bad, back) != StateError::ok, "flip at %zu accepted", i);
+    }
+
+    ck_assert(parse_state(text + "junk", back) == StateError::corrupt);
+    ck_assert(parse_state("garbage\nsha256 0000000000000000000000000000000000000000000000000000000000000000\n",
+                          back) == StateError::corrupt);
+}
+END_TEST
+
+/* a line with a valid checksum but bad content */
+static std::string signed_line(const std::string &line)
+{
+    return line + "\nsha256 " + sha256_hex(line.data(), line.size()) + "\n";
+}
+
+START_TEST(test_bad_fields)
+{
+    UploadState back;
+
+    ck_assert(parse_state(signed_line("[1,2]"), back) == StateError::corrupt);
+    ck_assert(parse_state(signed_line("{\"version\":2}"), back) == StateError::bad_version);
+    ck_assert(parse_state(signed_line("{\"key\":\"k\"}"), back) == StateError::bad_field);
+    ck_assert(parse_state(signed_line(
+        "{\"version\":1,\"key\":\"k\",\"path\":\"/x\",\"length\":10,"
+        "\"received\":\"0-19\",\"created\":1,\"updated\":2}"), back) == StateError::bad_field);
+    ck_assert(parse_state(signed_line(
+        "{\"version\":1,\"key\":\"bad key\",\"path\":\"/x\",\"length\":10,"
+        "\"received\":\"0-1\",\"created\":1,\"updated\":2}"), back) == StateError::bad_field);
+    ck_assert(parse_state(signed_line(
+        "{\"version\":1,\"key\":\"k\",\"path\":\"/x\",\"length\":-1,"
+        "\"received\":\"\",\"created\":1,\"updated\":2}"), back) == StateError::bad_field);
+    ck_assert(parse_state(signed_line(
+        "{\"version\":1,\"key\":\"k\",\"path\":\"/x\",\"length\":10,"
+        "\"received\":\"5-1\",\"created\":1,\"updated\":2}"), back) == StateError::bad_field);
+    ck_assert(parse_state(signed_line(
+        "{\"version\":1,\"key\":\"k\",\"path\":\"/x\",\"length\":null,"
+        "\"received\":\"0-1\",\"created\":1,\"updated\":2}"), back) == StateError::ok);
+}
+END_TEST
+
+START_TEST(test_derive_key)
+{
+    std::string head(1048576, 'h'), tail(1048576, 't');
+    std::string k = derive_upload_key(4ULL << 30, 1795840000123456789LL, head, tail);
+
+    ck_assert_uint_eq(k.size(), 32);
+    ck_assert(valid_upload_key(k));
+    ck_assert_sstr_eq(k, derive_upload_key(4ULL << 30, 1795840000123456789LL, head, tail));
+
+    /* any change gives another key */
+    ck_assert(k != derive_upload_key((4ULL << 30) + 1, 1795840000123456789LL, head, tail));
+    ck_assert(k != derive_upload_key(4ULL << 30, 1795840000123456790LL, head, tail));
+    tail[1048575] = 'x';
+    ck_assert(k != derive_upload_key(4ULL << 30, 1795840000123456789LL, head, tail));
+}
+END_TEST
+
+START_TEST(test_valid_key)
+{
+    ck_assert(valid_upload_key("abc-DEF_0.9~+/="));
+    ck_assert(!valid_upload_key(""));
+    ck_assert(!valid_upload_key("a b"));
+    ck_assert(!valid_upload_key("a\nb"));
+    ck_assert(!valid_upload_key("\"k\""));
+    ck_assert(!valid_upload_key(std::string(129, 'a')));
+    ck_assert(valid_upload_key(std::string(128, 'a')));
+}
+END_TEST
+
+Suite *state_suite(void)
+{
+    Suite *s = suite_create("state");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_test(tc, test_round_trip);
+    tcase_add_test(tc, test_complete);
+    tcase_add_test(tc, test_truncated_at_every_length);
+    tcase_add_test(tc, test_corrupt);
+    tcase_add_test(tc, test_bad_fields);
+    tcase_add_test(tc, test_derive_key);
+    tcase_add_test(tc, test_valid_key);
+    suite_add_tcase(s, tc);
+
+    return s;
+}
