@@ -25,6 +25,9 @@ open my $fh, '>', store_path("x.bin") or die; print $fh "original"; close $fh;
 qr/\[error\] .*bigupload: ".*\/store\/x\.bin" exists and bigupload_overwrite is off/
 --- no_error_log
 [crit]
+--- check
+my @errors = grep { /\[(error|crit|alert)\]/ } split /\n/, error_log_text();
+is(scalar @errors, 1, "logged once");
 
 
 

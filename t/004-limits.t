@@ -97,6 +97,9 @@ Connection: close
 chunked.bin
 --- error_log eval
 qr/\[error\] .*bigupload: body of "\/chunked\.bin" exceeds bigupload_max_size 102400/
+--- check
+my @errors = grep { /\[(error|crit|alert)\]/ } split /\n/, error_log_text();
+is(scalar @errors, 1, "logged once");
 
 
 

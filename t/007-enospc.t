@@ -37,6 +37,8 @@ qr/\[crit\] .*bigupload: pwrite ".*\/tiny\/\.bigupload-[0-9a-f]+" failed \(28: N
 --- check
 opendir my $d, $ENV{TEST_NGINX_TINY} or die; my @left = grep { !/^\.\.?$/ } readdir $d;
 is("@left", "", "nothing left in the full store");
+my @errors = grep { /\[(error|crit|alert)\]/ } split /\n/, error_log_text();
+is(scalar @errors, 1, "logged once");
 
 
 
