@@ -196,7 +196,7 @@ void TargetFile::abort()
     close_all();
 }
 
-int TargetFile::open_root(const std::string &root, const StoreOptions &opt, FsError &e)
+int open_store_root(const std::string &root, const StoreOptions &opt, FsError &e)
 {
     // only absolute roots: a relative one would depend on the process's cwd
     if (root.empty() || root[0] != '/') {
@@ -232,86 +232,85 @@ int TargetFile::open_root(const std::string &root, const StoreOptions &opt, FsEr
     return fd;
 }
 
-OpenOutcome TargetFile::open(const std::string &root,
-                             const std::vector<std::string> &segments,
-                             const StoreOptions &opt, const Preconditions &pre,
-                             FsError &e)
+int open_subdir(int dfd, const std::string &name, const std::string &path,
+                bool create, mode_t mode, FsError &e)
 {
-    abort();
+    int next = ::openat(dfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
+    if (next == -1 && errno == ENOENT && create) {
+        if (::mkdirat(dfd, name.c_str(), mode) == -1 && errno != EEXIST) {
+            e = fail("mkdirat", path);
+            return -1;
+        }
+        next = ::openat(dfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+
+    if (next == -1) {
+        if (errno == ENOTDIR) {
+            // a symlink or a file where a directory should be
+            struct stat st;
+            if (::fstatat(dfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0
+                && S_ISLNK(st.st_mode))
+            {
+                errno = ELOOP;
+            }
+        }
+        e = fail("openat", path);
+    }
+
+    return next;
+}
+
+int open_target_dir(const std::string &root, const std::vector<std::string> &segments,
+                    const StoreOptions &opt, std::string &dir_path, FsError &e)
+{
     if (segments.empty()) {
         errno = EISDIR;
         e = fail("open", root);
-        return OpenOutcome::error;
+        return -1;
     }
 
-    int dfd = open_root(root, opt, e);
+    int dfd = open_store_root(root, opt, e);
     if (dfd == -1) {
-        return OpenOutcome::error;
+        return -1;
     }
 
-    std::string path = root;
+    dir_path = root;
 
     // every directory below the root is opened relative to its parent with
     // O_NOFOLLOW: a symlink planted in the store cannot lead out of it
     for (std::size_t i = 0; i + 1 < segments.size(); i++) {
-        const std::string &seg = segments[i];
-        path = join(path, seg);
+        dir_path = join(dir_path, segments[i]);
 
-        int next = ::openat(dfd, seg.c_str(),
-                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-        if (next == -1 && errno == ENOENT && opt.create_dirs) {
-            if (::mkdirat(dfd, seg.c_str(), opt.dir_mode) == -1 && errno != EEXIST) {
-                e = fail("mkdirat", path);
-                ::close(dfd);
-                return OpenOutcome::error;
-            }
-            next = ::openat(dfd, seg.c_str(),
-                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        }
-
-        if (next == -1) {
-            if (errno == ENOTDIR) {
-                // a symlink or a file where a directory should be
-                struct stat st;
-                if (::fstatat(dfd, seg.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0
-                    && S_ISLNK(st.st_mode))
-                {
-                    errno = ELOOP;
-                }
-            }
-            e = fail("openat", path);
-            ::close(dfd);
-            return OpenOutcome::error;
-        }
-
+        int next = open_subdir(dfd, segments[i], dir_path, opt.create_dirs,
+                               opt.dir_mode, e);
         ::close(dfd);
+        if (next == -1) {
+            return -1;
+        }
         dfd = next;
     }
 
-    dir_fd_ = dfd;
-    dir_path_ = path;
-    name_ = segments.back();
-    target_path_ = join(path, name_);
+    return dfd;
+}
 
+OpenOutcome check_target(int dir_fd, const std::string &name, const std::string &path,
+                         const StoreOptions &opt, const Preconditions &pre, FsError &e)
+{
     struct stat st;
-    bool exists = ::fstatat(dir_fd_, name_.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+    bool exists = ::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
 
     if (!exists && errno != ENOENT) {
-        e = fail("fstatat", target_path_);
-        close_all();
+        e = fail("fstatat", path);
         return OpenOutcome::error;
     }
 
     if (exists && S_ISDIR(st.st_mode)) {
-        close_all();
         return OpenOutcome::is_directory;
     }
 
     if (exists) {
         if (pre.if_none_match_any) {
-            close_all();
             return OpenOutcome::precondition_failed;
         }
         std::string etag = etag_for(st.st_mtime, st.st_size);
@@ -319,17 +318,75 @@ OpenOutcome TargetFile::open(const std::string &root,
             || etag_matches(pre.if_none_match_etags, "W/" + etag)
             || etag_matches(pre.if_none_match_etags, etag))
         {
-            close_all();
             return OpenOutcome::precondition_failed;
         }
         if (!opt.overwrite) {
-            close_all();
             return OpenOutcome::exists;
         }
 
     } else if (pre.if_match_any || !pre.if_match_etags.empty()) {
-        close_all();
         return OpenOutcome::precondition_failed;
+    }
+
+    return OpenOutcome::ok;
+}
+
+CommitOutcome move_into_place(int from_dir, const std::string &from, int to_dir,
+                              const std::string &to, const std::string &to_path,
+                              bool may_replace, FsError &e)
+{
+    CommitOutcome outcome = CommitOutcome::created;
+
+    // never clobber: rename without replace, or link + unlink where the
+    // filesystem has no RENAME_NOREPLACE
+    int rc = ::renameat2(from_dir, from.c_str(), to_dir, to.c_str(), RENAME_NOREPLACE);
+
+    if (rc == -1 && (errno == EINVAL || errno == ENOSYS)) {
+        rc = ::linkat(from_dir, from.c_str(), to_dir, to.c_str(), 0);
+        if (rc == 0) {
+            ::unlinkat(from_dir, from.c_str(), 0);
+        }
+    }
+
+    if (rc == -1 && errno == EEXIST) {
+        if (!may_replace) {
+            return CommitOutcome::exists;
+        }
+
+        rc = ::renameat(from_dir, from.c_str(), to_dir, to.c_str());
+        outcome = CommitOutcome::replaced;
+    }
+
+    if (rc == -1) {
+        e = fail("renameat", to_path);
+        return CommitOutcome::error;
+    }
+
+    return outcome;
+}
+
+OpenOutcome TargetFile::open(const std::string &root,
+                             const std::vector<std::string> &segments,
+                             const StoreOptions &opt, const Preconditions &pre,
+                             FsError &e)
+{
+    abort();
+
+    std::string path;
+    int dfd = open_target_dir(root, segments, opt, path, e);
+    if (dfd == -1) {
+        return OpenOutcome::error;
+    }
+
+    dir_fd_ = dfd;
+    dir_path_ = path;
+    name_ = segments.back();
+    target_path_ = join(path, name_);
+
+    OpenOutcome o = check_target(dir_fd_, name_, target_path_, opt, pre, e);
+    if (o != OpenOutcome::ok) {
+        close_all();
+        return o;
     }
 
     for (int attempt = 0; attempt < 8; attempt++) {
@@ -410,32 +467,10 @@ CommitOutcome TargetFile::commit(bool may_replace, bool durable, FsError &e)
     }
     fd_ = -1;
 
-    CommitOutcome outcome = CommitOutcome::created;
-
-    // never clobber: rename without replace, or link + unlink where the
-    // filesystem has no RENAME_NOREPLACE
-    int rc = ::renameat2(dir_fd_, tmp_name_.c_str(), dir_fd_, name_.c_str(),
-                         RENAME_NOREPLACE);
-
-    if (rc == -1 && (errno == EINVAL || errno == ENOSYS)) {
-        rc = ::linkat(dir_fd_, tmp_name_.c_str(), dir_fd_, name_.c_str(), 0);
-        if (rc == 0) {
-            ::unlinkat(dir_fd_, tmp_name_.c_str(), 0);
-        }
-    }
-
-    if (rc == -1 && errno == EEXIST) {
-        if (!may_replace) {
-            return CommitOutcome::exists;
-        }
-
-        rc = ::renameat(dir_fd_, tmp_name_.c_str(), dir_fd_, name_.c_str());
-        outcome = CommitOutcome::replaced;
-    }
-
-    if (rc == -1) {
-        e = fail("renameat", target_path_);
-        return CommitOutcome::error;
+    CommitOutcome outcome = move_into_place(dir_fd_, tmp_name_, dir_fd_, name_,
+                                            target_path_, may_replace, e);
+    if (outcome == CommitOutcome::exists || outcome == CommitOutcome::error) {
+        return outcome;
     }
 
     tmp_name_.clear();

@@ -62,6 +62,30 @@ std::string etag_for(std::int64_t mtime, std::int64_t size);
 // Directory mode that goes with a file mode: x wherever r is (like dav_access).
 mode_t dir_mode_for(mode_t file_mode);
 
+// Opens the store root (absolute; created like "mkdir -p" when allowed).
+int open_store_root(const std::string &root, const StoreOptions &opt, FsError &e);
+
+// Opens (creating when allowed) directory "name" below "dfd" without
+// following a symlink (ELOOP); "path" is its full path, for errors.
+int open_subdir(int dfd, const std::string &name, const std::string &path,
+                bool create, mode_t mode, FsError &e);
+
+// Opens the directory that holds the target "segments" (all but the last
+// one, walked with O_NOFOLLOW from the root); its path goes to "dir_path".
+int open_target_dir(const std::string &root, const std::vector<std::string> &segments,
+                    const StoreOptions &opt, std::string &dir_path, FsError &e);
+
+// Whether an upload may go to "name" in "dir_fd": preconditions, overwrite,
+// directories.
+OpenOutcome check_target(int dir_fd, const std::string &name, const std::string &path,
+                         const StoreOptions &opt, const Preconditions &pre, FsError &e);
+
+// Renames "from" to "to" (relative to their directories) without replacing
+// an existing file unless "may_replace".
+CommitOutcome move_into_place(int from_dir, const std::string &from, int to_dir,
+                              const std::string &to, const std::string &to_path,
+                              bool may_replace, FsError &e);
+
 // One upload's file: a unique temp file beside the target, written at
 // increasing offsets, then atomically renamed into place (or removed).
 class TargetFile {
@@ -92,7 +116,6 @@ public:
     const std::string &target_path() const { return target_path_; }
 
 private:
-    int open_root(const std::string &root, const StoreOptions &opt, FsError &e);
     void close_all();
 
     int dir_fd_ = -1;
