@@ -16,8 +16,10 @@
 #include <vector>
 
 #include "errmap.hpp"
+#include "partial.hpp"
 #include "path.hpp"
 #include "response.hpp"
+#include "size.hpp"
 #include "upload.hpp"
 
 
@@ -38,7 +40,21 @@ typedef struct {
     ngx_thread_pool_t          *thread_pool;
     ngx_flag_t                  fsync;
     ngx_bufs_t                  bufs;
+    time_t                      expire;
 } ngx_http_bigupload_loc_conf_t;
+
+
+/* a store whose stale partials this worker sweeps */
+typedef struct {
+    ngx_str_t                   root;
+    time_t                      expire;
+    ngx_thread_pool_t          *thread_pool;
+} ngx_http_bigupload_store_t;
+
+
+typedef struct {
+    ngx_array_t                 stores;    /* of ngx_http_bigupload_store_t */
+} ngx_http_bigupload_main_conf_t;
 
 
 typedef enum {
@@ -46,7 +62,9 @@ typedef enum {
     ngx_http_bigupload_op_open,
     ngx_http_bigupload_op_write,
     ngx_http_bigupload_op_commit,
-    ngx_http_bigupload_op_abort
+    ngx_http_bigupload_op_abort,
+    ngx_http_bigupload_op_query,
+    ngx_http_bigupload_op_cancel
 } ngx_http_bigupload_op_e;
 
 
@@ -66,7 +84,9 @@ typedef struct {
 struct ngx_http_bigupload_ctx_t {
     ngx_http_request_t                  *request = nullptr;
     ngx_http_bigupload_loc_conf_t       *conf = nullptr;
-    std::unique_ptr<bigupload::Upload>   upload;
+    std::unique_ptr<bigupload::Upload>   upload;        /* a plain upload */
+    std::unique_ptr<bigupload::Partial>  partial;       /* a resumable one */
+    bigupload::ResumableRequest          rq;
     std::string                          remote_path;   /* "/a/b.bin" */
 
     ngx_thread_task_t                   *task = nullptr;
@@ -84,6 +104,8 @@ struct ngx_http_bigupload_ctx_t {
     bigupload::CommitOutcome             commit_outcome =
                                              bigupload::CommitOutcome::created;
     bool                                 io_ok = true;
+    bigupload::PartialOutcome            poutcome = bigupload::PartialOutcome::ok;
+    bigupload::PartialInfo               info;
     bool                                 thread_exception = false;
     bigupload::FsError                   fserr;
 
@@ -99,6 +121,8 @@ struct ngx_http_bigupload_ctx_t {
     /* the answer to send once no task is in flight */
     ngx_uint_t                           success_status = 0;
     std::string                          success_body;
+    std::vector<std::pair<std::string, std::string>>  headers;
+    off_t                                content_length = -1;
 
     /* the failure to answer once the temp file is gone */
     ngx_uint_t                           status = 0;
@@ -106,6 +130,8 @@ struct ngx_http_bigupload_ctx_t {
     std::string                          error_message;
 
     unsigned                             in_flight:1;
+    unsigned                             begun:1;
+    unsigned                             finished:1;
     unsigned                             opening:1;
     unsigned                             reading:1;
     unsigned                             nginx_done:1;
@@ -116,14 +142,32 @@ struct ngx_http_bigupload_ctx_t {
     unsigned                             done:1;
 
     ngx_http_bigupload_ctx_t()
-        : in_flight(0), opening(0), reading(0), nginx_done(0), body_done(0),
-          failed(0), committing(0), answer(0), done(0) {}
+        : in_flight(0), begun(0), finished(0), opening(0), reading(0),
+          nginx_done(0), body_done(0), failed(0), committing(0), answer(0),
+          done(0) {}
 };
 
 
 static ngx_int_t ngx_http_bigupload_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_bigupload_start(ngx_http_request_t *r,
-    ngx_http_bigupload_loc_conf_t *conf);
+    ngx_http_bigupload_loc_conf_t *conf, ngx_http_bigupload_op_e op,
+    const std::string &key);
+static ngx_uint_t ngx_http_bigupload_resumable(ngx_http_request_t *r,
+    bigupload::ResumableRequest &rq, const char **code, const char **message);
+static std::string ngx_http_bigupload_header(ngx_http_request_t *r,
+    const char *name);
+static void ngx_http_bigupload_partial_fail(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx, bigupload::PartialOutcome o);
+static void ngx_http_bigupload_partial_answer(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx);
+static void ngx_http_bigupload_progress_headers(ngx_http_bigupload_ctx_t *ctx,
+    const bigupload::UploadState &st);
+static void ngx_http_bigupload_register_store(ngx_http_request_t *r,
+    ngx_http_bigupload_loc_conf_t *conf, const std::string &root);
+static void ngx_http_bigupload_sweep_handler(ngx_event_t *ev);
+static void ngx_http_bigupload_sweep_thread(void *data, ngx_log_t *log);
+static void ngx_http_bigupload_sweep_done(ngx_event_t *ev);
+static void *ngx_http_bigupload_create_main_conf(ngx_conf_t *cf);
 static ngx_int_t ngx_http_bigupload_remote_path(ngx_http_request_t *r,
     ngx_http_bigupload_loc_conf_t *conf, ngx_str_t *root, std::string &path,
     std::vector<std::string> &segments, bigupload::PathError &err);
@@ -149,7 +193,8 @@ static void ngx_http_bigupload_open_done(ngx_http_request_t *r,
 static void ngx_http_bigupload_commit_done(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx);
 static ngx_int_t ngx_http_bigupload_send(ngx_http_request_t *r,
-    ngx_uint_t status, const std::string &body, ngx_uint_t created);
+    ngx_uint_t status, const std::string &body, ngx_uint_t created,
+    ngx_http_bigupload_ctx_t *ctx);
 static void ngx_http_bigupload_finish(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx);
 static ngx_int_t ngx_http_bigupload_error(ngx_http_request_t *r,
@@ -233,6 +278,13 @@ static ngx_command_t  ngx_http_bigupload_commands[] = {
       offsetof(ngx_http_bigupload_loc_conf_t, bufs),
       nullptr },
 
+    { ngx_string("bigupload_expire"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bigupload_loc_conf_t, expire),
+      nullptr },
+
       ngx_null_command
 };
 
@@ -241,7 +293,7 @@ static ngx_http_module_t  ngx_http_bigupload_module_ctx = {
     nullptr,                               /* preconfiguration */
     nullptr,                               /* postconfiguration */
 
-    nullptr,                               /* create main configuration */
+    ngx_http_bigupload_create_main_conf,   /* create main configuration */
     nullptr,                               /* init main configuration */
 
     nullptr,                               /* create server configuration */
@@ -290,28 +342,51 @@ ngx_http_bigupload_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    if (!(r->method & (NGX_HTTP_PUT|NGX_HTTP_POST))) {
-        ngx_table_elt_t  *allow;
+    try {
+        std::string              key = ngx_http_bigupload_header(r, "Upload-Key");
+        ngx_http_bigupload_op_e  op = ngx_http_bigupload_op_none;
 
-        allow = (ngx_table_elt_t *) ngx_list_push(&r->headers_out.headers);
-        if (allow == nullptr) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        if (r->method & (NGX_HTTP_PUT|NGX_HTTP_POST)) {
+            op = ngx_http_bigupload_op_open;
+
+        } else if (r->method & NGX_HTTP_HEAD) {
+            op = ngx_http_bigupload_op_query;
+
+        } else if ((r->method & NGX_HTTP_DELETE) && !key.empty()) {
+            op = ngx_http_bigupload_op_cancel;
         }
 
-        allow->hash = 1;
-        ngx_str_set(&allow->key, "Allow");
-        ngx_str_set(&allow->value, "PUT, POST");
+        if (op == ngx_http_bigupload_op_none) {
+            ngx_table_elt_t  *allow;
 
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "bigupload: method \"%V\" not allowed", &r->method_name);
+            allow = (ngx_table_elt_t *) ngx_list_push(&r->headers_out.headers);
+            if (allow == nullptr) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
 
-        return ngx_http_bigupload_error(r, NGX_HTTP_NOT_ALLOWED,
-                                        "method_not_allowed",
-                                        "only PUT and POST upload here");
-    }
+            allow->hash = 1;
+            ngx_str_set(&allow->key, "Allow");
+            ngx_str_set(&allow->value, "PUT, POST, HEAD, DELETE");
 
-    try {
-        return ngx_http_bigupload_start(r, conf);
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "bigupload: method \"%V\" not allowed", &r->method_name);
+
+            return ngx_http_bigupload_error(r, NGX_HTTP_NOT_ALLOWED,
+                                            "method_not_allowed",
+                                            "PUT and POST upload here; HEAD and "
+                                            "DELETE with Upload-Key ask about "
+                                            "and cancel resumable uploads");
+        }
+
+        if (!key.empty() && !bigupload::valid_upload_key(key)) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "bigupload: invalid Upload-Key");
+            return ngx_http_bigupload_error(r, NGX_HTTP_BAD_REQUEST, "bad_upload_key",
+                                            "Upload-Key must be 1 to 128 characters "
+                                            "of A-Z a-z 0-9 . _ ~ + / = -");
+        }
+
+        return ngx_http_bigupload_start(r, conf, op, key);
 
     } catch (const std::exception &e) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
@@ -328,7 +403,8 @@ ngx_http_bigupload_handler(ngx_http_request_t *r)
 
 static ngx_int_t
 ngx_http_bigupload_start(ngx_http_request_t *r,
-    ngx_http_bigupload_loc_conf_t *conf)
+    ngx_http_bigupload_loc_conf_t *conf, ngx_http_bigupload_op_e op,
+    const std::string &key)
 {
     ngx_str_t                      root = ngx_null_string;
     std::string                    path;
@@ -359,7 +435,26 @@ ngx_http_bigupload_start(ngx_http_request_t *r,
                                         bigupload::path_error_message(perr));
     }
 
-    if (r->headers_in.content_length_n < 0 && !r->headers_in.chunked
+    bigupload::ResumableRequest  rq;
+    off_t                        end = r->headers_in.content_length_n;
+
+    if (op == ngx_http_bigupload_op_open && !key.empty()) {
+        const char  *code, *message;
+        ngx_uint_t   status = ngx_http_bigupload_resumable(r, rq, &code, &message);
+
+        if (status) {
+            return ngx_http_bigupload_error(r, status, code, message);
+        }
+
+        end = rq.end ? (off_t) *rq.end : -1;
+
+        if (rq.total && conf->max_size && (off_t) *rq.total > conf->max_size) {
+            end = (off_t) *rq.total;
+        }
+    }
+
+    if (op == ngx_http_bigupload_op_open
+        && r->headers_in.content_length_n < 0 && !r->headers_in.chunked
 #if (NGX_HTTP_V2)
         /* an HTTP/2 request ended with its headers has an empty body */
         && r->stream == nullptr
@@ -374,11 +469,10 @@ ngx_http_bigupload_start(ngx_http_request_t *r,
                                         "send Content-Length or a chunked body");
     }
 
-    if (conf->max_size && r->headers_in.content_length_n > conf->max_size) {
+    if (op == ngx_http_bigupload_op_open && conf->max_size && end > conf->max_size) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "bigupload: upload of \"%s\" is %O bytes, more than "
-                      "bigupload_max_size %O", path.c_str(),
-                      r->headers_in.content_length_n, conf->max_size);
+                      "bigupload_max_size %O", path.c_str(), end, conf->max_size);
         return ngx_http_bigupload_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
                                         "too_large",
                                         "body exceeds bigupload_max_size");
@@ -431,9 +525,20 @@ ngx_http_bigupload_start(ngx_http_request_t *r,
     ngx_queue_insert_tail(&ngx_http_bigupload_live, &ctx->live.queue);
 
     ctx->remote_path = path;
-    ctx->upload = std::make_unique<bigupload::Upload>(
-        std::string((const char *) root.data, root.len), std::move(segments),
-        opt, std::move(pre));
+
+    std::string store((const char *) root.data, root.len);
+
+    if (op == ngx_http_bigupload_op_open && key.empty()) {
+        ctx->upload = std::make_unique<bigupload::Upload>(store, std::move(segments),
+                                                          opt, std::move(pre));
+    } else {
+        ngx_http_bigupload_register_store(r, conf, store);
+
+        ctx->rq = rq;
+        ctx->rq.key = key;
+        ctx->partial = std::make_unique<bigupload::Partial>(
+            store, std::move(segments), path, opt, std::move(pre));
+    }
 
     ngx_http_set_ctx(r, ctx, ngx_http_bigupload_module);
 
@@ -441,13 +546,168 @@ ngx_http_bigupload_start(ngx_http_request_t *r,
 
     r->write_event_handler = ngx_http_bigupload_drive;
 
-    if (ngx_http_bigupload_post(r, ctx, ngx_http_bigupload_op_open) != NGX_OK) {
+    if (ngx_http_bigupload_post(r, ctx, op) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     r->main->count++;
 
     return NGX_DONE;
+}
+
+
+/*
+ * The request's resumable headers: Content-Range, or Upload-Offset /
+ * Upload-Length / Upload-Complete.  Returns 0, or the status to answer (with
+ * its code and message; logged here) when they are bad.
+ */
+
+static ngx_uint_t
+ngx_http_bigupload_resumable(ngx_http_request_t *r, bigupload::ResumableRequest &rq,
+    const char **code, const char **message)
+{
+    off_t        cl = r->headers_in.content_length_n;
+    std::string  v;
+
+    std::string content_range = ngx_http_bigupload_header(r, "Content-Range");
+
+    if (!content_range.empty()) {
+        bigupload::ContentRange    cr;
+        bigupload::ContentRangeError err;
+
+        err = bigupload::parse_content_range(content_range, cr);
+
+        if (err == bigupload::ContentRangeError::ok && !cr.has_range && cl != 0) {
+            err = bigupload::ContentRangeError::syntax;
+        }
+
+        if (err != bigupload::ContentRangeError::ok) {
+            bool unsatisfiable = err == bigupload::ContentRangeError::start_after_end
+                                 || err == bigupload::ContentRangeError::beyond_total;
+
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "bigupload: bad Content-Range \"%s\": %s",
+                          content_range.c_str(),
+                          bigupload::content_range_error_message(err));
+
+            *code = unsatisfiable ? "range_not_satisfiable" : "bad_content_range";
+            *message = bigupload::content_range_error_message(err);
+            return unsatisfiable ? NGX_HTTP_RANGE_NOT_SATISFIABLE : NGX_HTTP_BAD_REQUEST;
+        }
+
+        if (cr.has_range && cl != (off_t) cr.range.size()) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "bigupload: Content-Range \"%s\" and Content-Length %O "
+                          "differ", content_range.c_str(), cl);
+
+            *code = "range_length_mismatch";
+            *message = "a Content-Range needs a Content-Length of the range's size";
+            return NGX_HTTP_BAD_REQUEST;
+        }
+
+        rq.start = cr.has_range ? cr.range.start : 0;
+        rq.end = cr.has_range ? cr.range.end : 0;
+        if (cr.total_known) {
+            rq.total = cr.total;
+        }
+
+        return 0;
+    }
+
+    v = ngx_http_bigupload_header(r, "Upload-Offset");
+    if (!v.empty()) {
+        auto n = bigupload::parse_count(v, 0, NGX_MAX_OFF_T_VALUE);
+        if (!n) {
+            goto bad;
+        }
+        rq.start = *n;
+    }
+
+    v = ngx_http_bigupload_header(r, "Upload-Length");
+    if (!v.empty()) {
+        auto n = bigupload::parse_count(v, 0, NGX_MAX_OFF_T_VALUE);
+        if (!n) {
+            goto bad;
+        }
+        rq.total = *n;
+    }
+
+    v = ngx_http_bigupload_header(r, "Upload-Complete");
+    if (v.empty() || v == "?1") {
+        rq.completes = true;
+    } else if (v != "?0") {
+        goto bad;
+    }
+
+    if (cl >= 0) {
+        if ((std::uint64_t) cl > (std::uint64_t) NGX_MAX_OFF_T_VALUE - rq.start) {
+            goto bad;
+        }
+        rq.end = rq.start + cl;
+    }
+
+    if (!rq.total && rq.completes && rq.end) {
+        /* a body of known length that ends the upload declares its length */
+        rq.total = rq.end;
+    }
+
+    if (rq.total && ((rq.end && *rq.end > *rq.total) || rq.start > *rq.total
+                     || (rq.completes && rq.end && *rq.end != *rq.total)))
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "bigupload: upload range beyond Upload-Length");
+        *code = "range_not_satisfiable";
+        *message = "the body does not fit Upload-Length";
+        return NGX_HTTP_RANGE_NOT_SATISFIABLE;
+    }
+
+    return 0;
+
+bad:
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "bigupload: bad Upload-Offset, Upload-Length or Upload-Complete");
+
+    *code = "bad_upload_header";
+    *message = "Upload-Offset and Upload-Length are byte counts, Upload-Complete is "
+               "?0 or ?1";
+    return NGX_HTTP_BAD_REQUEST;
+}
+
+
+/* the value of a request header, "" when absent */
+
+static std::string
+ngx_http_bigupload_header(ngx_http_request_t *r, const char *name)
+{
+    size_t            len = ngx_strlen(name);
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = (ngx_table_elt_t *) part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == nullptr) {
+                break;
+            }
+
+            part = part->next;
+            h = (ngx_table_elt_t *) part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
+        {
+            return std::string((const char *) h[i].value.data, h[i].value.len);
+        }
+    }
+
+    return std::string();
 }
 
 
@@ -553,6 +813,16 @@ ngx_http_bigupload_open_done(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ct
     const char   *what;
     ngx_uint_t    status;
 
+    if (ctx->partial) {
+        if (ctx->poutcome != bigupload::PartialOutcome::ok) {
+            ngx_http_bigupload_partial_fail(r, ctx, ctx->poutcome);
+            return;
+        }
+
+        ctx->begun = 1;
+        goto body;
+    }
+
     switch (ctx->open_outcome) {
 
     case bigupload::OpenOutcome::ok:
@@ -588,6 +858,8 @@ ngx_http_bigupload_open_done(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ct
                                 "target is a directory");
         return;
     }
+
+body:
 
     /* the target is ready: now read the body, unbuffered */
 
@@ -696,15 +968,20 @@ ngx_http_bigupload_drive(ngx_http_request_t *r)
         }
 
         if (ctx->failed) {
-            if (ctx->upload->file().has_temp()
+            bool  pending = ctx->partial ? ctx->begun && !ctx->finished
+                                         : ctx->upload->file().has_temp();
+
+            if (pending
                 && ngx_http_bigupload_post(r, ctx, ngx_http_bigupload_op_abort)
                    == NGX_OK)
             {
                 return;
             }
 
-            /* no temp file, or no thread to remove it */
-            ctx->upload->abort();
+            /* nothing to clean up, or no thread to do it */
+            if (ctx->upload) {
+                ctx->upload->abort();
+            }
             ngx_http_bigupload_finish(r, ctx);
             return;
         }
@@ -727,7 +1004,9 @@ ngx_http_bigupload_drive(ngx_http_request_t *r)
                           &ctx->conf->thread_pool_name);
             ngx_http_bigupload_fail(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
                                     "internal", "cannot post thread task");
-            ctx->upload->abort();
+            if (ctx->upload) {
+                ctx->upload->abort();
+            }
             ngx_http_bigupload_finish(r, ctx);
         }
 
@@ -955,6 +1234,332 @@ ngx_http_bigupload_fail_fs(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
 }
 
 
+/* resumable uploads --------------------------------------------------------- */
+
+static void
+ngx_http_bigupload_partial_fail(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
+    bigupload::PartialOutcome o)
+{
+    const char  *path = ctx->remote_path.c_str();
+
+    switch (o) {
+
+    case bigupload::PartialOutcome::key_mismatch:
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "bigupload: the partial upload of \"%s\" has another "
+                      "Upload-Key", path);
+        ngx_http_bigupload_fail(r, ctx, NGX_HTTP_CONFLICT, "upload_key_mismatch",
+                                "a partial upload of this path belongs to another "
+                                "Upload-Key");
+        return;
+
+    case bigupload::PartialOutcome::length_mismatch:
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "bigupload: length of \"%s\" differs from the one declared",
+                      path);
+        ngx_http_bigupload_fail(r, ctx, NGX_HTTP_CONFLICT, "length_mismatch",
+                                "the upload's length differs from the one declared "
+                                "before");
+        return;
+
+    case bigupload::PartialOutcome::beyond_length:
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "bigupload: range beyond the declared length of \"%s\"", path);
+        ngx_http_bigupload_fail(r, ctx, NGX_HTTP_RANGE_NOT_SATISFIABLE,
+                                "range_not_satisfiable",
+                                "the range goes beyond the upload's length");
+        return;
+
+    case bigupload::PartialOutcome::cancelled:
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "bigupload: the partial upload of \"%s\" was cancelled "
+                      "meanwhile", path);
+        ngx_http_bigupload_fail(r, ctx, NGX_HTTP_CONFLICT, "cancelled",
+                                "the upload was cancelled or expired meanwhile");
+        return;
+
+    case bigupload::PartialOutcome::corrupt:
+        ngx_log_error(NGX_LOG_CRIT, r->connection->log, 0,
+                      "bigupload: the state of the partial upload of \"%s\" is "
+                      "corrupt", path);
+        ngx_http_bigupload_fail(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                "partial_corrupt",
+                                "the partial upload's state is damaged: DELETE it "
+                                "to start over");
+        return;
+
+    case bigupload::PartialOutcome::not_found:
+        ngx_http_bigupload_fail(r, ctx, NGX_HTTP_NOT_FOUND, "not_found",
+                                "no partial upload at this path");
+        return;
+
+    case bigupload::PartialOutcome::precondition_failed:
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "bigupload: precondition failed for \"%s\"", path);
+        ngx_http_bigupload_fail(r, ctx, NGX_HTTP_PRECONDITION_FAILED,
+                                "precondition_failed",
+                                "If-Match or If-None-Match precondition failed");
+        return;
+
+    case bigupload::PartialOutcome::exists:
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "bigupload: \"%s\" exists and bigupload_overwrite is off", path);
+        ngx_http_bigupload_fail(r, ctx, NGX_HTTP_CONFLICT, "exists",
+                                "target already exists");
+        return;
+
+    case bigupload::PartialOutcome::is_directory:
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "bigupload: \"%s\" is a directory", path);
+        ngx_http_bigupload_fail(r, ctx, NGX_HTTP_CONFLICT, "is_directory",
+                                "target is a directory");
+        return;
+
+    default:
+        ngx_http_bigupload_fail_fs(r, ctx);
+        return;
+    }
+}
+
+
+static void
+ngx_http_bigupload_progress_headers(ngx_http_bigupload_ctx_t *ctx,
+    const bigupload::UploadState &st)
+{
+    u_char  buf[sizeof("Mon, 28 Sep 1970 06:00:00 GMT")];
+
+    ctx->headers.emplace_back("Upload-Offset", std::to_string(st.received.contiguous()));
+    ctx->headers.emplace_back("Upload-Ranges", st.received.to_string());
+
+    if (st.length) {
+        ctx->headers.emplace_back("Upload-Length", std::to_string(*st.length));
+    }
+
+    u_char *last = ngx_http_time(buf, (time_t) (st.updated + ctx->conf->expire));
+    ctx->headers.emplace_back("Upload-Expires", std::string((char *) buf, last - buf));
+    ctx->headers.emplace_back("Upload-Complete", "?0");
+}
+
+
+/* the answer to a resumable request whose task is done */
+
+static void
+ngx_http_bigupload_partial_answer(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
+{
+    bigupload::Partial  *p = ctx->partial.get();
+
+    switch (ctx->op) {
+
+    case ngx_http_bigupload_op_commit:
+        if (ctx->poutcome == bigupload::PartialOutcome::created
+            || ctx->poutcome == bigupload::PartialOutcome::replaced)
+        {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "bigupload: stored \"%s\" (%uL bytes, sha256 %s)",
+                          p->target_path().c_str(), (uint64_t) p->size(),
+                          p->sha256().c_str());
+
+            ctx->success_status = ctx->poutcome == bigupload::PartialOutcome::created
+                                  ? NGX_HTTP_CREATED : NGX_HTTP_OK;
+            ctx->success_body = bigupload::success_json(ctx->remote_path, p->size(),
+                                                        p->sha256());
+            ctx->answer = 1;
+            return;
+        }
+
+        if (ctx->poutcome == bigupload::PartialOutcome::incomplete) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "bigupload: received %uL bytes at %uL of \"%s\", "
+                          "holding %uL", (uint64_t) p->written(),
+                          (uint64_t) ctx->rq.start, ctx->remote_path.c_str(),
+                          (uint64_t) p->state().received.total());
+
+            ngx_http_bigupload_progress_headers(ctx, p->state());
+            ctx->success_status = NGX_HTTP_NO_CONTENT;
+            ctx->answer = 1;
+            return;
+        }
+
+        ngx_http_bigupload_partial_fail(r, ctx, ctx->poutcome);
+        return;
+
+    case ngx_http_bigupload_op_query:
+        if (ctx->poutcome == bigupload::PartialOutcome::ok) {
+            ngx_http_bigupload_progress_headers(ctx, ctx->info.state);
+            ctx->success_status = NGX_HTTP_NO_CONTENT;
+            ctx->answer = 1;
+            return;
+        }
+
+        if (ctx->poutcome == bigupload::PartialOutcome::not_found
+            && ctx->info.target_exists)
+        {
+            ctx->headers.emplace_back("Upload-Offset",
+                                      std::to_string(ctx->info.target_size));
+            ctx->headers.emplace_back("Upload-Complete", "?1");
+            ctx->content_length = (off_t) ctx->info.target_size;
+            ctx->success_status = NGX_HTTP_OK;
+            ctx->answer = 1;
+            return;
+        }
+
+        ngx_http_bigupload_partial_fail(r, ctx, ctx->poutcome);
+        return;
+
+    case ngx_http_bigupload_op_cancel:
+        if (ctx->poutcome == bigupload::PartialOutcome::ok) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "bigupload: cancelled the partial upload of \"%s\"",
+                          ctx->remote_path.c_str());
+            ctx->success_status = NGX_HTTP_NO_CONTENT;
+            ctx->answer = 1;
+            return;
+        }
+
+        ngx_http_bigupload_partial_fail(r, ctx, ctx->poutcome);
+        return;
+
+    default:
+        return;
+    }
+}
+
+
+/*
+ * Stores whose partials this worker sweeps: those configured without
+ * variables (from the main conf, at start) and those used since.
+ */
+
+struct ngx_http_bigupload_sweep_store_t {
+    std::string          root;
+    time_t               expire;
+    ngx_thread_pool_t   *thread_pool;
+};
+
+static std::vector<ngx_http_bigupload_sweep_store_t>  *ngx_http_bigupload_stores;
+static ngx_event_t                                     ngx_http_bigupload_sweep_ev;
+static ngx_uint_t                                      ngx_http_bigupload_sweeping;
+
+
+static void
+ngx_http_bigupload_register_store(ngx_http_request_t *r,
+    ngx_http_bigupload_loc_conf_t *conf, const std::string &root)
+{
+    if (ngx_http_bigupload_stores == nullptr
+        || ngx_http_bigupload_stores->size() >= 1024)
+    {
+        return;
+    }
+
+    for (const auto &st : *ngx_http_bigupload_stores) {
+        if (st.root == root) {
+            return;
+        }
+    }
+
+    ngx_http_bigupload_stores->push_back({root, conf->expire, conf->thread_pool});
+
+    if (!ngx_http_bigupload_sweep_ev.timer_set && ngx_http_bigupload_sweep_ev.handler) {
+        ngx_add_timer(&ngx_http_bigupload_sweep_ev, 1000);
+    }
+}
+
+
+typedef struct {
+    std::vector<std::pair<std::string, time_t>>  *stores;
+} ngx_http_bigupload_sweep_t;
+
+
+static void
+ngx_http_bigupload_sweep_handler(ngx_event_t *ev)
+{
+    ngx_thread_task_t           *task;
+    ngx_http_bigupload_sweep_t  *sw;
+
+    if (ngx_exiting || ngx_terminate || ngx_http_bigupload_stores == nullptr
+        || ngx_http_bigupload_stores->empty())
+    {
+        return;
+    }
+
+    time_t interval = 60;
+
+    for (const auto &st : *ngx_http_bigupload_stores) {
+        interval = ngx_min(interval, ngx_max(st.expire / 2, 1));
+    }
+
+    ngx_add_timer(ev, interval * 1000);
+
+    if (ngx_http_bigupload_sweeping) {
+        return;
+    }
+
+    try {
+        task = (ngx_thread_task_t *) ngx_calloc(sizeof(ngx_thread_task_t)
+                                                + sizeof(ngx_http_bigupload_sweep_t),
+                                                ev->log);
+        if (task == nullptr) {
+            return;
+        }
+
+        sw = (ngx_http_bigupload_sweep_t *) (task + 1);
+        sw->stores = new std::vector<std::pair<std::string, time_t>>();
+
+        for (const auto &st : *ngx_http_bigupload_stores) {
+            sw->stores->emplace_back(st.root, st.expire);
+        }
+
+        task->ctx = sw;
+        task->handler = ngx_http_bigupload_sweep_thread;
+        task->event.data = task;
+        task->event.handler = ngx_http_bigupload_sweep_done;
+        task->event.log = ev->log;
+
+        if (ngx_thread_task_post((*ngx_http_bigupload_stores)[0].thread_pool, task)
+            != NGX_OK)
+        {
+            delete sw->stores;
+            ngx_free(task);
+            return;
+        }
+
+        ngx_http_bigupload_sweeping = 1;
+
+    } catch (...) {
+        ngx_log_error(NGX_LOG_ALERT, ev->log, 0, "bigupload: exception in sweep");
+    }
+}
+
+
+static void
+ngx_http_bigupload_sweep_thread(void *data, ngx_log_t *log)
+{
+    ngx_http_bigupload_sweep_t  *sw = (ngx_http_bigupload_sweep_t *) data;
+
+    try {
+        for (const auto &st : *sw->stores) {
+            bigupload::FsError  e;
+            bigupload::Partial::sweep(st.first, (std::int64_t) time(nullptr),
+                                      (std::int64_t) st.second, e);
+        }
+    } catch (...) {
+        /* the next sweep tries again */
+    }
+}
+
+
+static void
+ngx_http_bigupload_sweep_done(ngx_event_t *ev)
+{
+    ngx_thread_task_t           *task = (ngx_thread_task_t *) ev->data;
+    ngx_http_bigupload_sweep_t  *sw = (ngx_http_bigupload_sweep_t *) task->ctx;
+
+    delete sw->stores;
+    ngx_free(task);
+    ngx_http_bigupload_sweeping = 0;
+}
+
+
 /* thread pool ------------------------------------------------------------- */
 
 static ngx_int_t
@@ -1008,6 +1613,46 @@ ngx_http_bigupload_thread(void *data, ngx_log_t *log)
     ctx->io_ok = true;
 
     try {
+        if (ctx->partial) {
+            bigupload::Partial  *p = ctx->partial.get();
+            std::int64_t         now = (std::int64_t) time(nullptr);
+
+            switch (ctx->op) {
+
+            case ngx_http_bigupload_op_open:
+                ctx->poutcome = p->begin(ctx->rq, now, ctx->fserr);
+                break;
+
+            case ngx_http_bigupload_op_write: {
+                ngx_buf_t *b = &ctx->bufs[ctx->head];
+                ctx->poutcome = p->write(b->pos, b->last - b->pos, now, ctx->fserr);
+                break;
+            }
+
+            case ngx_http_bigupload_op_commit:
+                ctx->poutcome = p->finish(true, ctx->conf->fsync, now, ctx->fserr);
+                break;
+
+            case ngx_http_bigupload_op_abort:
+                /* keep what this request wrote: that is the point */
+                ctx->poutcome = p->finish(false, ctx->conf->fsync, now, ctx->fserr);
+                break;
+
+            case ngx_http_bigupload_op_query:
+                ctx->poutcome = p->query(ctx->rq.key, ctx->info, ctx->fserr);
+                break;
+
+            case ngx_http_bigupload_op_cancel:
+                ctx->poutcome = p->cancel(ctx->rq.key, ctx->fserr);
+                break;
+
+            case ngx_http_bigupload_op_none:
+                break;
+            }
+
+            return;
+        }
+
         switch (ctx->op) {
 
         case ngx_http_bigupload_op_open:
@@ -1028,7 +1673,7 @@ ngx_http_bigupload_thread(void *data, ngx_log_t *log)
             ctx->upload->abort();
             break;
 
-        case ngx_http_bigupload_op_none:
+        default:
             break;
         }
 
@@ -1087,6 +1732,10 @@ ngx_http_bigupload_thread_done(ngx_event_t *ev)
 
     } else {
         try {
+            bool  io_failed = ctx->partial
+                              ? ctx->poutcome != bigupload::PartialOutcome::ok
+                              : !ctx->io_ok;
+
             switch (ctx->op) {
 
             case ngx_http_bigupload_op_open:
@@ -1094,8 +1743,12 @@ ngx_http_bigupload_thread_done(ngx_event_t *ev)
                 break;
 
             case ngx_http_bigupload_op_write:
-                if (!ctx->io_ok) {
-                    ngx_http_bigupload_fail_fs(r, ctx);
+                if (io_failed) {
+                    if (ctx->partial) {
+                        ngx_http_bigupload_partial_fail(r, ctx, ctx->poutcome);
+                    } else {
+                        ngx_http_bigupload_fail_fs(r, ctx);
+                    }
                     break;
                 }
 
@@ -1106,11 +1759,22 @@ ngx_http_bigupload_thread_done(ngx_event_t *ev)
                 break;
 
             case ngx_http_bigupload_op_commit:
-                ngx_http_bigupload_commit_done(r, ctx);
+                if (ctx->partial) {
+                    ctx->finished = 1;
+                    ngx_http_bigupload_partial_answer(r, ctx);
+                } else {
+                    ngx_http_bigupload_commit_done(r, ctx);
+                }
                 break;
 
             case ngx_http_bigupload_op_abort:
+                ctx->finished = 1;
                 ctx->answer = 1;
+                break;
+
+            case ngx_http_bigupload_op_query:
+            case ngx_http_bigupload_op_cancel:
+                ngx_http_bigupload_partial_answer(r, ctx);
                 break;
 
             case ngx_http_bigupload_op_none:
@@ -1192,7 +1856,7 @@ ngx_http_bigupload_finish(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
 
     if (!ctx->failed) {
         rc = ngx_http_bigupload_send(r, ctx->success_status, ctx->success_body,
-                                     ctx->success_status == NGX_HTTP_CREATED);
+                                     ctx->success_status == NGX_HTTP_CREATED, ctx);
 
     } else {
         if (r->connection->error) {
@@ -1216,7 +1880,7 @@ ngx_http_bigupload_finish(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
 
         std::string body = bigupload::error_json(ctx->error_code,
                                                  ctx->error_message);
-        rc = ngx_http_bigupload_send(r, ctx->status, body, 0);
+        rc = ngx_http_bigupload_send(r, ctx->status, body, 0, ctx);
     }
 
     r->read_event_handler = ngx_http_block_reading;
@@ -1228,7 +1892,7 @@ ngx_http_bigupload_finish(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
 
 static ngx_int_t
 ngx_http_bigupload_send(ngx_http_request_t *r, ngx_uint_t status,
-    const std::string &body, ngx_uint_t created)
+    const std::string &body, ngx_uint_t created, ngx_http_bigupload_ctx_t *ctx)
 {
     ngx_int_t     rc;
     ngx_buf_t    *b;
@@ -1240,9 +1904,40 @@ ngx_http_bigupload_send(ngx_http_request_t *r, ngx_uint_t status,
 
     r->headers_out.status = status;
     r->headers_out.content_length_n = body.size();
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = sizeof("application/json") - 1;
-    r->headers_out.content_type_lowcase = nullptr;
+
+    if (!body.empty()) {
+        ngx_str_set(&r->headers_out.content_type, "application/json");
+        r->headers_out.content_type_len = sizeof("application/json") - 1;
+        r->headers_out.content_type_lowcase = nullptr;
+    }
+
+    if (ctx && ctx->content_length >= 0) {
+        /* HEAD of a finished file: its size, no body */
+        r->headers_out.content_length_n = ctx->content_length;
+    }
+
+    if (ctx) {
+        for (const auto &hv : ctx->headers) {
+            ngx_table_elt_t  *h;
+
+            h = (ngx_table_elt_t *) ngx_list_push(&r->headers_out.headers);
+            if (h == nullptr) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            h->hash = 1;
+            h->key.len = hv.first.size();
+            h->key.data = (u_char *) ngx_pnalloc(r->pool, hv.first.size());
+            h->value.len = hv.second.size();
+            h->value.data = (u_char *) ngx_pnalloc(r->pool, hv.second.size() + 1);
+            if (h->key.data == nullptr || h->value.data == nullptr) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            ngx_memcpy(h->key.data, hv.first.data(), hv.first.size());
+            ngx_memcpy(h->value.data, hv.second.data(), hv.second.size());
+        }
+    }
 
     if (created) {
         ngx_table_elt_t  *location;
@@ -1313,7 +2008,8 @@ ngx_http_bigupload_error(ngx_http_request_t *r, ngx_uint_t status,
 
     try {
         return ngx_http_bigupload_send(r, status,
-                                       bigupload::error_json(code, message), 0);
+                                       bigupload::error_json(code, message), 0,
+                                       nullptr);
     } catch (...) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -1417,7 +2113,41 @@ ngx_http_bigupload_guard_handler(ngx_event_t *ev)
 static ngx_int_t
 ngx_http_bigupload_init_process(ngx_cycle_t *cycle)
 {
+    ngx_http_bigupload_main_conf_t  *bmcf;
+
     ngx_queue_init(&ngx_http_bigupload_live);
+
+    bmcf = (ngx_http_bigupload_main_conf_t *)
+               ngx_http_cycle_get_module_main_conf(cycle, ngx_http_bigupload_module);
+    if (bmcf == nullptr) {
+        return NGX_OK;
+    }
+
+    try {
+        ngx_http_bigupload_stores = new std::vector<ngx_http_bigupload_sweep_store_t>();
+
+        ngx_http_bigupload_store_t *st = (ngx_http_bigupload_store_t *) bmcf->stores.elts;
+
+        for (ngx_uint_t i = 0; i < bmcf->stores.nelts; i++) {
+            ngx_http_bigupload_stores->push_back(
+                {std::string((const char *) st[i].root.data, st[i].root.len),
+                 st[i].expire, st[i].thread_pool});
+        }
+
+    } catch (...) {
+        return NGX_ERROR;
+    }
+
+    /* a cancelable timer: it never delays a graceful shutdown */
+    ngx_http_bigupload_sweep_ev.handler = ngx_http_bigupload_sweep_handler;
+    ngx_http_bigupload_sweep_ev.log = cycle->log;
+    ngx_http_bigupload_sweep_ev.data = cycle;
+    ngx_http_bigupload_sweep_ev.cancelable = 1;
+
+    if (!ngx_http_bigupload_stores->empty()) {
+        ngx_add_timer(&ngx_http_bigupload_sweep_ev, 1000);
+    }
+
     return NGX_OK;
 }
 
@@ -1445,6 +2175,9 @@ ngx_http_bigupload_exit_process(ngx_cycle_t *cycle)
             ctx->upload->abort();
         }
     }
+
+    delete ngx_http_bigupload_stores;
+    ngx_http_bigupload_stores = nullptr;
 }
 
 
@@ -1468,6 +2201,27 @@ ngx_http_bigupload(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     clcf->handler = ngx_http_bigupload_handler;
 
     return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_bigupload_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_bigupload_main_conf_t  *bmcf;
+
+    bmcf = (ngx_http_bigupload_main_conf_t *)
+               ngx_pcalloc(cf->pool, sizeof(ngx_http_bigupload_main_conf_t));
+    if (bmcf == nullptr) {
+        return nullptr;
+    }
+
+    if (ngx_array_init(&bmcf->stores, cf->pool, 4, sizeof(ngx_http_bigupload_store_t))
+        != NGX_OK)
+    {
+        return nullptr;
+    }
+
+    return bmcf;
 }
 
 
@@ -1497,6 +2251,7 @@ ngx_http_bigupload_create_loc_conf(ngx_conf_t *cf)
     conf->create_dirs = NGX_CONF_UNSET;
     conf->access = NGX_CONF_UNSET_UINT;
     conf->fsync = NGX_CONF_UNSET;
+    conf->expire = NGX_CONF_UNSET;
 
     return conf;
 }
@@ -1522,6 +2277,7 @@ ngx_http_bigupload_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                              "default");
     ngx_conf_merge_value(conf->fsync, prev->fsync, 0);
     ngx_conf_merge_bufs_value(conf->bufs, prev->bufs, 4, 1024 * 1024);
+    ngx_conf_merge_sec_value(conf->expire, prev->expire, 24 * 60 * 60);
 
     if (!conf->enable) {
         return NGX_CONF_OK;
@@ -1541,6 +2297,29 @@ ngx_http_bigupload_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                            "bigupload: \"alias\" in a regex location is not "
                            "supported, use \"bigupload_store\"");
         return (char *) NGX_CONF_ERROR;
+    }
+
+    /* a store without variables is swept for stale partials from the start */
+    if (conf->store && conf->store->lengths == nullptr) {
+        ngx_http_bigupload_main_conf_t  *bmcf;
+        ngx_http_bigupload_store_t      *st;
+        ngx_str_t                        full = conf->store->value;
+
+        if (ngx_conf_full_name(cf->cycle, &full, 0) != NGX_OK) {
+            return (char *) NGX_CONF_ERROR;
+        }
+
+        bmcf = (ngx_http_bigupload_main_conf_t *)
+                   ngx_http_conf_get_module_main_conf(cf, ngx_http_bigupload_module);
+
+        st = (ngx_http_bigupload_store_t *) ngx_array_push(&bmcf->stores);
+        if (st == nullptr) {
+            return (char *) NGX_CONF_ERROR;
+        }
+
+        st->root = full;
+        st->expire = conf->expire;
+        st->thread_pool = conf->thread_pool;
     }
 
     /* bigupload_max_size is the limit here: nginx's own check would answer

@@ -162,16 +162,16 @@ location /upload/ {
 GET /upload/a.txt
 --- error_code: 405
 --- response_headers
-Allow: PUT, POST
+Allow: PUT, POST, HEAD, DELETE
 Content-Type: application/json
 --- response_body
-{"error":"method_not_allowed","message":"only PUT and POST upload here"}
+{"error":"method_not_allowed","message":"PUT and POST upload here; HEAD and DELETE with Upload-Key ask about and cancel resumable uploads"}
 --- error_log
 bigupload: method "GET" not allowed
 
 
 
-=== TEST 10: DELETE is not an upload either
+=== TEST 10: DELETE without an Upload-Key removes nothing: 405
 --- config
 location /upload/ {
     bigupload;
@@ -181,7 +181,7 @@ location /upload/ {
 DELETE /upload/a.txt
 --- error_code: 405
 --- response_headers
-Allow: PUT, POST
+Allow: PUT, POST, HEAD, DELETE
 
 
 

@@ -973,8 +973,13 @@ sub _temp_files {
         no_chdir => 1,
         wanted   => sub {
             my $name = $File::Find::name;
-            push @found, substr($name, length($STORE) + 1)
-                if File::Basename::basename($name) =~ /^\.bigupload/;
+            my $rel  = substr($name, length($STORE) + 1);
+            # the partials' directory of resumable uploads may stay, with
+            # the sweeper's lock; anything else in it is a partial left over
+            return if $rel eq '.bigupload' || $rel eq '.bigupload/sweep.lock';
+            push @found, $rel
+                if File::Basename::basename($name) =~ /^\.bigupload/
+                || $rel =~ m{^\.bigupload/};
         },
     }, $STORE);
     return sort @found;
