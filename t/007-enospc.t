@@ -79,3 +79,26 @@ qr/\[crit\] .*bigupload: openat ".*\/tiny\/\.bigupload-[0-9a-f]+" failed \(30: R
 --- check
 system("mount -o remount,rw '$ENV{TEST_NGINX_TINY}'") == 0 or die "remount rw";
 pass("remounted read-write");
+
+
+
+=== TEST 4: disk full during a resumable upload: 507, and what arrived is kept
+--- skip_if: !$ENV{TEST_NGINX_MOUNTED}
+--- skip_reason: mounting a tmpfs is not permitted here
+--- config
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_TINY;
+}
+--- temp_files_allowed
+--- check
+my $data = "r" x 3_000_000;
+my ($s1, undef, $b1) = http_request(method => 'PUT', uri => '/upload/res.bin', body => $data,
+    headers => { 'Upload-Key' => 'full' });
+is($s1, 507, "disk full");
+like($b1, qr/"error":"no_space"/, "no_space");
+my ($s2, $h2) = http_request(method => 'HEAD', uri => '/upload/res.bin', headers => { 'Upload-Key' => 'full' });
+is($s2, 204, "the partial is kept");
+cmp_ok($h2->{'upload-offset'}, '>', 0, "with what arrived ($h2->{'upload-offset'} bytes)");
+my ($s3) = http_request(method => 'DELETE', uri => '/upload/res.bin', headers => { 'Upload-Key' => 'full' });
+is($s3, 204, "cancelled, space freed");

@@ -230,28 +230,47 @@ bool Partial::store(const UploadState &st, FsError &e)
 {
     std::string text = serialize_state(st);
     std::string tmp = id_ + ".state.tmp";
+    std::string name = id_ + ".state";
 
     int fd = ::openat(pdir_fd_, tmp.c_str(),
                       O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd == -1) {
-        e = fail("openat", pdir_path_ + "/" + tmp);
-        return false;
-    }
 
-    if (!write_all(fd, text.data(), text.size(), 0)) {
-        e = fail("pwrite", pdir_path_ + "/" + tmp);
+    if (fd != -1 && write_all(fd, text.data(), text.size(), 0)) {
         ::close(fd);
-        return false;
-    }
-    ::close(fd);
 
-    // a crash leaves either the old state or the new one, never half of one
-    if (::renameat(pdir_fd_, tmp.c_str(), pdir_fd_, (id_ + ".state").c_str()) == -1) {
-        e = fail("renameat", pdir_path_ + "/" + id_ + ".state");
-        return false;
+        // a crash leaves either the old state or the new one, never half
+        if (::renameat(pdir_fd_, tmp.c_str(), pdir_fd_, name.c_str()) == -1) {
+            e = fail("renameat", pdir_path_ + "/" + name);
+            return false;
+        }
+        return true;
     }
 
-    return true;
+    int err = errno;
+    if (fd != -1) {
+        ::close(fd);
+        ::unlinkat(pdir_fd_, tmp.c_str(), 0);
+    }
+
+    // a full disk has no block for a new file, but the old state's block
+    // takes the new one in place (the checksum catches a torn write)
+    if (err == ENOSPC || err == EDQUOT) {
+        fd = ::openat(pdir_fd_, name.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd != -1 && write_all(fd, text.data(), text.size(), 0)
+            && ::ftruncate(fd, static_cast<off_t>(text.size())) == 0)
+        {
+            ::close(fd);
+            return true;
+        }
+        if (fd != -1) {
+            err = errno;
+            ::close(fd);
+        }
+    }
+
+    errno = err;
+    e = fail("write", pdir_path_ + "/" + name);
+    return false;
 }
 
 void Partial::remove_files()
