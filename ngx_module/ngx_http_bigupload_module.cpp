@@ -352,7 +352,8 @@ ngx_http_bigupload_handler(ngx_http_request_t *r)
         } else if (r->method & NGX_HTTP_HEAD) {
             op = ngx_http_bigupload_op_query;
 
-        } else if ((r->method & NGX_HTTP_DELETE) && !key.empty()) {
+        } else if (r->method & NGX_HTTP_DELETE) {
+            /* with a key, only that key's partial; without, any partial */
             op = ngx_http_bigupload_op_cancel;
         }
 
@@ -374,8 +375,8 @@ ngx_http_bigupload_handler(ngx_http_request_t *r)
             return ngx_http_bigupload_error(r, NGX_HTTP_NOT_ALLOWED,
                                             "method_not_allowed",
                                             "PUT and POST upload here; HEAD and "
-                                            "DELETE with Upload-Key ask about "
-                                            "and cancel resumable uploads");
+                                            "DELETE ask about and cancel "
+                                            "resumable uploads");
         }
 
         if (!key.empty() && !bigupload::valid_upload_key(key)) {
@@ -1363,6 +1364,15 @@ ngx_http_bigupload_partial_answer(ngx_http_request_t *r, ngx_http_bigupload_ctx_
                                   ? NGX_HTTP_CREATED : NGX_HTTP_OK;
             ctx->success_body = bigupload::success_json(ctx->remote_path, p->size(),
                                                         p->sha256());
+            ctx->answer = 1;
+            return;
+        }
+
+        if (ctx->poutcome == bigupload::PartialOutcome::completed_elsewhere) {
+            ctx->headers.emplace_back("Upload-Offset",
+                                      std::to_string(*p->state().length));
+            ctx->headers.emplace_back("Upload-Complete", "?1");
+            ctx->success_status = NGX_HTTP_NO_CONTENT;
             ctx->answer = 1;
             return;
         }

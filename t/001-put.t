@@ -165,23 +165,26 @@ GET /upload/a.txt
 Allow: PUT, POST, HEAD, DELETE
 Content-Type: application/json
 --- response_body
-{"error":"method_not_allowed","message":"PUT and POST upload here; HEAD and DELETE with Upload-Key ask about and cancel resumable uploads"}
+{"error":"method_not_allowed","message":"PUT and POST upload here; HEAD and DELETE ask about and cancel resumable uploads"}
 --- error_log
 bigupload: method "GET" not allowed
 
 
 
-=== TEST 10: DELETE without an Upload-Key removes nothing: 405
+=== TEST 10: DELETE never removes a finished file: without a partial it is 404
 --- config
 location /upload/ {
     bigupload;
     bigupload_store $TEST_NGINX_STORE;
 }
+--- init
+open my $fh, '>', store_path("a.txt") or die; print $fh "keep"; close $fh;
 --- request
 DELETE /upload/a.txt
---- error_code: 405
---- response_headers
-Allow: PUT, POST, HEAD, DELETE
+--- error_code: 404
+--- response_body_like: "error":"not_found"
+--- stored_file: a.txt
+--- stored_body: keep
 
 
 

@@ -15,15 +15,6 @@ namespace {
 
 const char partial_dir[] = ".bigupload";
 
-FsError fail(const char *op, const std::string &path)
-{
-    FsError e;
-    e.err = errno != 0 ? errno : EIO;
-    e.op = op;
-    e.path = path;
-    return e;
-}
-
 bool ends_with(std::string_view s, std::string_view suffix)
 {
     return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -113,25 +104,7 @@ bool read_all(int dir, const std::string &name, std::string &out, bool &missing)
 
 bool write_all(int fd, const void *data, std::size_t len, std::uint64_t offset)
 {
-    const char *p = static_cast<const char *>(data);
-
-    while (len > 0) {
-        ssize_t n = ::pwrite(fd, p, len, static_cast<off_t>(offset));
-        if (n == -1 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            if (n == 0) {
-                errno = EIO;
-            }
-            return false;
-        }
-        p += n;
-        len -= static_cast<std::size_t>(n);
-        offset += static_cast<std::uint64_t>(n);
-    }
-
-    return true;
+    return pwrite_all(fd, data, len, offset);
 }
 
 }  // namespace
@@ -187,7 +160,7 @@ bool Partial::lock(FsError &e)
 
     lock_fd_ = lock_file(pdir_fd_, id_ + ".lock", true);
     if (lock_fd_ == -1) {
-        e = fail("fcntl", pdir_path_ + "/" + id_ + ".lock");
+        e = fs_error("fcntl", pdir_path_ + "/" + id_ + ".lock");
         return false;
     }
 
@@ -210,7 +183,7 @@ PartialOutcome Partial::load(UploadState &st, bool &found, FsError &e)
     found = false;
 
     if (!read_all(pdir_fd_, id_ + ".state", text, missing)) {
-        e = fail("read", pdir_path_ + "/" + id_ + ".state");
+        e = fs_error("read", pdir_path_ + "/" + id_ + ".state");
         return PartialOutcome::error;
     }
 
@@ -240,7 +213,7 @@ bool Partial::store(const UploadState &st, FsError &e)
 
         // a crash leaves either the old state or the new one, never half
         if (::renameat(pdir_fd_, tmp.c_str(), pdir_fd_, name.c_str()) == -1) {
-            e = fail("renameat", pdir_path_ + "/" + name);
+            e = fs_error("renameat", pdir_path_ + "/" + name);
             return false;
         }
         return true;
@@ -269,7 +242,7 @@ bool Partial::store(const UploadState &st, FsError &e)
     }
 
     errno = err;
-    e = fail("write", pdir_path_ + "/" + name);
+    e = fs_error("write", pdir_path_ + "/" + name);
     return false;
 }
 
@@ -358,7 +331,7 @@ PartialOutcome Partial::begin(const ResumableRequest &rq, std::int64_t now, FsEr
     data_fd_ = ::openat(pdir_fd_, data.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
                         opt_.file_mode);
     if (data_fd_ == -1 || ::fchmod(data_fd_, opt_.file_mode) == -1) {
-        e = fail("openat", pdir_path_ + "/" + data);
+        e = fs_error("openat", pdir_path_ + "/" + data);
         close_data();
         return PartialOutcome::error;
     }
@@ -376,7 +349,7 @@ PartialOutcome Partial::write(const void *data, std::size_t len, std::int64_t no
                               FsError &e)
 {
     if (!write_all(data_fd_, data, len, rq_.start + written_)) {
-        e = fail("pwrite", pdir_path_ + "/" + id_ + ".data");
+        e = fs_error("pwrite", pdir_path_ + "/" + id_ + ".data");
         return PartialOutcome::error;
     }
 
@@ -393,19 +366,26 @@ PartialOutcome Partial::write(const void *data, std::size_t len, std::int64_t no
     return PartialOutcome::ok;
 }
 
-PartialOutcome Partial::record(std::int64_t now, FsError &e)
+PartialOutcome Partial::relock(UploadState &st, FsError &e)
 {
     if (!lock(e)) {
         return PartialOutcome::error;
     }
 
-    UploadState st;
     bool found;
     PartialOutcome o = load(st, found, e);
 
     if (o == PartialOutcome::ok && (!found || st.key != rq_.key)) {
         o = PartialOutcome::cancelled;
     }
+
+    return o;
+}
+
+PartialOutcome Partial::record(std::int64_t now, FsError &e)
+{
+    UploadState st;
+    PartialOutcome o = relock(st, e);
 
     if (o == PartialOutcome::ok) {
         st.received.add(rq_.start, rq_.start + written_);
@@ -439,7 +419,7 @@ bool Partial::hash_file(FsError &e)
             if (n == 0) {
                 errno = EIO;
             }
-            e = fail("pread", pdir_path_ + "/" + id_ + ".data");
+            e = fs_error("pread", pdir_path_ + "/" + id_ + ".data");
             return false;
         }
         h.update(buf.data(), static_cast<std::size_t>(n));
@@ -453,16 +433,21 @@ bool Partial::hash_file(FsError &e)
 PartialOutcome Partial::finish(bool body_complete, bool durable, std::int64_t now,
                                FsError &e)
 {
-    if (!lock(e)) {
-        return PartialOutcome::error;
-    }
-
     UploadState st;
-    bool found;
-    PartialOutcome o = load(st, found, e);
+    PartialOutcome o = relock(st, e);
 
-    if (o == PartialOutcome::ok && (!found || st.key != rq_.key)) {
-        o = PartialOutcome::cancelled;
+    if (o == PartialOutcome::cancelled && body_complete && recorded_ == written_
+        && state_.length)
+    {
+        // our bytes were recorded by a checkpoint, and a request that ended
+        // at the same time completed the upload: the file is in place
+        struct stat sb;
+        if (::fstatat(target_dir_fd_, segments_.back().c_str(), &sb,
+                      AT_SYMLINK_NOFOLLOW) == 0
+            && static_cast<std::uint64_t>(sb.st_size) == *state_.length)
+        {
+            o = PartialOutcome::completed_elsewhere;
+        }
     }
 
     if (o != PartialOutcome::ok) {
@@ -498,7 +483,7 @@ PartialOutcome Partial::finish(bool body_complete, bool durable, std::int64_t no
     size_ = *st.length;
 
     if (::ftruncate(data_fd_, static_cast<off_t>(size_)) == -1) {
-        e = fail("ftruncate", pdir_path_ + "/" + id_ + ".data");
+        e = fs_error("ftruncate", pdir_path_ + "/" + id_ + ".data");
         store(st, e);
         unlock();
         return PartialOutcome::error;
@@ -513,7 +498,7 @@ PartialOutcome Partial::finish(bool body_complete, bool durable, std::int64_t no
     }
 
     if (durable && ::fsync(data_fd_) == -1) {
-        e = fail("fsync", pdir_path_ + "/" + id_ + ".data");
+        e = fs_error("fsync", pdir_path_ + "/" + id_ + ".data");
         store(st, e);
         unlock();
         return PartialOutcome::error;
@@ -534,7 +519,7 @@ PartialOutcome Partial::finish(bool body_complete, bool durable, std::int64_t no
     remove_files();
 
     if (durable && ::fsync(target_dir_fd_) == -1) {
-        e = fail("fsync", target_path_);
+        e = fs_error("fsync", target_path_);
         unlock();
         return PartialOutcome::error;
     }
@@ -635,7 +620,7 @@ int Partial::sweep(const std::string &root, std::int64_t now, std::int64_t max_a
     int pdir = ::open(pdir_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
     if (pdir == -1) {
         if (errno != ENOENT) {
-            e = fail("open", pdir_path);
+            e = fs_error("open", pdir_path);
         }
         return 0;
     }
@@ -650,7 +635,7 @@ int Partial::sweep(const std::string &root, std::int64_t now, std::int64_t max_a
     int dupfd = ::dup(pdir);
     DIR *d = dupfd == -1 ? nullptr : ::fdopendir(dupfd);
     if (d == nullptr) {
-        e = fail("opendir", pdir_path);
+        e = fs_error("opendir", pdir_path);
         if (dupfd != -1) {
             ::close(dupfd);
         }

@@ -35,6 +35,7 @@ enum class PartialOutcome {
     length_mismatch,     // a total different from the declared one
     beyond_length,       // a range past the declared total
     cancelled,           // the partial was removed while this request wrote
+    completed_elsewhere, // after finish(): a concurrent request completed it
     corrupt,             // the state file cannot be trusted
     precondition_failed, // as for a plain upload
     exists,
@@ -101,6 +102,9 @@ private:
     void unlock();
     PartialOutcome load(UploadState &st, bool &found, FsError &e);
     bool store(const UploadState &st, FsError &e);
+    // Locks and reloads the state of this request's upload (cancelled when
+    // it is gone or belongs to another key now).
+    PartialOutcome relock(UploadState &st, FsError &e);
     PartialOutcome record(std::int64_t now, FsError &e);
     bool hash_file(FsError &e);
     void remove_files();

@@ -11,9 +11,7 @@
 
 namespace bigupload {
 
-namespace {
-
-FsError fail(const char *op, const std::string &path)
+FsError fs_error(const char *op, const std::string &path)
 {
     FsError e;
     e.err = errno != 0 ? errno : EIO;
@@ -21,6 +19,8 @@ FsError fail(const char *op, const std::string &path)
     e.path = path;
     return e;
 }
+
+namespace {
 
 std::string join(const std::string &dir, const std::string &name)
 {
@@ -201,14 +201,14 @@ int open_store_root(const std::string &root, const StoreOptions &opt, FsError &e
     // only absolute roots: a relative one would depend on the process's cwd
     if (root.empty() || root[0] != '/') {
         errno = EINVAL;
-        e = fail("open", root);
+        e = fs_error("open", root);
         return -1;
     }
 
     int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd != -1 || errno != ENOENT || !opt.create_dirs) {
         if (fd == -1) {
-            e = fail("open", root);
+            e = fs_error("open", root);
         }
         return fd;
     }
@@ -219,7 +219,7 @@ int open_store_root(const std::string &root, const StoreOptions &opt, FsError &e
         if (pos == root.size() || root[pos] == '/') {
             std::string prefix = root.substr(0, pos);
             if (::mkdir(prefix.c_str(), opt.dir_mode) == -1 && errno != EEXIST) {
-                e = fail("mkdir", prefix);
+                e = fs_error("mkdir", prefix);
                 return -1;
             }
         }
@@ -227,7 +227,7 @@ int open_store_root(const std::string &root, const StoreOptions &opt, FsError &e
 
     fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd == -1) {
-        e = fail("open", root);
+        e = fs_error("open", root);
     }
     return fd;
 }
@@ -239,7 +239,7 @@ int open_subdir(int dfd, const std::string &name, const std::string &path,
 
     if (next == -1 && errno == ENOENT && create) {
         if (::mkdirat(dfd, name.c_str(), mode) == -1 && errno != EEXIST) {
-            e = fail("mkdirat", path);
+            e = fs_error("mkdirat", path);
             return -1;
         }
         next = ::openat(dfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -255,7 +255,7 @@ int open_subdir(int dfd, const std::string &name, const std::string &path,
                 errno = ELOOP;
             }
         }
-        e = fail("openat", path);
+        e = fs_error("openat", path);
     }
 
     return next;
@@ -266,7 +266,7 @@ int open_target_dir(const std::string &root, const std::vector<std::string> &seg
 {
     if (segments.empty()) {
         errno = EISDIR;
-        e = fail("open", root);
+        e = fs_error("open", root);
         return -1;
     }
 
@@ -301,7 +301,7 @@ OpenOutcome check_target(int dir_fd, const std::string &name, const std::string 
     bool exists = ::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
 
     if (!exists && errno != ENOENT) {
-        e = fail("fstatat", path);
+        e = fs_error("fstatat", path);
         return OpenOutcome::error;
     }
 
@@ -358,7 +358,7 @@ CommitOutcome move_into_place(int from_dir, const std::string &from, int to_dir,
     }
 
     if (rc == -1) {
-        e = fail("renameat", to_path);
+        e = fs_error("renameat", to_path);
         return CommitOutcome::error;
     }
 
@@ -401,21 +401,21 @@ OpenOutcome TargetFile::open(const std::string &root,
             break;
         }
         if (errno != EEXIST) {
-            e = fail("openat", join(dir_path_, tmp));
+            e = fs_error("openat", join(dir_path_, tmp));
             close_all();
             return OpenOutcome::error;
         }
     }
 
     if (fd_ == -1) {
-        e = fail("openat", join(dir_path_, ".bigupload-*"));
+        e = fs_error("openat", join(dir_path_, ".bigupload-*"));
         close_all();
         return OpenOutcome::error;
     }
 
     // the umask must not narrow what the operator configured
     if (::fchmod(fd_, opt.file_mode) == -1) {
-        e = fail("fchmod", tmp_path_);
+        e = fs_error("fchmod", tmp_path_);
         abort();
         return OpenOutcome::error;
     }
@@ -423,25 +423,21 @@ OpenOutcome TargetFile::open(const std::string &root,
     return OpenOutcome::ok;
 }
 
-bool TargetFile::write_at(const void *data, std::size_t len, std::uint64_t offset,
-                          FsError &e)
+bool pwrite_all(int fd, const void *data, std::size_t len, std::uint64_t offset)
 {
     const char *p = static_cast<const char *>(data);
 
     while (len > 0) {
-        ssize_t n = ::pwrite(fd_, p, len, static_cast<off_t>(offset));
+        ssize_t n = ::pwrite(fd, p, len, static_cast<off_t>(offset));
 
-        if (n == -1) {
-            if (errno == EINTR) {
-                continue;
-            }
-            e = fail("pwrite", tmp_path_);
-            return false;
+        if (n == -1 && errno == EINTR) {
+            continue;
         }
 
-        if (n == 0) {
-            errno = EIO;
-            e = fail("pwrite", tmp_path_);
+        if (n <= 0) {
+            if (n == 0) {
+                errno = EIO;
+            }
             return false;
         }
 
@@ -453,16 +449,27 @@ bool TargetFile::write_at(const void *data, std::size_t len, std::uint64_t offse
     return true;
 }
 
+bool TargetFile::write_at(const void *data, std::size_t len, std::uint64_t offset,
+                          FsError &e)
+{
+    if (!pwrite_all(fd_, data, len, offset)) {
+        e = fs_error("pwrite", tmp_path_);
+        return false;
+    }
+
+    return true;
+}
+
 CommitOutcome TargetFile::commit(bool may_replace, bool durable, FsError &e)
 {
     if (durable && ::fsync(fd_) == -1) {
-        e = fail("fsync", tmp_path_);
+        e = fs_error("fsync", tmp_path_);
         return CommitOutcome::error;
     }
 
     if (::close(fd_) == -1) {
         fd_ = -1;
-        e = fail("close", tmp_path_);
+        e = fs_error("close", tmp_path_);
         return CommitOutcome::error;
     }
     fd_ = -1;
@@ -476,7 +483,7 @@ CommitOutcome TargetFile::commit(bool may_replace, bool durable, FsError &e)
     tmp_name_.clear();
 
     if (durable && ::fsync(dir_fd_) == -1) {
-        e = fail("fsync", dir_path_);
+        e = fs_error("fsync", dir_path_);
         close_all();
         return CommitOutcome::error;
     }

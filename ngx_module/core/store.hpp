@@ -62,6 +62,13 @@ std::string etag_for(std::int64_t mtime, std::int64_t size);
 // Directory mode that goes with a file mode: x wherever r is (like dav_access).
 mode_t dir_mode_for(mode_t file_mode);
 
+// An FsError for "op" on "path" from the current errno.
+FsError fs_error(const char *op, const std::string &path);
+
+// pwrite()s all of [data, data + len) at "offset", over short writes and
+// EINTR; false with errno set otherwise.
+bool pwrite_all(int fd, const void *data, std::size_t len, std::uint64_t offset);
+
 // Opens the store root (absolute; created like "mkdir -p" when allowed).
 int open_store_root(const std::string &root, const StoreOptions &opt, FsError &e);
 
