@@ -1,11 +1,18 @@
-// bgclient: uploads one file to a bigupload server with an HTTP PUT.
+// bgclient: uploads one file to a bigupload server: a resumable upload
+// (HEAD, then PUT + Content-Range of what is missing, over -j connections)
+// for a regular file, one plain PUT for standard input.
 //
 //   bgclient [options] <url> <file_path> <remote_path>
+//   bgclient --status <url> <remote_path>
 //
 // One concern per file, as curl's src/tool_*: tool_args (options -> Config),
-// tool_source (the file, read and hashed), tool_transfer (libcurl),
-// tool_progress (the meter), tool_retry (backoff, Retry-After),
-// tool_outcome (answer -> exit code and message), tool_output (stdout).
+// tool_source (the file, read and hashed; its upload key), tool_easy (the
+// libcurl options and callbacks of one request), tool_transfer (a plain
+// PUT), tool_request (HEAD, DELETE), tool_ranges (the ranges of a resumable
+// upload over N connections), tool_resume (the HEAD answer, the plan, the
+// messages), tool_filehash (the whole file's sha256), tool_progress (the
+// meter), tool_retry (backoff, Retry-After), tool_outcome (answer -> exit
+// code and message), tool_output (stdout).
 // Here: the order of things, the retry loop, and the one cleanup path.
 
 #include <cmath>
@@ -20,10 +27,14 @@
 #include "size.hpp"
 #include "tool_args.hpp"
 #include "tool_exit.hpp"
+#include "tool_filehash.hpp"
 #include "tool_help.hpp"
 #include "tool_outcome.hpp"
 #include "tool_output.hpp"
 #include "tool_progress.hpp"
+#include "tool_ranges.hpp"
+#include "tool_request.hpp"
+#include "tool_resume.hpp"
 #include "tool_retry.hpp"
 #include "tool_signal.hpp"
 #include "tool_source.hpp"
@@ -61,6 +72,29 @@ std::string seconds_text(double s)
     return buf;
 }
 
+long timeout_left(double deadline)
+{
+    if (deadline <= 0) {
+        return 0;
+    }
+    long ms = static_cast<long>(std::ceil((deadline - now_seconds()) * 1000.0));
+    return ms < 1 ? 1 : ms;
+}
+
+// What one attempt came to, whichever way it was sent.
+struct Attempt {
+    AttemptResult r;
+    bool fatal = false;          // stop with fatal_code / fatal_message
+    int fatal_code = 0;
+    std::string fatal_message;
+    bool fallback = false;       // the server has no resumable uploads: plain PUT
+    std::string local_sha256;    // of the whole file ("" when not known)
+    std::uint64_t local_size = 0;
+    std::uint64_t done = 0;      // bytes the server holds, for the meter
+    std::int64_t sent = -1;      // bytes this attempt sent
+    std::int64_t resumed_at = -1;
+};
+
 class Upload {
 public:
     explicit Upload(const Config &cfg) : cfg_(cfg) {}
@@ -76,9 +110,20 @@ public:
             return fail(exit_usage, error);
         }
 
+        if (cfg_.status) {
+            return status();
+        }
+
         src_ = Source::open(cfg_.file_path, error);
         if (!src_) {
             return fail(exit_local_file, error);
+        }
+
+        // Regular files are sent resumably (an empty one has nothing to
+        // resume, standard input cannot be read again): see README "bgclient".
+        resumable_ = cfg_.resume && src_->resumable() && src_->size() > 0;
+        if (resumable_ && !src_->upload_key(key_)) {
+            return fail(exit_local_file, src_->error());
         }
 
         ProgressMode mode = cfg_.progress;
@@ -94,44 +139,56 @@ public:
                                     : 0;
 
         for (unsigned attempt = 1;; attempt++) {
-            if (attempt > 1 && !src_->rewind()) {
-                return fail(exit_local_file, src_->error());
-            }
-
-            long timeout_ms = 0;
-            if (deadline > 0) {
-                timeout_ms = static_cast<long>(std::ceil((deadline - now_seconds()) * 1000.0));
-                if (timeout_ms < 1) {
-                    timeout_ms = 1;
+            Attempt at;
+            if (resumable_) {
+                at = resumable_attempt(meter, deadline, attempt);
+                if (at.fallback) {
+                    meter.finish(now_seconds(), 0, false);  // a range was refused: end its bar
+                    resumable_ = false;
+                    hasher_.reset();
+                    if (cfg_.verbose) {
+                        meter.message("* bgclient: no resumable uploads at "
+                                      + rep_.url + ": sending one plain PUT");
+                    }
                 }
             }
+            if (!resumable_) {
+                if (attempt > 1 && !src_->rewind()) {
+                    return fail(exit_local_file, src_->error());
+                }
+                at = plain_attempt(meter, deadline, attempt);
+            }
 
-            AttemptResult r = run_attempt(cfg_, *src_, meter, timeout_ms, attempt);
-            bool read_all = src_->size() >= 0
-                                ? src_->bytes_read() == static_cast<std::uint64_t>(src_->size())
-                                : src_->eof();
-            std::string sha = src_->sha256_hex();
+            if (at.fatal) {
+                meter.finish(now_seconds(), at.done, false);
+                rep_.attempts = attempt;
+                rep_.status = at.r.status;
+                return fail(at.fatal_code, at.fatal_message);
+            }
 
+            const AttemptResult &r = at.r;
             OutcomeInput in;
             in.url = rep_.url;
             in.overwrite = cfg_.overwrite;
-            in.local_sha256 = sha;
-            in.local_size = src_->bytes_read();
+            in.local_sha256 = at.local_sha256;
+            in.local_size = at.local_size;
             in.now = std::time(nullptr);
             Outcome o = classify(r, in);
 
             rep_.attempts = attempt;
             rep_.status = r.status;
             rep_.http_version = r.http_version;
-            rep_.size = src_->bytes_read();
-            rep_.sha256 = read_all ? sha : std::string();
+            rep_.size = at.local_size;
+            rep_.sha256 = at.local_sha256;
             rep_.elapsed = r.elapsed;
+            rep_.sent = at.sent;
+            rep_.resumed_at = at.resumed_at;
             rep_.server_error = o.reply.error;
             rep_.server_sha256 = o.reply.sha256;
             rep_.server_path = o.reply.path;
             rep_.location = r.location;
 
-            meter.finish(now_seconds(), src_->bytes_read(), o.exit_code == exit_ok);
+            meter.finish(now_seconds(), at.done, o.exit_code == exit_ok);
 
             if (o.exit_code == exit_ok) {
                 return succeed();
@@ -178,6 +235,275 @@ public:
     }
 
 private:
+    // One plain PUT of the whole file (standard input, --no-resume, a
+    // server without resumable uploads): hashed while it is read.
+    Attempt plain_attempt(ProgressMeter &meter, double deadline, unsigned attempt)
+    {
+        Attempt at;
+        at.r = run_attempt(cfg_, *src_, meter, timeout_left(deadline), attempt);
+        bool read_all = src_->size() >= 0
+                            ? src_->bytes_read() == static_cast<std::uint64_t>(src_->size())
+                            : src_->eof();
+        std::string sha = src_->sha256_hex();
+        at.local_sha256 = read_all ? sha : std::string();
+        at.local_size = src_->bytes_read();
+        at.done = src_->bytes_read();
+        return at;
+    }
+
+    // An attempt failed before anything was sent: its result is r.
+    static Attempt failed_with(const AttemptResult &r)
+    {
+        Attempt at;
+        at.r = r;
+        return at;
+    }
+
+    static Attempt fatal(int code, const std::string &message)
+    {
+        Attempt at;
+        at.fatal = true;
+        at.fatal_code = code;
+        at.fatal_message = message;
+        return at;
+    }
+
+    static bool transport_failed(const AttemptResult &r)
+    {
+        return r.interrupted || r.curl_code != 0 || r.status == 0;
+    }
+
+    // --restart: DELETE the partial (ours, or another key's); false with the
+    // attempt's outcome in "at" when it cannot go on.
+    bool discard_partial(ProgressMeter &meter, double deadline, Attempt &at)
+    {
+        Reply d = send_request(cfg_, "DELETE", key_, meter, timeout_left(deadline));
+        bool other_key = !transport_failed(d.res) && d.res.status == 409;
+        if (other_key) {
+            // the partial belongs to another key: a DELETE without one
+            d = send_request(cfg_, "DELETE", "", meter, timeout_left(deadline));
+        }
+        if (transport_failed(d.res)) {
+            at = failed_with(d.res);
+            return false;
+        }
+        long st = d.res.status;
+        if (st == 204 || st == 200 || st == 404) {
+            if (st != 404 && !cfg_.quiet) {
+                meter.message("bgclient: discarded the partial upload at " + rep_.url);
+            }
+            return true;
+        }
+        if (other_key && (st == 405 || st == 409 || st == 400 || st == 403)) {
+            at = fatal(exit_refused,
+                       "cannot discard the partial upload at " + rep_.url
+                           + ": it belongs to another file, and the server discards a partial"
+                             " upload only for its own upload key (HTTP "
+                           + std::to_string(st)
+                           + " to DELETE without Upload-Key); it expires after bigupload_expire");
+            return false;
+        }
+        if (!other_key && (st == 405 || st == 501)) {
+            at.fallback = true;  // no resumable uploads there: nothing to discard
+            return false;
+        }
+        at = failed_with(d.res);
+        return false;
+    }
+
+    // HEAD, then the missing ranges; the file's digest from the hasher.
+    Attempt resumable_attempt(ProgressMeter &meter, double deadline, unsigned attempt)
+    {
+        Attempt at;
+        const std::uint64_t size = static_cast<std::uint64_t>(src_->size());
+
+        if (cfg_.restart && !restarted_) {
+            if (!discard_partial(meter, deadline, at)) {
+                return at;
+            }
+            restarted_ = true;
+        }
+
+        Reply h = send_request(cfg_, "HEAD", key_, meter, timeout_left(deadline));
+        if (transport_failed(h.res)) {
+            return failed_with(h.res);
+        }
+
+        Held held = parse_held(h.head);
+        switch (held.kind) {
+        case HeldKind::unsupported:
+            at.fallback = true;
+            return at;
+        case HeldKind::conflict:
+            return fatal(exit_refused, conflict_message(rep_.url));
+        case HeldKind::malformed:
+            return fatal(exit_refused, "unexpected answer from the server to HEAD " + rep_.url
+                                           + ": " + held.error);
+        case HeldKind::other:
+            return failed_with(h.res);
+        case HeldKind::finished:   // a finished file and no partial: the PUT decides
+        case HeldKind::nothing:
+            held.ranges.clear();
+            break;
+        case HeldKind::partial: {
+            std::string m = length_mismatch(held, size, rep_.url);
+            if (!m.empty()) {
+                return fatal(exit_refused, m);
+            }
+            break;
+        }
+        }
+
+        if (!hasher_) {
+            hasher_.reset(new FileHasher(src_->fd(), 0, size, src_->name()));
+        }
+        hasher_->set_held(held.ranges);
+
+        const std::uint64_t held_bytes = held.ranges.total();
+        if (held_bytes > 0 && !cfg_.quiet) {
+            meter.message("bgclient: " + resume_message(held_bytes, size));
+        }
+
+        RangeJob job;
+        job.cfg = &cfg_;
+        job.src = src_.get();
+        job.key = key_;
+        job.size = size;
+        job.pieces = plan_pieces(held.ranges, size,
+                                 effective_chunk(cfg_.parallel, cfg_.chunk_size,
+                                                 size - held.ranges.total()));
+        job.held = held_bytes;
+        job.parallel = cfg_.parallel;
+        job.deadline = deadline;
+        job.hasher = hasher_.get();
+
+        if (job.pieces.empty()) {
+            // every byte is there but the upload was not completed: the
+            // server may be finishing it for an earlier run; ask again later
+            at.r.curl_code = CURLE_PARTIAL_FILE;
+            at.r.curl_error = "the server holds every byte but has not completed the upload yet";
+            at.done = held_bytes;
+            return at;
+        }
+
+        RangeResult rr = send_ranges(job, meter, attempt);
+        at.r = rr.res;
+        at.local_size = size;
+        at.done = rr.done;
+        at.sent = static_cast<std::int64_t>(rr.done > held_bytes ? rr.done - held_bytes : 0);
+        at.resumed_at = static_cast<std::int64_t>(held_bytes);
+
+        if (rr.failed) {
+            long st = rr.res.status;
+            if ((st == 405 || st == 501) && held_bytes == 0 && rr.acked == 0) {
+                at.fallback = true;  // e.g. WebDAV: no PUT with Content-Range
+            }
+            return at;
+        }
+        if (!rr.completed) {
+            // every range answered 204, none completed the upload: ask again
+            at.r = AttemptResult();
+            at.r.curl_code = CURLE_PARTIAL_FILE;
+            at.r.curl_error = "the server took every range but did not complete the upload";
+            return at;
+        }
+
+        std::string error;
+        at.local_sha256 = hasher_->wait_hex(error);
+        if (!error.empty()) {
+            if (interrupted()) {
+                at.r.interrupted = true;
+                return at;
+            }
+            return fatal(exit_local_file, error);
+        }
+        return at;
+    }
+
+    // --status: what the server holds at <remote_path>, one line.
+    int status()
+    {
+        ProgressMeter meter(ProgressMode::none, stderr);
+        Reply h = send_request(cfg_, "HEAD", "", meter, cfg_.max_time_ms);
+        rep_.status = h.res.status;
+        rep_.http_version = h.res.http_version;
+
+        if (h.res.interrupted) {
+            return fail(exit_interrupted, "interrupted");
+        }
+        if (transport_failed(h.res)) {
+            return fail(exit_transport, "HEAD " + rep_.url + " failed: " + one_line(h.res.curl_error));
+        }
+
+        Held held = parse_held(h.head);
+        switch (held.kind) {
+        case HeldKind::nothing:
+        case HeldKind::partial:
+        case HeldKind::finished:
+            break;
+        case HeldKind::malformed:
+            return fail(exit_refused, "unexpected answer from the server to HEAD " + rep_.url
+                                          + ": " + held.error);
+        case HeldKind::unsupported:
+            return fail(exit_refused, "the server cannot tell what it holds at " + rep_.url
+                                          + " (HTTP " + std::to_string(h.res.status)
+                                          + " to HEAD: no resumable uploads there)");
+        default: {
+            OutcomeInput in;
+            in.url = rep_.url;
+            in.now = std::time(nullptr);
+            Outcome o = classify(h.res, in);
+            return fail(o.exit_code, o.message);
+        }
+        }
+
+        if (cfg_.json) {
+            std::printf("%s\n", status_json(held).c_str());
+        } else {
+            std::printf("%s\n", status_line(held).c_str());
+        }
+        std::fflush(stdout);
+        return exit_ok;
+    }
+
+    std::string status_json(const Held &h)
+    {
+        std::string state = h.kind == HeldKind::finished ? "done"
+                            : h.kind == HeldKind::partial ? "partial" : "absent";
+        std::string j = "{\"ok\":true,\"url\":\"" + json_escape(rep_.url) + "\",\"state\":\""
+                        + state + "\"";
+        if (h.kind == HeldKind::finished && h.size) {
+            j += ",\"size\":" + std::to_string(*h.size);
+        }
+        if (h.kind == HeldKind::partial) {
+            j += ",\"offset\":" + std::to_string(h.offset);
+            if (h.length) {
+                j += ",\"length\":" + std::to_string(*h.length);
+            }
+            j += ",\"received\":" + std::to_string(h.ranges.total());
+            j += ",\"ranges\":\"" + h.ranges.to_string() + "\"";
+        }
+        return j + "}";
+    }
+
+    static std::string json_escape(const std::string &s)
+    {
+        std::string out;
+        for (unsigned char c : s) {
+            if (c == '"' || c == '\\') {
+                out += '\\';
+                out += static_cast<char>(c);
+            } else if (c < 0x20) {
+                char buf[8];
+                std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+                out += buf;
+            } else {
+                out += static_cast<char>(c);
+            }
+        }
+        return out;
+    }
+
     int succeed()
     {
         if (cfg_.json) {
@@ -204,6 +530,10 @@ private:
     const Config &cfg_;
     Report rep_;
     std::unique_ptr<Source> src_;
+    bool resumable_ = false;
+    bool restarted_ = false;
+    std::string key_;
+    std::unique_ptr<FileHasher> hasher_;  // after src_: destroyed first
 };
 
 struct CurlGlobal {

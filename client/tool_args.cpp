@@ -8,6 +8,7 @@
 #include "path.hpp"
 #include "size.hpp"
 #include "tool_exit.hpp"
+#include "tool_resume.hpp"
 #include "tool_url.hpp"
 
 namespace bgclient {
@@ -17,7 +18,7 @@ namespace {
 enum class Opt {
     header, user, oauth2_bearer, insecure, cacert, http1_1, http2, limit_rate,
     connect_timeout, max_time, retries, overwrite, json, quiet, progress,
-    verbose, version, help,
+    verbose, version, help, parallel, chunk_size, restart, status, no_resume,
 };
 
 struct OptDef {
@@ -40,6 +41,11 @@ const OptDef options[] = {
     {"max-time", 0, true, Opt::max_time},
     {"retries", 0, true, Opt::retries},
     {"overwrite", 0, false, Opt::overwrite},
+    {"parallel", 'j', true, Opt::parallel},
+    {"chunk-size", 0, true, Opt::chunk_size},
+    {"restart", 0, false, Opt::restart},
+    {"status", 0, false, Opt::status},
+    {"no-resume", 0, false, Opt::no_resume},
     {"json", 0, false, Opt::json},
     {"quiet", 'q', false, Opt::quiet},
     {"progress", 0, true, Opt::progress},
@@ -202,6 +208,39 @@ bool apply(const OptDef &d, const std::string &v, Config &c, ArgAction &action,
 
     case Opt::overwrite:
         c.overwrite = true;
+        return true;
+
+    case Opt::parallel: {
+        auto r = bigupload::parse_count(v, 1, max_parallel);
+        if (!r) {
+            error = "bad --parallel '" + v + "': expected a number from 1 to "
+                    + std::to_string(max_parallel);
+            return false;
+        }
+        c.parallel = static_cast<unsigned>(*r);
+        return true;
+    }
+
+    case Opt::chunk_size: {
+        auto r = bigupload::parse_size(v);
+        if (!r || *r < min_chunk_size) {
+            error = "bad --chunk-size '" + v + "': expected a size of at least 64k, e.g. 64M";
+            return false;
+        }
+        c.chunk_size = *r;
+        return true;
+    }
+
+    case Opt::restart:
+        c.restart = true;
+        return true;
+
+    case Opt::status:
+        c.status = true;
+        return true;
+
+    case Opt::no_resume:
+        c.resume = false;
         return true;
 
     case Opt::json:
@@ -446,20 +485,32 @@ ArgResult parse_args(const std::vector<std::string> &args)
         }
     }
 
-    if (positionals.size() < 3) {
-        static const char *const names[] = {"<url>", "<file_path>", "<remote_path>"};
-        std::string missing;
-        for (std::size_t k = positionals.size(); k < 3; k++) {
-            missing += missing.empty() ? "" : (k == 2 ? " and " : ", ");
-            missing += names[k];
+    if (c.status) {
+        if (positionals.size() != 2) {
+            return fail(std::string(positionals.size() < 2 ? "missing" : "too many")
+                        + " arguments for --status (usage: bgclient --status <url> <remote_path>)");
         }
-        return fail("missing " + missing
-                    + " (usage: bgclient [options] <url> <file_path> <remote_path>)");
-    }
+        if (c.restart || c.parallel > 1 || c.chunk_size > 0 || !c.resume) {
+            return fail("--status uploads nothing: it cannot be combined with --restart,"
+                        " --parallel, --chunk-size or --no-resume");
+        }
+        positionals.insert(positionals.begin() + 1, std::string());
+    } else {
+        if (positionals.size() < 3) {
+            static const char *const names[] = {"<url>", "<file_path>", "<remote_path>"};
+            std::string missing;
+            for (std::size_t k = positionals.size(); k < 3; k++) {
+                missing += missing.empty() ? "" : (k == 2 ? " and " : ", ");
+                missing += names[k];
+            }
+            return fail("missing " + missing
+                        + " (usage: bgclient [options] <url> <file_path> <remote_path>)");
+        }
 
-    if (positionals.size() > 3) {
-        return fail("too many arguments, starting at '" + positionals[3]
-                    + "' (usage: bgclient [options] <url> <file_path> <remote_path>)");
+        if (positionals.size() > 3) {
+            return fail("too many arguments, starting at '" + positionals[3]
+                        + "' (usage: bgclient [options] <url> <file_path> <remote_path>)");
+        }
     }
 
     if (c.have_user && !c.bearer.empty()) {
@@ -473,8 +524,16 @@ ArgResult parse_args(const std::vector<std::string> &args)
     }
 
     c.file_path = positionals[1];
-    if (c.file_path.empty()) {
+    if (c.file_path.empty() && !c.status) {
         return fail("empty <file_path> (use - for standard input)");
+    }
+    if (c.file_path == "-" && (c.restart || c.parallel > 1)) {
+        return fail(std::string(c.restart ? "--restart" : "--parallel")
+                    + " needs a file: standard input is sent as one plain PUT");
+    }
+    if (!c.resume && (c.restart || c.parallel > 1 || c.chunk_size > 0)) {
+        return fail("--no-resume sends one plain PUT: it cannot be combined with --restart,"
+                    " --parallel or --chunk-size");
     }
 
     if (!make_remote_path(positionals[2], c.file_path, c.remote_path, error)) {

@@ -15,7 +15,7 @@ enum class HttpVersion { automatic, http1_1, http2 };
 struct Config {
     // positionals
     std::string url;          // upload location, scheme included ("http://" added when missing)
-    std::string file_path;    // "-" is standard input
+    std::string file_path;    // "-" is standard input; empty with --status
     std::string remote_path;  // always starts with "/"; "dir/" gets the file's name appended
     std::string target_url;   // url + remote_path, percent-encoded: what is PUT
 
@@ -32,6 +32,13 @@ struct Config {
     long max_time_ms = 0;              // 0 = no limit (whole run, retries included)
     unsigned retries = 3;
     bool overwrite = false;
+
+    // resumable uploads (regular files; standard input is one plain PUT)
+    bool resume = true;              // --no-resume: one plain PUT, nothing kept on failure
+    unsigned parallel = 1;           // -j: connections at once
+    std::uint64_t chunk_size = 0;    // --chunk-size; 0: whole gaps with -j 1, else 64 MiB
+    bool restart = false;            // --restart: discard the server's partial first
+    bool status = false;             // --status: print what the server holds, upload nothing
 
     // output
     bool json = false;

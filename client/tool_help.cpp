@@ -4,17 +4,21 @@ namespace bgclient {
 
 const char *usage_line()
 {
-    return "usage: bgclient [options] <url> <file_path> <remote_path>";
+    return "usage: bgclient [options] <url> <file_path> <remote_path>\n"
+           "       bgclient --status <url> <remote_path>";
 }
 
 const char *help_text()
 {
     return
 "usage: bgclient [options] <url> <file_path> <remote_path>\n"
+"       bgclient --status <url> <remote_path>\n"
 "\n"
-"Uploads <file_path> to <url>/<remote_path> with one HTTP PUT to a bigupload\n"
-"server, streaming it (any size), and checks the server's sha256 against its\n"
-"own.  <file_path> - reads standard input (sent chunked when it is a pipe).\n"
+"Uploads <file_path> to <url>/<remote_path> on a bigupload server, streaming\n"
+"it (any size), and checks the server's sha256 against the file's own.  A\n"
+"regular file is sent resumably: run the same command again after a failure,\n"
+"a kill or Ctrl-C and it continues where the server stopped.  <file_path> -\n"
+"reads standard input, sent with one plain PUT (chunked when it is a pipe).\n"
 "<remote_path> ending in / gets the file's name appended.\n"
 "\n"
 "  e.g. bgclient http://127.0.0.1:8083/upload ./big.iso /isos/big.iso\n"
@@ -36,6 +40,19 @@ const char *help_text()
 "      --overwrite             replace an existing file (otherwise the upload is\n"
 "                              refused when it exists: If-None-Match: *)\n"
 "\n"
+"Resumable uploads:\n"
+"  -j, --parallel N            send N ranges at once over N connections (1 to 16,\n"
+"                              default 1)\n"
+"      --chunk-size SIZE       bytes per request (at least 64k; default: with -j 1\n"
+"                              all that is missing in one request, with -j N the\n"
+"                              missing bytes shared among the N, at most 64M)\n"
+"      --restart               discard what the server holds of an earlier upload\n"
+"                              to <remote_path> (also another file's) and start over\n"
+"      --no-resume             one plain PUT: nothing is kept when it fails\n"
+"      --status                print what the server holds at <remote_path> and\n"
+"                              exit: 'done: SIZE', 'partial: OFFSET of LENGTH\n"
+"                              (RANGES)' or 'absent'; no <file_path>\n"
+"\n"
 "Output:\n"
 "      --json                  print the result as one JSON object on stdout\n"
 "  -q, --quiet                 print nothing but errors\n"
@@ -55,7 +72,8 @@ const char *help_text()
 "    2  usage error (bad option or argument)\n"
 "    3  the local file cannot be read (or shrank while being read)\n"
 "    4  network or transport failure (DNS, connect, TLS, timeout, reset)\n"
-"    5  the server refused the upload (4xx: exists, too large, forbidden, ...)\n"
+"    5  the server refused the upload (4xx: exists, too large, forbidden, a\n"
+"       partial upload of another file at <remote_path>, ...)\n"
 "    6  server error (5xx, e.g. 507 disk full)\n"
 "    7  integrity check failed: the server's sha256 or size differs, or the\n"
 "       server reported none\n"

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tool_exit.hpp"
+#include "tool_resume.hpp"
 #include "tool_retry.hpp"
 
 namespace bgclient {
@@ -221,7 +222,9 @@ Outcome classify(const AttemptResult &r, const OutcomeInput &in)
         bool exists_code = lower(o.reply.error).find("exist") != std::string::npos;
         bool exists = r.status == 412
                       || (r.status == 409 && (exists_code || (!in.overwrite && o.reply.error.empty())));
-        if (exists && !in.overwrite) {
+        if (o.reply.error == "upload_key_mismatch") {
+            o.message = conflict_message(in.url);
+        } else if (exists && !in.overwrite) {
             o.message = "remote file already exists: " + in.url
                         + " (use --overwrite to replace it)";
         } else if (exists) {

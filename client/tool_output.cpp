@@ -13,7 +13,8 @@ namespace {
 
 double rate_of(const Report &r)
 {
-    return r.elapsed > 0 ? static_cast<double>(r.size) / r.elapsed : -1;
+    double bytes = r.sent >= 0 ? static_cast<double>(r.sent) : static_cast<double>(r.size);
+    return r.elapsed > 0 ? bytes / r.elapsed : -1;
 }
 
 double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
@@ -72,6 +73,9 @@ std::string report_json(const Report &r)
         j["bytes_per_second"] = std::llround(rate);
     }
     j["attempts"] = r.attempts;
+    if (r.resumed_at >= 0) {
+        j["resumed_at"] = r.resumed_at;
+    }
 
     // invalid UTF-8 (a file name in Latin-1) is replaced, never thrown on
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -21,6 +21,8 @@ struct Report {
     std::string location;
     std::string http_version;
     double elapsed = 0;         // seconds of the last attempt
+    std::int64_t sent = -1;     // bytes the last attempt sent (-1: size): for the rate
+    std::int64_t resumed_at = -1; // bytes the server held when the last attempt began
     unsigned attempts = 0;
 };
 

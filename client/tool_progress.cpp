@@ -297,12 +297,14 @@ ProgressMeter::ProgressMeter(ProgressMode mode, std::FILE *out, std::function<in
     }
 }
 
-void ProgressMeter::start(std::int64_t total, double now)
+void ProgressMeter::start(std::int64_t total, double now, std::uint64_t done)
 {
     snap_ = ProgressSnapshot();
     snap_.total = total;
+    snap_.done = done;
+    start_done_ = done;
     window_.reset();
-    window_.add(now, 0);
+    window_.add(now, done);
     start_ = now;
     started_ = true;
     said_waiting_ = false;
@@ -377,7 +379,9 @@ void ProgressMeter::finish(double now, std::uint64_t done, bool ok)
     }
     snap_.done = done;
     snap_.elapsed = now - start_;
-    snap_.rate = snap_.elapsed > 0 ? static_cast<double>(done) / snap_.elapsed : -1;
+    snap_.rate = snap_.elapsed > 0 && done >= start_done_
+                     ? static_cast<double>(done - start_done_) / snap_.elapsed
+                     : -1;
     snap_.phase = Phase::done;
     draw(true);
 }

@@ -78,7 +78,9 @@ public:
     static constexpr double bar_interval = 0.1;   // at most 10 redraws a second
     static constexpr double plain_interval = 5.0; // a log line every 5 seconds
 
-    void start(std::int64_t total, double now);
+    // done: what the server held before (a resumed upload starts there; the
+    // rate counts only what is sent from now on).
+    void start(std::int64_t total, double now, std::uint64_t done = 0);
     // True when update() would draw now (the caller can skip measuring).
     bool due(double now) const;
     // all_sent: every byte is with the server; the meter then says so.
@@ -104,6 +106,7 @@ private:
     ProgressSnapshot snap_;
     RateWindow window_;
     double start_ = 0;
+    std::uint64_t start_done_ = 0;  // held by the server at start()
     double last_draw_ = -1e9;
     bool started_ = false;
     bool on_line_ = false;      // a bar line is on screen, not yet ended

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "tool_signal.hpp"
+#include "upload_state.hpp"
 
 namespace bgclient {
 
@@ -52,6 +53,9 @@ std::unique_ptr<Source> Source::open(const std::string &path, std::string &error
         s->start_ = here;
         s->size_ = end > here ? end - here : 0;
         s->rewindable_ = true;
+        s->resumable_ = !is_stdin && S_ISREG(st.st_mode);
+        s->mtime_ns_ = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000
+                       + st.st_mtim.tv_nsec;
         posix_fadvise(s->fd_, here, 0, POSIX_FADV_SEQUENTIAL);
     }
 
@@ -95,6 +99,68 @@ bool Source::rewind()
     eof_ = false;
     error_.clear();
     interrupted_ = false;
+    return true;
+}
+
+ssize_t Source::read_at(char *buf, std::size_t n, std::uint64_t offset)
+{
+    if (size_ < 0 || offset >= static_cast<std::uint64_t>(size_)) {
+        return 0;
+    }
+    std::uint64_t left = static_cast<std::uint64_t>(size_) - offset;
+    if (n > left) {
+        n = static_cast<std::size_t>(left);
+    }
+    for (;;) {
+        ssize_t r = ::pread(fd_, buf, n, start_ + static_cast<off_t>(offset));
+        if (r > 0) {
+            return r;
+        }
+        if (r == 0) {
+            error_ = "'" + name_ + "' shrank while being read (ended at byte "
+                     + std::to_string(offset) + " of " + std::to_string(size_) + ")";
+            return -1;
+        }
+        if (errno == EINTR) {
+            if (bgclient::interrupted()) {
+                interrupted_ = true;
+                return -1;
+            }
+            continue;
+        }
+        error_ = "cannot read '" + name_ + "': " + std::strerror(errno);
+        return -1;
+    }
+}
+
+bool Source::upload_key(std::string &key)
+{
+    constexpr std::uint64_t mib = 1024 * 1024;
+    std::uint64_t size = size_ > 0 ? static_cast<std::uint64_t>(size_) : 0;
+    std::uint64_t head_len = size < mib ? size : mib;
+    std::uint64_t tail_from = size > mib ? size - mib : 0;
+
+    auto slurp = [this](std::uint64_t from, std::uint64_t len, std::string &out) {
+        out.resize(static_cast<std::size_t>(len));
+        std::uint64_t got = 0;
+        while (got < len) {
+            ssize_t r = read_at(&out[got], static_cast<std::size_t>(len - got), from + got);
+            if (r <= 0) {
+                if (r == 0) {
+                    error_ = "'" + name_ + "' shrank while being read";
+                }
+                return false;
+            }
+            got += static_cast<std::uint64_t>(r);
+        }
+        return true;
+    };
+
+    std::string head, tail;
+    if (!slurp(0, head_len, head) || !slurp(tail_from, size - tail_from, tail)) {
+        return false;
+    }
+    key = bigupload::derive_upload_key(size, mtime_ns_, head, tail);
     return true;
 }
 

@@ -2,6 +2,8 @@
 // unreadable file is exit code 3 at once), read straight into the caller's
 // buffer (libcurl's upload buffer; memory independent of the file size), and
 // hashed while it is read (a copy of each block goes to the hasher thread).
+// A resumable upload reads byte ranges instead (read_at, not hashed: the
+// whole file is hashed by a FileHasher) and derives its upload key here.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +31,21 @@ public:
     // Regular files and block devices can be read again from the start
     // (for a retry); pipes cannot.
     bool rewindable() const { return rewindable_; }
+    // A regular file named on the command line (not "-"): resumable.
+    bool resumable() const { return resumable_; }
+    int fd() const { return fd_; }
+    // Modification time (ns since the epoch), for the upload key.
+    std::int64_t mtime_ns() const { return mtime_ns_; }
+
+    // Up to n bytes at "offset" (from the first byte to send), not hashed
+    // and without moving the sequential position: > 0 bytes, 0 at size(),
+    // -1 on error (error() says what, also for a file that shrank).
+    ssize_t read_at(char *buf, std::size_t n, std::uint64_t offset);
+
+    // The upload key of this file (see bigupload::derive_upload_key): its
+    // size, mtime, and first and last MiB (the whole file when smaller).
+    // false with error() set when it cannot be read.
+    bool upload_key(std::string &key);
 
     // Back to the first byte, with a fresh hash.  false if not rewindable.
     bool rewind();
@@ -57,6 +74,8 @@ private:
     std::int64_t size_ = -1;
     off_t start_ = 0;
     bool rewindable_ = false;
+    bool resumable_ = false;
+    std::int64_t mtime_ns_ = 0;
     std::uint64_t bytes_read_ = 0;
     bool eof_ = false;
     bool interrupted_ = false;

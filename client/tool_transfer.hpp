@@ -1,6 +1,8 @@
-// One upload attempt with libcurl: a PUT of the Source to cfg.target_url,
-// driven by the multi interface so that the meter ticks (and Ctrl-C is seen)
-// at least every 100 ms even while the server is silent.
+// One plain upload attempt with libcurl: a PUT of the whole Source to
+// cfg.target_url (standard input, --no-resume, a server without resumable
+// uploads; the ranges of a resumable upload are tool_ranges), driven by the
+// multi interface so that the meter ticks (and Ctrl-C is seen) at least
+// every 100 ms even while the server is silent.
 #pragma once
 
 #include <cstdint>

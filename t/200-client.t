@@ -333,7 +333,7 @@ c.bin
 
 
 
-=== TEST 16: Ctrl-C mid-upload: "bgclient: interrupted", exit 130, nothing stored
+=== TEST 16: Ctrl-C mid-upload: "bgclient: interrupted", exit 130, nothing at the target, the partial kept
 --- config
 location /upload/ {
     bigupload;
@@ -349,9 +349,14 @@ sleep 1; kill -TERM $pid; wait $pid; echo "SIGTERM: $?"
 --- stdout_like: \ASIGINT: 130\nSIGTERM: 130\n\z
 --- stderr_like: \Abgclient: interrupted\nbgclient: interrupted\n\z
 --- wait: 1
+--- temp_files_allowed
 --- not_stored
 int.bin
 term.bin
+--- check
+opendir my $d, store_path(".bigupload") or die "no partials: $!";
+my @states = grep { /\.state$/ } readdir $d;
+is(scalar @states, 2, "both partials kept for a rerun");
 
 
 

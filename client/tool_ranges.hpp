@@ -1,0 +1,46 @@
+// The ranges of a resumable upload, sent with PUT + Upload-Key +
+// Content-Range over up to N connections at once (libcurl's multi
+// interface; with --http2 too, each range on its own connection).  The
+// request that completes the upload gets the server's JSON answer; every
+// other one gets 204.  The progress counts bytes the server has taken across
+// all connections, on top of what it held before.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "range.hpp"
+#include "tool_args.hpp"
+#include "tool_filehash.hpp"
+#include "tool_outcome.hpp"
+#include "tool_progress.hpp"
+#include "tool_resume.hpp"
+#include "tool_source.hpp"
+
+namespace bgclient {
+
+struct RangeJob {
+    const Config *cfg = nullptr;
+    Source *src = nullptr;                     // read with read_at
+    std::string key;                           // Upload-Key
+    std::uint64_t size = 0;                    // the file's size (the total)
+    std::vector<bigupload::ByteRange> pieces;  // one request each, in this order
+    std::uint64_t held = 0;                    // bytes the server holds already
+    unsigned parallel = 1;                     // connections at once
+    double deadline = 0;                       // now_seconds() to stop at; 0: none
+    FileHasher *hasher = nullptr;              // told how far the reads got
+};
+
+struct RangeResult {
+    AttemptResult res;        // the completing request's, or the failing one's
+    bool completed = false;   // a request got the final 2xx (not 204)
+    bool failed = false;      // a request failed (res says how); no other
+                              // completed (those in flight were let finish)
+    std::uint64_t acked = 0;  // bytes of pieces answered 204 in this attempt
+    std::uint64_t done = 0;   // bytes the server had taken at the end (for the meter)
+};
+
+RangeResult send_ranges(const RangeJob &job, ProgressMeter &meter, unsigned attempt);
+
+}  // namespace bgclient

@@ -1,0 +1,86 @@
+#include "tool_request.hpp"
+
+#include <vector>
+
+#include "tool_easy.hpp"
+#include "tool_signal.hpp"
+#include "tool_transfer.hpp"
+#include "tool_url.hpp"
+
+namespace bgclient {
+
+Reply send_request(const Config &cfg, const std::string &method, const std::string &key,
+                   ProgressMeter &meter, long timeout_ms)
+{
+    Reply out;
+    std::vector<int> sockets;
+    Exchange x;
+    x.cfg = &cfg;
+    x.meter = &meter;
+    x.sockets = &sockets;
+
+    EasyPtr easy(curl_easy_init());
+    MultiPtr multi(curl_multi_init());
+    if (!easy || !multi) {
+        out.res.curl_code = CURLE_OUT_OF_MEMORY;
+        out.res.curl_error = "cannot initialise libcurl";
+        return out;
+    }
+
+    if (!key.empty()) {
+        x.add_header("Upload-Key: " + key);
+    }
+
+    CURL *e = easy.get();
+    setup_exchange(e, x, method, cfg.target_url, timeout_ms, 0);
+    if (cfg.verbose) {
+        meter.message("* bgclient: " + method + " " + redact_url(cfg.target_url)
+                      + (key.empty() ? std::string() : ", upload key " + key));
+    }
+
+    curl_multi_add_handle(multi.get(), e);
+    const double t0 = now_seconds();
+    int running = 1;
+    CURLMcode mc = CURLM_OK;
+
+    for (;;) {
+        mc = curl_multi_perform(multi.get(), &running);
+        if (mc != CURLM_OK || !running) {
+            break;
+        }
+        if (interrupted()) {
+            x.res.interrupted = true;
+            break;
+        }
+        mc = curl_multi_poll(multi.get(), nullptr, 0, 100, nullptr);
+        if (mc != CURLM_OK) {
+            break;
+        }
+    }
+
+    int code = CURLE_ABORTED_BY_CALLBACK;
+    if (mc != CURLM_OK) {
+        code = CURLE_OUT_OF_MEMORY;
+        x.res.curl_error = curl_multi_strerror(mc);
+    } else if (!running) {
+        int left = 0;
+        while (CURLMsg *m = curl_multi_info_read(multi.get(), &left)) {
+            if (m->msg == CURLMSG_DONE && m->easy_handle == e) {
+                code = m->data.result;
+            }
+        }
+    }
+
+    finish_exchange(e, x, code, timeout_ms, now_seconds() - t0);
+    curl_multi_remove_handle(multi.get(), e);
+
+    out.res = x.res;
+    out.head.status = x.res.curl_code == CURLE_OK ? x.res.status : 0;
+    out.head.upload_offset = x.upload_offset;
+    out.head.upload_ranges = x.upload_ranges;
+    out.head.upload_length = x.upload_length;
+    out.head.content_length = x.content_length;
+    return out;
+}
+
+}  // namespace bgclient
