@@ -50,11 +50,11 @@ location /upload/ {
 }
 --- request_body_gen: 40m 21
 --- exec
-B=$TEST_NGINX_BUILD/bgclient; U=http://127.0.0.1:$TEST_NGINX_PORT/upload
+. t/lib/settle.sh; B=$TEST_NGINX_BUILD/bgclient; U=http://127.0.0.1:$TEST_NGINX_PORT/upload
 for d in 0.5 0.7 0.9 1.1 1.3; do
     $B --limit-rate 4M $U $TEST_NGINX_BODY_FILE /k/40m.bin & pid=$!
     sleep $d; kill -9 $pid; wait $pid 2>/dev/null; echo "killed: $?"
-    $B --status $U /k/40m.bin
+    settled_status $B $U /k/40m.bin
 done
 $B $U $TEST_NGINX_BODY_FILE /k/40m.bin
 --- timeout: 120
@@ -89,10 +89,10 @@ location /upload/ {
 }
 --- request_body_gen: 24m 22
 --- exec
-B=$TEST_NGINX_BUILD/bgclient; U=http://127.0.0.1:$TEST_NGINX_PORT/upload
+. t/lib/settle.sh; B=$TEST_NGINX_BUILD/bgclient; U=http://127.0.0.1:$TEST_NGINX_PORT/upload
 $B --limit-rate 8M $U $TEST_NGINX_BODY_FILE /int.bin & pid=$!
 sleep 1; kill -INT $pid; wait $pid 2>/dev/null; echo "SIGINT: $?"
-$B --status $U /int.bin | sed -E 's/^partial: [0-9]+ of/partial: N of/; s/\(0-[0-9]+\)/(0-N)/'
+settled_status $B $U /int.bin | sed -E 's/^partial: [0-9]+ of/partial: N of/; s/\(0-[0-9]+\)/(0-N)/'
 $B $U $TEST_NGINX_BODY_FILE /int.bin
 --- exit_code: 0
 --- stdout_like: \ASIGINT: 130\npartial: N of 25165824 \(0-N\)\nuploaded .*/int\.bin \(24\.0 MiB, .*sha256 $TEST_NGINX_BODY_SHA256\)\n\z
@@ -176,10 +176,10 @@ location /upload/ {
 }
 --- request_body_gen: 40m 25
 --- exec
-B=$TEST_NGINX_BUILD/bgclient; U=http://127.0.0.1:$TEST_NGINX_PORT/upload
+. t/lib/settle.sh; B=$TEST_NGINX_BUILD/bgclient; U=http://127.0.0.1:$TEST_NGINX_PORT/upload
 $B -j 4 --limit-rate 16M $U $TEST_NGINX_BODY_FILE /j.bin & pid=$!
-sleep 1; kill -9 $pid; wait $pid 2>/dev/null
-$B --status $U /j.bin
+sleep 1.5; kill -9 $pid; wait $pid 2>/dev/null
+settled_status $B $U /j.bin
 $B -j 2 --chunk-size 1M $U $TEST_NGINX_BODY_FILE /j.bin
 --- timeout: 60
 --- exit_code: 0
@@ -202,11 +202,11 @@ location /upload/ {
 }
 --- request_body_gen: 24m 26
 --- exec
-B=$TEST_NGINX_BUILD/bgclient; U=http://127.0.0.1:$TEST_NGINX_PORT/upload; T=$TEST_NGINX_TMP
+. t/lib/settle.sh; B=$TEST_NGINX_BUILD/bgclient; U=http://127.0.0.1:$TEST_NGINX_PORT/upload; T=$TEST_NGINX_TMP
 cp $TEST_NGINX_BODY_FILE $T/a.bin
 $B --limit-rate 8M $U $T/a.bin /c.bin & pid=$!
 sleep 1; kill -9 $pid; wait $pid 2>/dev/null
-$B --status $U /c.bin > $T/before
+settled_status $B $U /c.bin > $T/before
 printf 'another file' > $T/b.bin
 $B $U $T/b.bin /c.bin; echo "other file: $?"
 cp -p $T/a.bin $T/a2.bin; touch -d '2001-01-01' $T/a2.bin
@@ -238,7 +238,7 @@ location /upload/ {
 }
 --- request_body_gen: 24m 27
 --- exec
-B=$TEST_NGINX_BUILD/bgclient; U=http://127.0.0.1:$TEST_NGINX_PORT/upload; T=$TEST_NGINX_TMP
+. t/lib/settle.sh; B=$TEST_NGINX_BUILD/bgclient; U=http://127.0.0.1:$TEST_NGINX_PORT/upload; T=$TEST_NGINX_TMP
 $B --limit-rate 8M $U $TEST_NGINX_BODY_FILE /r.bin & pid=$!
 sleep 1; kill -9 $pid; wait $pid 2>/dev/null
 $B --restart $U $TEST_NGINX_BODY_FILE /r.bin; echo "restart: $?"
@@ -269,7 +269,7 @@ location /upload/ {
 }
 --- request_body_gen: 24m 28
 --- exec
-B=$TEST_NGINX_BUILD/bgclient; U=http://127.0.0.1:$TEST_NGINX_PORT/upload; T=$TEST_NGINX_TMP
+. t/lib/settle.sh; B=$TEST_NGINX_BUILD/bgclient; U=http://127.0.0.1:$TEST_NGINX_PORT/upload; T=$TEST_NGINX_TMP
 $B --limit-rate 8M $U $TEST_NGINX_BODY_FILE /o.bin & pid=$!
 sleep 1; kill -9 $pid; wait $pid 2>/dev/null
 printf 'the new content' > $T/new.bin
@@ -296,11 +296,11 @@ location /upload/ {
 }
 --- request_body_gen: 24m 28
 --- exec
-B=$TEST_NGINX_BUILD/bgclient; U=http://127.0.0.1:$TEST_NGINX_PORT/upload
+. t/lib/settle.sh; B=$TEST_NGINX_BUILD/bgclient; U=http://127.0.0.1:$TEST_NGINX_PORT/upload
 $B --status $U /s.bin; echo "absent: $?"
 $B --limit-rate 8M $U $TEST_NGINX_BODY_FILE /s.bin & pid=$!
 sleep 1; kill -9 $pid; wait $pid 2>/dev/null
-$B --status $U /s.bin | sed -E 's/^partial: [0-9]+ of/partial: N of/; s/\(0-[0-9]+\)/(0-N)/'; echo "partial: $?"
+settled_status $B $U /s.bin | sed -E 's/^partial: [0-9]+ of/partial: N of/; s/\(0-[0-9]+\)/(0-N)/'; echo "partial: $?"
 $B --status --json $U /s.bin | sed -E 's/"(offset|received)":[0-9]+/"\1":N/g; s/"ranges":"0-[0-9]+"/"ranges":"0-N"/'
 $B -q $U $TEST_NGINX_BODY_FILE /s.bin
 $B --status $U /s.bin; echo "done: $?"
@@ -329,7 +329,7 @@ location /upload/ {
 }
 --- request_body_gen: 4m 29
 --- exec
-B=$TEST_NGINX_BUILD/bgclient; U=http://127.0.0.1:$TEST_NGINX_PORT/upload
+. t/lib/settle.sh; B=$TEST_NGINX_BUILD/bgclient; U=http://127.0.0.1:$TEST_NGINX_PORT/upload
 cat $TEST_NGINX_BODY_FILE | $B -q $U - /pipe.bin &&
 $B -q $U - /redirected.bin < $TEST_NGINX_BODY_FILE &&
 $B -q --no-resume $U $TEST_NGINX_BODY_FILE /plain.bin &&
