@@ -32,7 +32,7 @@ UNIT_OBJS   := $(UNIT_SRCS:t/unit/%.c=$(BUILD)/unit/%.o)
 
 MODULE      := $(BUILD)/ngx_http_bigupload_module.so
 
-.PHONY: all deps module client unit test test-unit test-t test-large run bench clean
+.PHONY: all deps module client unit test test-unit test-t test-large run bench test-bench-quick clean
 
 all: deps module client
 
@@ -42,7 +42,7 @@ deps:
 # --- the nginx module ---------------------------------------------------------
 # A private copy of the nginx-dev sources, configured with Debian's own
 # conf_flags, so that the module's struct layouts match /usr/sbin/nginx.
-$(BUILD)/nginx/Makefile: config $(NGX_SRC)/conf_flags
+$(BUILD)/nginx/objs/Makefile: config $(NGX_SRC)/conf_flags
 	rm -rf $(BUILD)/nginx && mkdir -p $(BUILD) && cp -a $(NGX_SRC) $(BUILD)/nginx
 	cd $(BUILD)/nginx && bash -c '. ./conf_flags && ./configure "$${NGX_CONF_FLAGS[@]}" \
 	    --with-cc-opt="-g -O2 -fstack-protector-strong -Wformat -Werror=format-security -fPIC -D_FORTIFY_SOURCE=2" \
@@ -50,7 +50,7 @@ $(BUILD)/nginx/Makefile: config $(NGX_SRC)/conf_flags
 	    --add-dynamic-module=$(CURDIR)' > configure.log 2>&1 \
 	    || { tail -30 configure.log; exit 1; }
 
-$(MODULE): $(BUILD)/nginx/Makefile $(GLUE_SRCS) $(CORE_SRCS) $(CORE_HDRS)
+$(MODULE): $(BUILD)/nginx/objs/Makefile $(GLUE_SRCS) $(CORE_SRCS) $(CORE_HDRS)
 	$(MAKE) -C $(BUILD)/nginx -f objs/Makefile modules
 	# a new file, not rewritten in place: running nginx processes map the old one
 	cp $(BUILD)/nginx/objs/ngx_http_bigupload_module.so $@.tmp && mv -f $@.tmp $@
@@ -97,7 +97,7 @@ unit: $(BUILD)/check_all
 
 # --- tests --------------------------------------------------------------------
 test: all unit
-	$(MAKE) --no-print-directory test-unit test-t
+	$(MAKE) --no-print-directory test-unit test-t test-bench-quick
 
 test-unit: unit
 	CK_FORK=yes $(BUILD)/check_all
@@ -111,6 +111,15 @@ test-large: all
 # --- running the server -------------------------------------------------------
 run: all
 	sh scripts/bgserver-run "$(HOST)" "$(PORT)" "$(STORE)"
+
+# --- benchmarks (scripts/bench; BENCHMARKS.md) ----------------------------------
+bench:
+	BIGUPLOAD_BUILD=$(abspath $(BUILD)) scripts/bench $(if $(filter 1,$(QUICK)),--quick)
+
+# the quick mode once, so that the script cannot rot; its report stays under build/
+# (it builds the module and bgclient only when they are missing: `test` built them)
+test-bench-quick:
+	BIGUPLOAD_BUILD=$(abspath $(BUILD)) scripts/bench --quick --no-build --out $(abspath $(BUILD))/bench-quick
 
 clean:
 	rm -rf $(BUILD) t/servroot
