@@ -362,4 +362,47 @@ void finish_exchange(CURL *e, Exchange &x, int curl_code, long timeout_ms, doubl
     res.http_version = http_version_name(version);
 }
 
+int run_transfer(CURLM *multi, CURL *e, Exchange &x, const std::function<void()> &on_tick)
+{
+    int running = 1;
+    CURLMcode mc = CURLM_OK;
+
+    for (;;) {
+        mc = curl_multi_perform(multi, &running);
+        if (mc != CURLM_OK) {
+            break;
+        }
+
+        on_tick();
+
+        if (!running) {
+            break;
+        }
+        if (interrupted()) {
+            x.res.interrupted = true;
+            break;
+        }
+
+        mc = curl_multi_poll(multi, nullptr, 0, 100, nullptr);
+        if (mc != CURLM_OK) {
+            break;
+        }
+    }
+
+    int code = CURLE_ABORTED_BY_CALLBACK;
+    if (mc != CURLM_OK) {
+        code = CURLE_OUT_OF_MEMORY;
+        x.res.curl_error = curl_multi_strerror(mc);
+    } else if (!running) {
+        int left = 0;
+        while (CURLMsg *m = curl_multi_info_read(multi, &left)) {
+            if (m->msg == CURLMSG_DONE && m->easy_handle == e) {
+                code = m->data.result;
+            }
+        }
+    }
+
+    return code;
+}
+
 }  // namespace bgclient

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -73,6 +74,12 @@ void setup_exchange(CURL *e, Exchange &x, const std::string &method, const std::
 // After the transfer: fills x.res (curl code and error, status, HTTP
 // version, deadline) from the done message's code.
 void finish_exchange(CURL *e, Exchange &x, int curl_code, long timeout_ms, double elapsed);
+
+// Drives the one transfer e (already added to multi) until it is done, the
+// user interrupts (x.res.interrupted) or the multi handle fails; calls
+// on_tick after every round of work.  Returns the transfer's curl code
+// (CURLE_ABORTED_BY_CALLBACK when interrupted).
+int run_transfer(CURLM *multi, CURL *e, Exchange &x, const std::function<void()> &on_tick);
 
 // "HTTP/1.1", "HTTP/2" for a CURL_HTTP_VERSION_* value.
 const char *http_version_name(long v);

@@ -8,18 +8,11 @@
 #include "tool_exit.hpp"
 #include "tool_resume.hpp"
 #include "tool_retry.hpp"
+#include "tool_url.hpp"
 
 namespace bgclient {
 
 namespace {
-
-std::string lower(std::string s)
-{
-    for (char &c : s) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return s;
-}
 
 std::string status_text(const AttemptResult &r)
 {
@@ -207,7 +200,7 @@ Outcome classify(const AttemptResult &r, const OutcomeInput &in)
                         + " bytes, the server stored " + std::to_string(*s.size);
             return o;
         }
-        if (lower(s.sha256) != lower(in.local_sha256)) {
+        if (ascii_lower(s.sha256) != ascii_lower(in.local_sha256)) {
             o.exit_code = exit_integrity;
             o.message = "integrity mismatch: sent sha256 " + in.local_sha256
                         + ", the server stored sha256 " + one_line(s.sha256, 128);
@@ -219,7 +212,7 @@ Outcome classify(const AttemptResult &r, const OutcomeInput &in)
 
     if (r.status >= 400 && r.status < 500) {
         o.exit_code = exit_refused;
-        bool exists_code = lower(o.reply.error).find("exist") != std::string::npos;
+        bool exists_code = ascii_lower(o.reply.error).find("exist") != std::string::npos;
         bool exists = r.status == 412
                       || (r.status == 409 && (exists_code || (!in.overwrite && o.reply.error.empty())));
         if (o.reply.error == "upload_key_mismatch") {

@@ -40,36 +40,7 @@ Reply send_request(const Config &cfg, const std::string &method, const std::stri
 
     curl_multi_add_handle(multi.get(), e);
     const double t0 = now_seconds();
-    int running = 1;
-    CURLMcode mc = CURLM_OK;
-
-    for (;;) {
-        mc = curl_multi_perform(multi.get(), &running);
-        if (mc != CURLM_OK || !running) {
-            break;
-        }
-        if (interrupted()) {
-            x.res.interrupted = true;
-            break;
-        }
-        mc = curl_multi_poll(multi.get(), nullptr, 0, 100, nullptr);
-        if (mc != CURLM_OK) {
-            break;
-        }
-    }
-
-    int code = CURLE_ABORTED_BY_CALLBACK;
-    if (mc != CURLM_OK) {
-        code = CURLE_OUT_OF_MEMORY;
-        x.res.curl_error = curl_multi_strerror(mc);
-    } else if (!running) {
-        int left = 0;
-        while (CURLMsg *m = curl_multi_info_read(multi.get(), &left)) {
-            if (m->msg == CURLMSG_DONE && m->easy_handle == e) {
-                code = m->data.result;
-            }
-        }
-    }
+    int code = run_transfer(multi.get(), e, x, [] {});
 
     finish_exchange(e, x, code, timeout_ms, now_seconds() - t0);
     curl_multi_remove_handle(multi.get(), e);

@@ -126,15 +126,7 @@ AttemptResult run_attempt(const Config &cfg, Source &src, ProgressMeter &meter,
     const double t0 = now_seconds();
     meter.start(src.size(), t0);
 
-    int running = 1;
-    CURLMcode mc = CURLM_OK;
-
-    for (;;) {
-        mc = curl_multi_perform(multi.get(), &running);
-        if (mc != CURLM_OK) {
-            break;
-        }
-
+    int code = run_transfer(multi.get(), e, x, [&] {
         double now = now_seconds();
         if (meter.due(now)) {
             curl_off_t written = 0;
@@ -149,33 +141,7 @@ AttemptResult run_attempt(const Config &cfg, Source &src, ProgressMeter &meter,
                             && !sockets.empty();
             meter.update(now, taken, all_sent);
         }
-
-        if (!running) {
-            break;
-        }
-        if (interrupted()) {
-            x.res.interrupted = true;
-            break;
-        }
-
-        mc = curl_multi_poll(multi.get(), nullptr, 0, 100, nullptr);
-        if (mc != CURLM_OK) {
-            break;
-        }
-    }
-
-    int code = CURLE_ABORTED_BY_CALLBACK;
-    if (mc != CURLM_OK) {
-        code = CURLE_OUT_OF_MEMORY;
-        x.res.curl_error = curl_multi_strerror(mc);
-    } else if (!running) {
-        int left = 0;
-        while (CURLMsg *m = curl_multi_info_read(multi.get(), &left)) {
-            if (m->msg == CURLMSG_DONE && m->easy_handle == e) {
-                code = m->data.result;
-            }
-        }
-    }
+    });
 
     finish_exchange(e, x, code, timeout_ms, now_seconds() - t0);
     x.res.sent = src.bytes_read();

@@ -4,18 +4,6 @@
 
 namespace bgclient {
 
-namespace {
-
-std::string lower(std::string s)
-{
-    for (char &c : s) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return s;
-}
-
-}  // namespace
-
 bool normalize_url(const std::string &in, std::string &out, std::string &error)
 {
     if (in.empty()) {
@@ -37,7 +25,7 @@ bool normalize_url(const std::string &in, std::string &out, std::string &error)
         url = "http://" + url;
         sep = 4;
     } else {
-        std::string scheme = lower(url.substr(0, sep));
+        std::string scheme = ascii_lower(url.substr(0, sep));
         if (scheme != "http" && scheme != "https") {
             error = "unsupported URL scheme '" + url.substr(0, sep)
                     + "' (use http:// or https://)";
@@ -88,6 +76,14 @@ std::string redact_url(const std::string &url)
     }
 
     return url.substr(0, colon + 1) + "***" + url.substr(at);
+}
+
+std::string ascii_lower(std::string s)
+{
+    for (char &c : s) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return s;
 }
 
 }  // namespace bgclient

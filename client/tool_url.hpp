@@ -13,4 +13,7 @@ bool normalize_url(const std::string &in, std::string &out, std::string &error);
 // and output ("http://u:secret@h/x" -> "http://u:***@h/x").
 std::string redact_url(const std::string &url);
 
+// ASCII lowercase (schemes, hex digests, error codes).
+std::string ascii_lower(std::string s);
+
 }  // namespace bgclient

@@ -1,5 +1,7 @@
 #include "range.hpp"
 
+#include "size.hpp"
+
 #include <algorithm>
 #include <limits>
 
@@ -8,33 +10,6 @@ namespace bigupload {
 namespace {
 
 constexpr std::uint64_t max_offset = std::numeric_limits<std::int64_t>::max();
-
-// Parses decimal digits at the front of s (at least one); false on overflow.
-bool take_number(std::string_view &s, std::uint64_t &out, bool &overflow)
-{
-    std::size_t i = 0;
-    std::uint64_t v = 0;
-
-    overflow = false;
-
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-        std::uint64_t d = static_cast<std::uint64_t>(s[i] - '0');
-        if (v > (max_offset - d) / 10) {
-            overflow = true;
-            return false;
-        }
-        v = v * 10 + d;
-        i++;
-    }
-
-    if (i == 0) {
-        return false;
-    }
-
-    s.remove_prefix(i);
-    out = v;
-    return true;
-}
 
 }  // namespace
 
@@ -154,11 +129,11 @@ std::optional<RangeSet> RangeSet::parse(std::string_view s)
     while (!s.empty()) {
         std::uint64_t first, last;
 
-        if (!take_number(s, first, overflow) || s.empty() || s[0] != '-') {
+        if (!take_decimal(s, first, overflow) || s.empty() || s[0] != '-') {
             return std::nullopt;
         }
         s.remove_prefix(1);
-        if (!take_number(s, last, overflow) || last < first) {
+        if (!take_decimal(s, last, overflow) || last < first) {
             return std::nullopt;
         }
 
@@ -215,14 +190,14 @@ ContentRangeError parse_content_range(std::string_view v, ContentRange &out)
     } else {
         std::uint64_t first, last;
 
-        if (!take_number(v, first, overflow)) {
+        if (!take_decimal(v, first, overflow)) {
             return overflow ? ContentRangeError::overflow : ContentRangeError::syntax;
         }
         if (v.empty() || v[0] != '-') {
             return ContentRangeError::syntax;
         }
         v.remove_prefix(1);
-        if (!take_number(v, last, overflow)) {
+        if (!take_decimal(v, last, overflow)) {
             return overflow ? ContentRangeError::overflow : ContentRangeError::syntax;
         }
         if (first > last) {
@@ -248,7 +223,7 @@ ContentRangeError parse_content_range(std::string_view v, ContentRange &out)
         return ContentRangeError::ok;
     }
 
-    if (!take_number(v, out.total, overflow)) {
+    if (!take_decimal(v, out.total, overflow)) {
         return overflow ? ContentRangeError::overflow : ContentRangeError::syntax;
     }
     if (!v.empty()) {

@@ -10,14 +10,19 @@ namespace {
 
 constexpr std::uint64_t max_size = std::numeric_limits<std::int64_t>::max();
 
-bool parse_digits(std::string_view &s, std::uint64_t &out)
+}  // namespace
+
+bool take_decimal(std::string_view &s, std::uint64_t &out, bool &overflow)
 {
     std::size_t i = 0;
     std::uint64_t v = 0;
 
+    overflow = false;
+
     while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
         std::uint64_t d = static_cast<std::uint64_t>(s[i] - '0');
         if (v > (max_size - d) / 10) {
+            overflow = true;
             return false;
         }
         v = v * 10 + d;
@@ -33,13 +38,12 @@ bool parse_digits(std::string_view &s, std::uint64_t &out)
     return true;
 }
 
-}  // namespace
-
 std::optional<std::uint64_t> parse_size(std::string_view s)
 {
     std::uint64_t v;
+    bool overflow;
 
-    if (!parse_digits(s, v)) {
+    if (!take_decimal(s, v, overflow)) {
         return std::nullopt;
     }
 
@@ -81,8 +85,9 @@ std::optional<std::uint64_t> parse_count(std::string_view s, std::uint64_t min,
                                          std::uint64_t max)
 {
     std::uint64_t v;
+    bool overflow;
 
-    if (!parse_digits(s, v) || !s.empty() || v < min || v > max) {
+    if (!take_decimal(s, v, overflow) || !s.empty() || v < min || v > max) {
         return std::nullopt;
     }
 

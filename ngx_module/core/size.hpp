@@ -8,6 +8,10 @@
 
 namespace bigupload {
 
+// Consumes the decimal digits at the front of "s" (at least one) into
+// "out"; false (with "overflow" set when that was why) past 2^63 - 1.
+bool take_decimal(std::string_view &s, std::uint64_t &out, bool &overflow);
+
 // Parses a non-negative byte count: digits, optionally followed by one
 // binary suffix k/K, m/M, g/G, t/T (powers of 1024). Optional trailing "B"/"iB"
 // is accepted after a suffix ("4GiB", "10MB" == 10 MiB). Returns nullopt on
