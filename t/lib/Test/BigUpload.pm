@@ -973,6 +973,7 @@ sub _temp_files {
         no_chdir => 1,
         wanted   => sub {
             my $name = $File::Find::name;
+            return if length($name) <= length($STORE);    # the store itself
             my $rel  = substr($name, length($STORE) + 1);
             # the partials' directory of resumable uploads may stay, with
             # the sweeper's lock; anything else in it is a partial left over
