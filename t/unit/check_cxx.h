@@ -2,7 +2,14 @@
 #ifndef CHECK_CXX_H
 #define CHECK_CXX_H
 
+/* included after check.h, whose fail() macro breaks the iostream headers */
+#pragma push_macro("fail")
+#undef fail
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
+#pragma pop_macro("fail")
 
 /* ck_assert_str_eq() keeps a char pointer: with a temporary std::string it
  * would dangle.  This one keeps copies. */
@@ -13,5 +20,28 @@
         ck_assert_msg(ck_a_ == ck_b_, "%s == \"%s\", expected \"%s\"", #X,    \
                       ck_a_.c_str(), ck_b_.c_str());                          \
     } while (0)
+
+/* A fresh directory under /tmp for a filesystem test, and its removal. */
+static inline std::string ck_make_temp_dir(const char *name)
+{
+    std::string tmpl = std::string("/tmp/") + name + ".XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(&tmpl[0]));
+    return tmpl;
+}
+
+static inline void ck_remove_tree(const std::string &dir)
+{
+    std::string cmd = "rm -rf '" + dir + "'";
+    ck_assert_int_eq(system(cmd.c_str()), 0);
+}
+
+/* A whole file's bytes ("" when it cannot be read). */
+static inline std::string ck_slurp(const std::string &path)
+{
+    std::ifstream f(path, std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
 
 #endif

@@ -22,23 +22,12 @@ static std::string root;
 
 static void setup(void)
 {
-    char tmpl[] = "/tmp/check_partial.XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(tmpl));
-    root = tmpl;
+    root = ck_make_temp_dir("check_partial");
 }
 
 static void teardown(void)
 {
-    std::string cmd = "rm -rf '" + root + "'";
-    ck_assert_int_eq(system(cmd.c_str()), 0);
-}
-
-static std::string slurp(const std::string &p)
-{
-    std::ifstream f(p, std::ios::binary);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
+    ck_remove_tree(root);
 }
 
 static std::string body(std::size_t n)
@@ -97,7 +86,7 @@ START_TEST(test_sequential_in_two_requests)
     ck_assert_uint_eq(p->size(), data.size());
     delete p;
 
-    ck_assert(slurp(root + "/dir/f.bin") == data);
+    ck_assert(ck_slurp(root + "/dir/f.bin") == data);
 }
 END_TEST
 
@@ -116,7 +105,7 @@ START_TEST(test_out_of_order)
 
     ck_assert_sstr_eq(p->sha256(), sha256_hex(data.data(), data.size()));
     delete p;
-    ck_assert(slurp(root + "/dir/f.bin") == data);
+    ck_assert(ck_slurp(root + "/dir/f.bin") == data);
 }
 END_TEST
 
@@ -145,7 +134,7 @@ START_TEST(test_parallel_threads)
         created += o == PartialOutcome::created;
     }
     ck_assert_int_eq(created, 1);
-    ck_assert(slurp(root + "/dir/f.bin") == data);
+    ck_assert(ck_slurp(root + "/dir/f.bin") == data);
 }
 END_TEST
 
@@ -214,7 +203,7 @@ START_TEST(test_unknown_length_completes)
     ck_assert(p2.write(data.data() + 2000, 3000, 2, e) == PartialOutcome::ok);
     ck_assert(p2.finish(true, true, 2, e) == PartialOutcome::created);
     ck_assert_sstr_eq(p2.sha256(), sha256_hex(data.data(), data.size()));
-    ck_assert(slurp(root + "/dir/f.bin") == data);
+    ck_assert(ck_slurp(root + "/dir/f.bin") == data);
 }
 END_TEST
 
@@ -263,7 +252,7 @@ START_TEST(test_target_exists)
     { std::ofstream f(root + "/dir/f.bin"); f << "old"; }
 
     ck_assert(put(data, "k", 0, 100, 100) == PartialOutcome::exists);
-    ck_assert(slurp(root + "/dir/f.bin") == "old");
+    ck_assert(ck_slurp(root + "/dir/f.bin") == "old");
 }
 END_TEST
 

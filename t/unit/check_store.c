@@ -24,23 +24,12 @@ static std::string root;
 
 static void setup(void)
 {
-    char tmpl[] = "/tmp/check_store.XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(tmpl));
-    root = tmpl;
+    root = ck_make_temp_dir("check_store");
 }
 
 static void teardown(void)
 {
-    std::string cmd = "rm -rf '" + root + "'";
-    ck_assert_int_eq(system(cmd.c_str()), 0);
-}
-
-static std::string slurp(const std::string &p)
-{
-    std::ifstream f(p, std::ios::binary);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
+    ck_remove_tree(root);
 }
 
 static void spit(const std::string &p, const std::string &data)
@@ -90,7 +79,7 @@ START_TEST(test_create_write_commit)
     ck_assert(f.write_at("world", 5, 6, e));
 
     ck_assert(f.commit(false, true, e) == CommitOutcome::created);
-    ck_assert_sstr_eq(slurp(root + "/a/b/c.bin").c_str(), "hello world");
+    ck_assert_sstr_eq(ck_slurp(root + "/a/b/c.bin").c_str(), "hello world");
     ck_assert_int_eq(temp_files(root + "/a/b"), 0);
 
     struct stat st;
@@ -113,7 +102,7 @@ START_TEST(test_no_clobber_when_target_appears)
     spit(root + "/x.bin", "old");
 
     ck_assert(f.commit(false, false, e) == CommitOutcome::exists);
-    ck_assert_sstr_eq(slurp(root + "/x.bin").c_str(), "old");
+    ck_assert_sstr_eq(ck_slurp(root + "/x.bin").c_str(), "old");
 
     f.abort();
     ck_assert_int_eq(temp_files(root), 0);
@@ -132,7 +121,7 @@ START_TEST(test_overwrite_replaces)
     ck_assert(open_file(f, {"x.bin"}, opt, {}, e) == OpenOutcome::ok);
     ck_assert(f.write_at("new", 3, 0, e));
     ck_assert(f.commit(true, false, e) == CommitOutcome::replaced);
-    ck_assert_sstr_eq(slurp(root + "/x.bin").c_str(), "new");
+    ck_assert_sstr_eq(ck_slurp(root + "/x.bin").c_str(), "new");
     ck_assert_int_eq(temp_files(root), 0);
 }
 END_TEST
@@ -306,7 +295,7 @@ START_TEST(test_upload_hashes_what_it_writes)
     ck_assert_uint_eq(u.size(), 3);
     ck_assert_sstr_eq(u.sha256().c_str(),
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    ck_assert_sstr_eq(slurp(root + "/h.bin").c_str(), "abc");
+    ck_assert_sstr_eq(ck_slurp(root + "/h.bin").c_str(), "abc");
 }
 END_TEST
 
