@@ -55,31 +55,6 @@ std::string pieces_text(const std::vector<ByteRange> &v)
     return s;
 }
 
-struct TempFile {
-    std::string path;
-    explicit TempFile(const std::string &content)
-    {
-        char tmpl[] = "/tmp/bgclient-check-XXXXXX";
-        int fd = mkstemp(tmpl);
-        ck_assert(fd >= 0);
-        path = tmpl;
-        ck_assert(write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()));
-        close(fd);
-    }
-    ~TempFile() { unlink(path.c_str()); }
-};
-
-std::string pattern(std::size_t n, std::uint32_t seed = 12345)
-{
-    std::string s(n, '\0');
-    std::uint32_t x = seed;
-    for (std::size_t i = 0; i < n; i++) {
-        x = x * 1103515245u + 12345u;
-        s[i] = static_cast<char>(x >> 24);
-    }
-    return s;
-}
-
 void expect_usage(std::vector<std::string> args, const char *needle)
 {
     ArgResult r = parse_args(args);
@@ -372,8 +347,8 @@ END_TEST
 
 START_TEST(key_of_file)
 {
-    std::string data = pattern(3 * MiB + 5);
-    TempFile f(data);
+    std::string data = ck_pattern(3 * MiB + 5);
+    CkTempFile f(data);
     std::string err;
     auto s = Source::open(f.path, err);
     ck_assert(s);
@@ -401,7 +376,7 @@ START_TEST(key_of_file)
     ck_assert_str_ne(key.c_str(), key3.c_str());
 
     /* a small file: head and tail are the whole file */
-    TempFile small("hello");
+    CkTempFile small("hello");
     auto s4 = Source::open(small.path, err);
     std::string key4;
     ck_assert(s4->upload_key(key4));
@@ -411,8 +386,8 @@ END_TEST
 
 START_TEST(read_at)
 {
-    std::string data = pattern(100000);
-    TempFile f(data);
+    std::string data = ck_pattern(100000);
+    CkTempFile f(data);
     std::string err;
     auto s = Source::open(f.path, err);
     char buf[4096];
@@ -437,8 +412,8 @@ END_TEST
 
 START_TEST(file_hasher)
 {
-    std::string data = pattern(5 * MiB + 123, 7);
-    TempFile f(data);
+    std::string data = ck_pattern(5 * MiB + 123, 7);
+    CkTempFile f(data);
     int fd = open(f.path.c_str(), O_RDONLY);
     ck_assert(fd >= 0);
     std::string want = bigupload::sha256_hex(data.data(), data.size());

@@ -24,31 +24,6 @@ using namespace bgclient;
 
 namespace {
 
-struct TempFile {
-    std::string path;
-    explicit TempFile(const std::string &content)
-    {
-        char tmpl[] = "/tmp/bgclient-check-XXXXXX";
-        int fd = mkstemp(tmpl);
-        ck_assert(fd >= 0);
-        path = tmpl;
-        ck_assert(write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()));
-        close(fd);
-    }
-    ~TempFile() { unlink(path.c_str()); }
-};
-
-std::string pattern(std::size_t n)
-{
-    std::string s(n, '\0');
-    std::uint32_t x = 12345;
-    for (std::size_t i = 0; i < n; i++) {
-        x = x * 1103515245u + 12345u;
-        s[i] = static_cast<char>(x >> 24);
-    }
-    return s;
-}
-
 // Reads everything in "bufsize" pieces; returns the bytes (and checks that
 // no read went past bufsize).
 std::string drain(Source &s, std::size_t bufsize)
@@ -70,8 +45,8 @@ std::string drain(Source &s, std::size_t bufsize)
 
 START_TEST(regular_file_hashed_and_rewound)
 {
-    std::string data = pattern(3 * 1024 * 1024 + 17);
-    TempFile f(data);
+    std::string data = ck_pattern(3 * 1024 * 1024 + 17);
+    CkTempFile f(data);
     std::string err;
     auto s = Source::open(f.path, err);
     ck_assert_msg(s != nullptr, "%s", err.c_str());
@@ -104,7 +79,7 @@ END_TEST
 
 START_TEST(empty_file)
 {
-    TempFile f("");
+    CkTempFile f("");
     std::string err;
     auto s = Source::open(f.path, err);
     ck_assert(s != nullptr);
@@ -119,8 +94,8 @@ END_TEST
 
 START_TEST(grows_and_shrinks)
 {
-    std::string data = pattern(100000);
-    TempFile f(data);
+    std::string data = ck_pattern(100000);
+    CkTempFile f(data);
     std::string err;
 
     /* growing after open: the size seen at open is what is sent */
@@ -158,7 +133,7 @@ START_TEST(open_errors)
     ck_assert_sstr_eq(err, "cannot upload '/tmp': it is a directory");
 
     if (geteuid() != 0) { /* root reads anything */
-        TempFile f("secret");
+        CkTempFile f("secret");
         chmod(f.path.c_str(), 0);
         err.clear();
         ck_assert(Source::open(f.path, err) == nullptr);
@@ -169,7 +144,7 @@ END_TEST
 
 START_TEST(stdin_pipe)
 {
-    std::string data = pattern(50000);
+    std::string data = ck_pattern(50000);
     int p[2];
     ck_assert(pipe(p) == 0);
     ck_assert(write(p[1], data.data(), data.size()) == static_cast<ssize_t>(data.size()));
@@ -200,8 +175,8 @@ END_TEST
 START_TEST(stdin_regular_file)
 {
     /* "bgclient url - /x < file": a known size, from where stdin stands */
-    std::string data = pattern(10000);
-    TempFile f(data);
+    std::string data = ck_pattern(10000);
+    CkTempFile f(data);
     int fd = open(f.path.c_str(), O_RDONLY);
     ck_assert(lseek(fd, 1000, SEEK_SET) == 1000);
     int saved = dup(STDIN_FILENO);
@@ -225,7 +200,7 @@ END_TEST
 
 START_TEST(interrupted_read)
 {
-    TempFile f(pattern(1000));
+    CkTempFile f(ck_pattern(1000));
     std::string err;
     auto s = Source::open(f.path, err);
     ck_assert(s != nullptr);
@@ -241,7 +216,7 @@ END_TEST
 
 START_TEST(background_hasher)
 {
-    std::string data = pattern(5 * 4096 + 123);
+    std::string data = ck_pattern(5 * 4096 + 123);
     std::string expect = bigupload::sha256_hex(data.data(), data.size());
 
     /* small slots: pieces bigger than a slot, the ring wrapping many times */

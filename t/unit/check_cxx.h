@@ -5,6 +5,9 @@
 /* included after check.h, whose fail() macro breaks the iostream headers */
 #pragma push_macro("fail")
 #undef fail
+#include <unistd.h>
+
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -42,6 +45,34 @@ static inline std::string ck_slurp(const std::string &path)
     std::stringstream ss;
     ss << f.rdbuf();
     return ss.str();
+}
+
+/* A temporary file holding "content", removed with the object. */
+struct CkTempFile {
+    std::string path;
+    explicit CkTempFile(const std::string &content)
+    {
+        char tmpl[] = "/tmp/bigupload-check-XXXXXX";
+        int fd = mkstemp(tmpl);
+        ck_assert(fd >= 0);
+        path = tmpl;
+        ck_assert(write(fd, content.data(), content.size())
+                  == static_cast<ssize_t>(content.size()));
+        close(fd);
+    }
+    ~CkTempFile() { unlink(path.c_str()); }
+};
+
+/* n deterministic pseudo-random bytes */
+static inline std::string ck_pattern(std::size_t n, std::uint32_t seed = 12345)
+{
+    std::string s(n, '\0');
+    std::uint32_t x = seed;
+    for (std::size_t i = 0; i < n; i++) {
+        x = x * 1103515245u + 12345u;
+        s[i] = static_cast<char>(x >> 24);
+    }
+    return s;
 }
 
 #endif
