@@ -695,4 +695,63 @@ int Partial::sweep(const std::string &root, std::int64_t now, std::int64_t max_a
     return removed;
 }
 
+bool Partial::list(const std::string &root, std::int64_t max_age,
+                   std::vector<PartialListing> &out, FsError &e)
+{
+    std::string pdir_path = root + "/" + partial_dir;
+    int pdir = ::open(pdir_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (pdir == -1) {
+        if (errno == ENOENT) {
+            return true;
+        }
+        e = fs_error("open", pdir_path);
+        return false;
+    }
+
+    int dupfd = ::dup(pdir);
+    DIR *d = dupfd == -1 ? nullptr : ::fdopendir(dupfd);
+    if (d == nullptr) {
+        e = fs_error("opendir", pdir_path);
+        if (dupfd != -1) {
+            ::close(dupfd);
+        }
+        ::close(pdir);
+        return false;
+    }
+
+    std::set<std::string> ids;
+    while (struct dirent *de = ::readdir(d)) {
+        std::string_view name(de->d_name);
+        if (ends_with(name, ".state")) {
+            ids.emplace(name.substr(0, name.size() - 6));
+        }
+    }
+    ::closedir(d);
+
+    // the state file is replaced atomically: read without the lock
+    for (const auto &id : ids) {
+        std::string text;
+        bool missing;
+        UploadState st;
+
+        if (!read_all(pdir, id + ".state", text, missing) || missing
+            || parse_state(text, st) != StateError::ok)
+        {
+            continue;
+        }
+
+        PartialListing p;
+        p.path = st.path;
+        p.offset = st.received.contiguous();
+        p.received = st.received.total();
+        p.length = st.length;
+        p.updated = st.updated;
+        p.expires = st.updated + max_age;
+        out.push_back(std::move(p));
+    }
+
+    ::close(pdir);
+    return true;
+}
+
 }  // namespace bigupload

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "digest.hpp"
+#include "status.hpp"
 #include "store.hpp"
 #include "upload_state.hpp"
 
@@ -92,6 +93,11 @@ public:
     // (skipping those locked right now); returns how many were removed.
     static int sweep(const std::string &root, std::int64_t now, std::int64_t max_age,
                      FsError &e);
+
+    // Appends what the partials under "root" hold (those whose state can be
+    // read), each expiring "max_age" seconds after its last update.
+    static bool list(const std::string &root, std::int64_t max_age,
+                     std::vector<PartialListing> &out, FsError &e);
 
     // Bytes between two state updates while a body streams.
     static constexpr std::uint64_t checkpoint = 8u << 20;

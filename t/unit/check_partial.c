@@ -244,6 +244,35 @@ START_TEST(test_sweep)
 }
 END_TEST
 
+START_TEST(test_list)
+{
+    std::string data = body(100);
+    std::vector<PartialListing> out;
+    FsError e;
+
+    /* no partial directory yet: an empty listing, not an error */
+    ck_assert(Partial::list(root, 3600, out, e));
+    ck_assert_int_eq(out.size(), 0);
+
+    ck_assert(put(data, "k", 0, 10, 100) == PartialOutcome::incomplete);   /* updated = 100 */
+    ck_assert(put(data, "k", 50, 60, 100) == PartialOutcome::incomplete);
+
+    ck_assert(Partial::list(root, 3600, out, e));
+    ck_assert_int_eq(out.size(), 1);
+    ck_assert_sstr_eq(out[0].path, "/dir/f.bin");
+    ck_assert_int_eq(out[0].offset, 10);
+    ck_assert_int_eq(out[0].received, 20);
+    ck_assert(out[0].length && *out[0].length == 100);
+    ck_assert_int_eq(out[0].expires, out[0].updated + 3600);
+
+    /* once complete, nothing is listed */
+    ck_assert(put(data, "k", 10, 100, 100) == PartialOutcome::created);
+    out.clear();
+    ck_assert(Partial::list(root, 3600, out, e));
+    ck_assert_int_eq(out.size(), 0);
+}
+END_TEST
+
 START_TEST(test_target_exists)
 {
     std::string data = body(100);
@@ -270,6 +299,7 @@ Suite *partial_suite(void)
     tcase_add_test(tc, test_unknown_length_completes);
     tcase_add_test(tc, test_corrupt_state_is_refused_and_cancellable);
     tcase_add_test(tc, test_sweep);
+    tcase_add_test(tc, test_list);
     tcase_add_test(tc, test_target_exists);
     suite_add_tcase(s, tc);
 

@@ -1,0 +1,380 @@
+#include "status.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+
+#include <nlohmann/json.hpp>
+
+namespace bigupload {
+
+const char *const failure_reasons[] = {
+    "bad_path", "is_collection", "path_too_long", "bad_upload_key",
+    "bad_upload_header", "bad_content_range", "range_length_mismatch",
+    "range_not_satisfiable", "length_required", "too_large", "bad_precondition",
+    "precondition_failed", "exists", "is_directory", "bad_body",
+    "upload_key_mismatch", "length_mismatch", "cancelled", "partial_corrupt",
+    "no_space", "quota_exceeded", "file_too_large", "forbidden", "read_only",
+    "no_parent", "not_a_directory", "symlink", "cross_device", "io_error",
+    "internal", "other",
+};
+
+const std::size_t failure_reason_count = sizeof(failure_reasons) / sizeof(failure_reasons[0]);
+
+static_assert(sizeof(failure_reasons) / sizeof(failure_reasons[0])
+                  <= sizeof(StatusCounters::failed) / sizeof(std::uint64_t),
+              "StatusCounters::failed has a counter per reason");
+
+const std::uint64_t size_buckets[size_bucket_count] = {
+    1ull << 20, 16ull << 20, 128ull << 20, 1ull << 30, 4ull << 30,
+    16ull << 30, 64ull << 30, 256ull << 30, 1ull << 40,
+};
+
+const double duration_buckets[duration_bucket_count] = {
+    1, 5, 30, 60, 300, 1800, 3600, 21600,
+};
+
+std::size_t failure_reason_index(std::string_view code)
+{
+    for (std::size_t i = 0; i + 1 < failure_reason_count; i++) {
+        if (code == failure_reasons[i]) {
+            return i;
+        }
+    }
+    return failure_reason_count - 1;
+}
+
+const char *result_name(Result r)
+{
+    switch (r) {
+    case Result::none: return "";
+    case Result::complete: return "complete";
+    case Result::partial: return "partial";
+    case Result::failed: return "failed";
+    case Result::cancelled: return "cancelled";
+    }
+    return "";
+}
+
+void StatusCounters::record_upload(Result r, std::string_view error_code,
+                                   std::uint64_t received, std::uint64_t stored_size,
+                                   std::uint64_t duration_ms)
+{
+    requests++;
+    bytes_received += received;
+
+    switch (r) {
+    case Result::complete: {
+        completed++;
+        bytes_stored += stored_size;
+        std::size_t i = 0;
+        while (i < size_bucket_count && stored_size > size_buckets[i]) {
+            i++;
+        }
+        size_hist[i]++;
+        size_sum += stored_size;
+        break;
+    }
+    case Result::partial:
+        partial++;
+        break;
+    case Result::cancelled:
+        cancelled++;
+        break;
+    case Result::failed:
+        failed[failure_reason_index(error_code)]++;
+        break;
+    case Result::none:
+        break;
+    }
+
+    std::size_t i = 0;
+    while (i < duration_bucket_count && duration_ms > duration_buckets[i] * 1000) {
+        i++;
+    }
+    duration_hist[i]++;
+    duration_sum_ms += duration_ms;
+}
+
+double upload_rate(std::uint64_t bytes_then, std::int64_t ms_then,
+                   std::uint64_t bytes_now, std::int64_t ms_now)
+{
+    if (ms_now <= ms_then || bytes_now < bytes_then) {
+        return 0;
+    }
+    return double(bytes_now - bytes_then) * 1000.0 / double(ms_now - ms_then);
+}
+
+std::string rfc3339(std::int64_t ms, bool millis)
+{
+    std::time_t t = (std::time_t) (ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    struct tm tm;
+    char buf[64];
+
+    gmtime_r(&t, &tm);
+    std::size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+    if (millis) {
+        n += std::snprintf(buf + n, sizeof(buf) - n, ".%03d",
+                           (int) (ms - (std::int64_t) t * 1000));
+    }
+    std::snprintf(buf + n, sizeof(buf) - n, "Z");
+    return buf;
+}
+
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+std::string dump(const ojson &j)
+{
+    return j.dump(-1, ' ', false, ojson::error_handler_t::replace) + "\n";
+}
+
+std::uint64_t failed_total(const StatusCounters &c)
+{
+    std::uint64_t n = 0;
+    for (std::size_t i = 0; i < failure_reason_count; i++) {
+        n += c.failed[i];
+    }
+    return n;
+}
+
+// A sample value as Prometheus writes floats: integers without a fraction.
+std::string prom_number(double v)
+{
+    if (std::isinf(v)) {
+        return v > 0 ? "+Inf" : "-Inf";
+    }
+    char buf[64];
+    if (v == std::floor(v) && std::fabs(v) < 1e15) {
+        std::snprintf(buf, sizeof(buf), "%.0f", v);
+    } else {
+        /* the shortest form that reads back as the same double */
+        for (int precision = 15; precision <= 17; precision++) {
+            std::snprintf(buf, sizeof(buf), "%.*g", precision, v);
+            if (std::strtod(buf, nullptr) == v) {
+                break;
+            }
+        }
+    }
+    return buf;
+}
+
+// Label values escape backslash, double quote and line feed.
+std::string prom_label(std::string_view v)
+{
+    std::string out;
+    for (char ch : v) {
+        if (ch == '\\') {
+            out += "\\\\";
+        } else if (ch == '"') {
+            out += "\\\"";
+        } else if (ch == '\n') {
+            out += "\\n";
+        } else {
+            out += ch;
+        }
+    }
+    return out;
+}
+
+class Exposition {
+public:
+    void family(const char *name, const char *type, const char *help)
+    {
+        out_ += "# HELP ";
+        out_ += name;
+        out_ += ' ';
+        out_ += help;
+        out_ += "\n# TYPE ";
+        out_ += name;
+        out_ += ' ';
+        out_ += type;
+        out_ += '\n';
+    }
+
+    void sample(const std::string &name, double v, const std::string &labels = "")
+    {
+        out_ += name;
+        if (!labels.empty()) {
+            out_ += '{';
+            out_ += labels;
+            out_ += '}';
+        }
+        out_ += ' ';
+        out_ += prom_number(v);
+        out_ += '\n';
+    }
+
+    template <typename Bound, std::size_t N>
+    void histogram(const std::string &name, const char *help, const Bound (&bounds)[N],
+                   const std::uint64_t (&counts)[N + 1], double sum)
+    {
+        family(name.c_str(), "histogram", help);
+        std::uint64_t cumulative = 0;
+        for (std::size_t i = 0; i < N; i++) {
+            cumulative += counts[i];
+            sample(name + "_bucket", double(cumulative),
+                   "le=\"" + prom_number(double(bounds[i])) + "\"");
+        }
+        cumulative += counts[N];
+        sample(name + "_bucket", double(cumulative), "le=\"+Inf\"");
+        sample(name + "_sum", sum);
+        sample(name + "_count", double(cumulative));
+    }
+
+    std::string take() { return std::move(out_); }
+
+private:
+    std::string out_;
+};
+
+}  // namespace
+
+std::string status_json(const StatusSnapshot &s)
+{
+    const StatusCounters &c = s.counters;
+    ojson j;
+
+    j["now"] = rfc3339(s.now_ms);
+    j["started"] = rfc3339(c.started * 1000);
+
+    ojson uploads = ojson::array();
+    for (const auto &u : s.uploads) {
+        ojson o;
+        o["path"] = u.path;
+        o["received"] = u.received;
+        o["offset"] = u.offset;
+        o["length"] = u.length ? ojson(*u.length) : ojson(nullptr);
+        o["rate"] = (std::uint64_t) std::llround(u.rate);
+        o["started"] = rfc3339(u.started_ms, true);
+        o["client"] = u.client;
+        o["resumable"] = u.resumable;
+        o["pid"] = u.pid;
+        uploads.push_back(std::move(o));
+    }
+    j["uploads"] = std::move(uploads);
+
+    ojson partials = ojson::array();
+    for (const auto &p : s.partials) {
+        ojson o;
+        o["path"] = p.path;
+        o["offset"] = p.offset;
+        o["received"] = p.received;
+        o["length"] = p.length ? ojson(*p.length) : ojson(nullptr);
+        o["updated"] = rfc3339(p.updated * 1000);
+        o["expires"] = rfc3339(p.expires * 1000);
+        partials.push_back(std::move(o));
+    }
+    j["partials"] = s.partials_listed ? std::move(partials) : ojson(nullptr);
+
+    ojson failed = ojson::object();
+    for (std::size_t i = 0; i < failure_reason_count; i++) {
+        if (c.failed[i]) {
+            failed[failure_reasons[i]] = c.failed[i];
+        }
+    }
+
+    ojson counters;
+    counters["completed"] = c.completed;
+    counters["failed"] = failed_total(c);
+    counters["failed_by_reason"] = std::move(failed);
+    counters["cancelled"] = c.cancelled;
+    counters["partial"] = c.partial;
+    counters["expired"] = c.expired;
+    counters["bytes_received"] = c.bytes_received;
+    counters["bytes_stored"] = c.bytes_stored;
+    j["counters"] = std::move(counters);
+
+    ojson zone;
+    zone["size"] = s.zone_size;
+    zone["untracked"] = c.untracked;
+    j["zone"] = std::move(zone);
+
+    return dump(j);
+}
+
+std::string status_prometheus(const StatusSnapshot &s)
+{
+    const StatusCounters &c = s.counters;
+    Exposition e;
+
+    e.family("bigupload_uploads_completed_total", "counter",
+             "Uploads stored as complete files.");
+    e.sample("bigupload_uploads_completed_total", double(c.completed));
+
+    e.family("bigupload_uploads_failed_total", "counter",
+             "Upload requests answered with an error, by the error code of the answer.");
+    for (std::size_t i = 0; i < failure_reason_count; i++) {
+        if (c.failed[i]) {
+            e.sample("bigupload_uploads_failed_total", double(c.failed[i]),
+                     std::string("reason=\"") + prom_label(failure_reasons[i]) + "\"");
+        }
+    }
+
+    e.family("bigupload_uploads_cancelled_total", "counter",
+             "Plain uploads abandoned by their client, and partials removed by DELETE.");
+    e.sample("bigupload_uploads_cancelled_total", double(c.cancelled));
+
+    e.family("bigupload_uploads_partial_total", "counter",
+             "Resumable upload requests that ended with their bytes kept for resuming.");
+    e.sample("bigupload_uploads_partial_total", double(c.partial));
+
+    e.family("bigupload_partials_expired_total", "counter",
+             "Partials removed because they were not resumed within bigupload_expire.");
+    e.sample("bigupload_partials_expired_total", double(c.expired));
+
+    e.family("bigupload_received_bytes_total", "counter",
+             "Request body bytes received by upload requests.");
+    e.sample("bigupload_received_bytes_total", double(c.bytes_received));
+
+    e.family("bigupload_stored_bytes_total", "counter",
+             "Bytes of the files stored as complete.");
+    e.sample("bigupload_stored_bytes_total", double(c.bytes_stored));
+
+    e.family("bigupload_status_untracked_total", "counter",
+             "Uploads not listed because the bigupload_zone was full.");
+    e.sample("bigupload_status_untracked_total", double(c.untracked));
+
+    std::uint64_t in_flight_bytes = 0;
+    for (const auto &u : s.uploads) {
+        in_flight_bytes += u.received;
+    }
+
+    e.family("bigupload_uploads_in_flight", "gauge",
+             "Upload requests receiving their body now, in all worker processes.");
+    e.sample("bigupload_uploads_in_flight", double(s.uploads.size()));
+
+    e.family("bigupload_in_flight_received_bytes", "gauge",
+             "Bytes received so far by the uploads in flight.");
+    e.sample("bigupload_in_flight_received_bytes", double(in_flight_bytes));
+
+    if (s.partials_listed) {
+        std::uint64_t held = 0;
+        for (const auto &p : s.partials) {
+            held += p.received;
+        }
+
+        e.family("bigupload_partials", "gauge", "Partials kept on disk for resuming.");
+        e.sample("bigupload_partials", double(s.partials.size()));
+
+        e.family("bigupload_partial_bytes", "gauge", "Bytes held by the partials on disk.");
+        e.sample("bigupload_partial_bytes", double(held));
+    }
+
+    e.histogram("bigupload_upload_size_bytes", "Sizes of the files stored as complete.",
+                size_buckets, c.size_hist, double(c.size_sum));
+
+    e.histogram("bigupload_upload_duration_seconds",
+                "Durations of upload requests, from their headers to their answer.",
+                duration_buckets, c.duration_hist, double(c.duration_sum_ms) / 1000.0);
+
+    e.family("bigupload_start_time_seconds", "gauge",
+             "When these counters started, in seconds since the epoch.");
+    e.sample("bigupload_start_time_seconds", double(c.started));
+
+    return e.take();
+}
+
+}  // namespace bigupload
