@@ -10,6 +10,9 @@
 
 #include "ngx_http_bigupload.h"
 
+#include <signal.h>
+
+#include <functional>
 #include <memory>
 #include <new>
 #include <string>
@@ -20,6 +23,7 @@
 #include "path.hpp"
 #include "response.hpp"
 #include "size.hpp"
+#include "status.hpp"
 #include "upload.hpp"
 
 
@@ -27,6 +31,9 @@
 
 /* long enough never to fire; worker_shutdown_timeout bounds the wait */
 #define NGX_HTTP_BIGUPLOAD_GUARD     (24 * 60 * 60 * 1000)
+
+/* the status zone when bigupload_zone does not size it */
+#define NGX_HTTP_BIGUPLOAD_ZONE      (1024 * 1024)
 
 
 typedef struct {
@@ -41,7 +48,17 @@ typedef struct {
     ngx_flag_t                  fsync;
     ngx_bufs_t                  bufs;
     time_t                      expire;
+    ngx_flag_t                  status;
+    ngx_str_t                   pass;
+    ngx_array_t                *pass_cleanup;   /* of ngx_http_bigupload_range_t */
 } ngx_http_bigupload_loc_conf_t;
+
+
+/* a range of statuses, for bigupload_pass_cleanup */
+typedef struct {
+    ngx_uint_t                  lo;
+    ngx_uint_t                  hi;
+} ngx_http_bigupload_range_t;
 
 
 /* a store whose stale partials this worker sweeps */
@@ -54,7 +71,39 @@ typedef struct {
 
 typedef struct {
     ngx_array_t                 stores;    /* of ngx_http_bigupload_store_t */
+    size_t                      zone_size;
+    ngx_shm_zone_t             *zone;
+    ngx_flag_t                  used;      /* a location uploads or reports */
 } ngx_http_bigupload_main_conf_t;
+
+
+/*
+ * The status zone, shared by all workers: counters, and one slot per upload
+ * in flight.  nginx maps a zone at the same address in every worker, so the
+ * queue's pointers are valid in all of them.
+ */
+
+typedef struct {
+    bigupload::StatusCounters   counters;
+    ngx_queue_t                 live;      /* of ngx_http_bigupload_slot_t */
+} ngx_http_bigupload_shctx_t;
+
+
+typedef struct {
+    ngx_queue_t                 queue;
+    ngx_pid_t                   pid;
+    ngx_uint_t                  resumable;
+    int64_t                     started_ms;    /* unix milliseconds */
+    uint64_t                    offset;
+    int64_t                     length;        /* -1: not declared */
+    uint64_t                    received;      /* stored atomically, unlocked */
+    uint64_t                    rate_bytes;    /* the last rate sample */
+    ngx_msec_t                  rate_msec;
+    uint64_t                    rate;          /* bytes per second */
+    size_t                      path_len;
+    size_t                      client_len;
+    u_char                      data[1];       /* path, then client address */
+} ngx_http_bigupload_slot_t;
 
 
 typedef enum {
@@ -64,7 +113,8 @@ typedef enum {
     ngx_http_bigupload_op_commit,
     ngx_http_bigupload_op_abort,
     ngx_http_bigupload_op_query,
-    ngx_http_bigupload_op_cancel
+    ngx_http_bigupload_op_cancel,
+    ngx_http_bigupload_op_status
 } ngx_http_bigupload_op_e;
 
 
@@ -97,6 +147,24 @@ struct ngx_http_bigupload_ctx_t {
 
     /* in the worker's list of live uploads, for a fast shutdown */
     ngx_http_bigupload_live_t            live{};
+
+    /* what the request asked: open (an upload), query, cancel, or none */
+    ngx_http_bigupload_op_e              kind = ngx_http_bigupload_op_none;
+    int64_t                              start_ms = 0;
+
+    /* the status zone, and this upload's slot in it (none: untracked) */
+    ngx_shm_zone_t                      *zone = nullptr;
+    ngx_http_bigupload_slot_t           *slot = nullptr;
+
+    /* bigupload_pass: the backend's status, once its header went out */
+    ngx_uint_t                           pass_status = 0;
+
+    /* a status request: the snapshot, completed on the thread pool with the
+     * partials of the stores this worker knows */
+    std::unique_ptr<bigupload::StatusSnapshot>  report;
+    std::vector<std::pair<std::string, time_t>> report_stores;
+    bool                                 prometheus = false;
+    std::string                          content_type;
 
     /* written by the thread, read on the event loop after completion */
     ngx_http_bigupload_op_e              op = ngx_http_bigupload_op_none;
@@ -140,17 +208,23 @@ struct ngx_http_bigupload_ctx_t {
     unsigned                             committing:1;
     unsigned                             answer:1;
     unsigned                             done:1;
+    unsigned                             passed:1;
+    unsigned                             pass_removed:1;
+    unsigned                             client_gone:1;
 
     ngx_http_bigupload_ctx_t()
         : in_flight(0), begun(0), finished(0), opening(0), reading(0),
           nginx_done(0), body_done(0), failed(0), committing(0), answer(0),
-          done(0) {}
+          done(0), passed(0), pass_removed(0), client_gone(0) {}
 };
 
 
 static ngx_int_t ngx_http_bigupload_handler(ngx_http_request_t *r);
+static ngx_http_bigupload_ctx_t *ngx_http_bigupload_create_ctx(ngx_http_request_t *r,
+    ngx_http_bigupload_loc_conf_t *conf);
+static ngx_http_bigupload_ctx_t *ngx_http_bigupload_get_ctx(ngx_http_request_t *r);
 static ngx_int_t ngx_http_bigupload_start(ngx_http_request_t *r,
-    ngx_http_bigupload_loc_conf_t *conf, ngx_http_bigupload_op_e op,
+    ngx_http_bigupload_ctx_t *ctx, ngx_http_bigupload_op_e op,
     const std::string &key);
 static ngx_uint_t ngx_http_bigupload_resumable(ngx_http_request_t *r,
     bigupload::ResumableRequest &rq, const char **code, const char **message);
@@ -200,7 +274,32 @@ static void ngx_http_bigupload_finish(ngx_http_request_t *r,
 static ngx_int_t ngx_http_bigupload_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *code, const char *message);
 static ngx_int_t ngx_http_bigupload_refuse_body(ngx_http_request_t *r);
+static ngx_int_t ngx_http_bigupload_add_header(ngx_http_request_t *r,
+    const std::string &name, const std::string &value);
 static void ngx_http_bigupload_cleanup(void *data);
+static ngx_int_t ngx_http_bigupload_detach(ngx_thread_pool_t *tp, ngx_log_t *log,
+    std::function<void()> fn);
+
+static ngx_int_t ngx_http_bigupload_init_zone(ngx_shm_zone_t *shm_zone, void *data);
+static void ngx_http_bigupload_track(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx, off_t length);
+static void ngx_http_bigupload_track_progress(ngx_http_bigupload_ctx_t *ctx);
+static void ngx_http_bigupload_untrack(ngx_http_bigupload_ctx_t *ctx,
+    ngx_uint_t account);
+static void ngx_http_bigupload_snapshot(ngx_shm_zone_t *zone,
+    bigupload::StatusSnapshot &s);
+static bigupload::Result ngx_http_bigupload_result(ngx_http_bigupload_ctx_t *ctx);
+static ngx_int_t ngx_http_bigupload_status_handler(ngx_http_request_t *r);
+static void ngx_http_bigupload_status_report(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx);
+
+static ngx_int_t ngx_http_bigupload_pass(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx);
+static ngx_int_t ngx_http_bigupload_header_filter(ngx_http_request_t *r);
+
+static ngx_int_t ngx_http_bigupload_add_variables(ngx_conf_t *cf);
+static ngx_int_t ngx_http_bigupload_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 static void ngx_http_bigupload_guard_handler(ngx_event_t *ev);
 static ngx_int_t ngx_http_bigupload_init_process(ngx_cycle_t *cycle);
 static void ngx_http_bigupload_exit_process(ngx_cycle_t *cycle);
@@ -208,6 +307,12 @@ static void ngx_http_bigupload_detached_thread(void *data, ngx_log_t *log);
 static void ngx_http_bigupload_detached_done(ngx_event_t *ev);
 
 static char *ngx_http_bigupload(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_http_bigupload_status(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_bigupload_pass_cleanup(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_bigupload_init(ngx_conf_t *cf);
+static char *ngx_http_bigupload_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_bigupload_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_bigupload_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -285,16 +390,44 @@ static ngx_command_t  ngx_http_bigupload_commands[] = {
       offsetof(ngx_http_bigupload_loc_conf_t, expire),
       nullptr },
 
+    { ngx_string("bigupload_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_bigupload_main_conf_t, zone_size),
+      nullptr },
+
+    { ngx_string("bigupload_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_bigupload_status,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      nullptr },
+
+    { ngx_string("bigupload_pass"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bigupload_loc_conf_t, pass),
+      nullptr },
+
+    { ngx_string("bigupload_pass_cleanup"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_bigupload_pass_cleanup,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bigupload_loc_conf_t, pass_cleanup),
+      nullptr },
+
       ngx_null_command
 };
 
 
 static ngx_http_module_t  ngx_http_bigupload_module_ctx = {
-    nullptr,                               /* preconfiguration */
-    nullptr,                               /* postconfiguration */
+    ngx_http_bigupload_add_variables,      /* preconfiguration */
+    ngx_http_bigupload_init,               /* postconfiguration */
 
     ngx_http_bigupload_create_main_conf,   /* create main configuration */
-    nullptr,                               /* init main configuration */
+    ngx_http_bigupload_init_main_conf,     /* init main configuration */
 
     nullptr,                               /* create server configuration */
     nullptr,                               /* merge server configuration */
@@ -327,12 +460,52 @@ ngx_module_t  ngx_http_bigupload_module = {
 /* uploads in progress in this worker */
 static ngx_queue_t  ngx_http_bigupload_live;
 
+/* the status zone, for the sweep's counts */
+static ngx_shm_zone_t  *ngx_http_bigupload_zone;
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+
+
+/* $bigupload_* */
+enum {
+    ngx_http_bigupload_var_path,
+    ngx_http_bigupload_var_bytes,
+    ngx_http_bigupload_var_size,
+    ngx_http_bigupload_var_sha256,
+    ngx_http_bigupload_var_result,
+    ngx_http_bigupload_var_error
+};
+
+static ngx_http_variable_t  ngx_http_bigupload_vars[] = {
+
+    { ngx_string("bigupload_path"), nullptr, ngx_http_bigupload_variable,
+      ngx_http_bigupload_var_path, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("bigupload_bytes"), nullptr, ngx_http_bigupload_variable,
+      ngx_http_bigupload_var_bytes, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("bigupload_size"), nullptr, ngx_http_bigupload_variable,
+      ngx_http_bigupload_var_size, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("bigupload_sha256"), nullptr, ngx_http_bigupload_variable,
+      ngx_http_bigupload_var_sha256, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("bigupload_result"), nullptr, ngx_http_bigupload_variable,
+      ngx_http_bigupload_var_result, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("bigupload_error"), nullptr, ngx_http_bigupload_variable,
+      ngx_http_bigupload_var_error, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
 
 /* request side ------------------------------------------------------------ */
 
 static ngx_int_t
 ngx_http_bigupload_handler(ngx_http_request_t *r)
 {
+    ngx_http_bigupload_ctx_t       *ctx;
     ngx_http_bigupload_loc_conf_t  *conf;
 
     conf = (ngx_http_bigupload_loc_conf_t *)
@@ -343,6 +516,11 @@ ngx_http_bigupload_handler(ngx_http_request_t *r)
     }
 
     try {
+        ctx = ngx_http_bigupload_create_ctx(r, conf);
+        if (ctx == nullptr) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
         std::string              key = ngx_http_bigupload_header(r, "Upload-Key");
         ngx_http_bigupload_op_e  op = ngx_http_bigupload_op_none;
 
@@ -356,6 +534,8 @@ ngx_http_bigupload_handler(ngx_http_request_t *r)
             /* with a key, only that key's partial; without, any partial */
             op = ngx_http_bigupload_op_cancel;
         }
+
+        ctx->kind = op;
 
         if (op == ngx_http_bigupload_op_none) {
             ngx_table_elt_t  *allow;
@@ -387,7 +567,7 @@ ngx_http_bigupload_handler(ngx_http_request_t *r)
                                             "of A-Z a-z 0-9 . _ ~ + / = -");
         }
 
-        return ngx_http_bigupload_start(r, conf, op, key);
+        return ngx_http_bigupload_start(r, ctx, op, key);
 
     } catch (const std::exception &e) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
@@ -402,21 +582,68 @@ ngx_http_bigupload_handler(ngx_http_request_t *r)
 }
 
 
+/*
+ * Every request of a bigupload location gets its state, errors answered
+ * from the handler too: the variables and the counters read it.  A C++
+ * object, deleted by a request pool cleanup.
+ */
+
+static ngx_http_bigupload_ctx_t *
+ngx_http_bigupload_create_ctx(ngx_http_request_t *r,
+    ngx_http_bigupload_loc_conf_t *conf)
+{
+    ngx_time_t                      *tp;
+    ngx_pool_cleanup_t              *cln;
+    ngx_http_bigupload_ctx_t        *ctx;
+    ngx_http_bigupload_main_conf_t  *bmcf;
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == nullptr) {
+        return nullptr;
+    }
+
+    ctx = new ngx_http_bigupload_ctx_t();
+
+    cln->handler = ngx_http_bigupload_cleanup;
+    cln->data = ctx;
+
+    bmcf = (ngx_http_bigupload_main_conf_t *)
+               ngx_http_get_module_main_conf(r, ngx_http_bigupload_module);
+
+    tp = ngx_timeofday();
+
+    ctx->request = r;
+    ctx->conf = conf;
+    ctx->zone = bmcf->zone;
+    ctx->start_ms = (int64_t) tp->sec * 1000 + tp->msec;
+
+    ctx->guard.handler = ngx_http_bigupload_guard_handler;
+    ctx->guard.data = r;
+    ctx->guard.log = r->connection->log;
+
+    ctx->live.ctx = ctx;
+    ngx_queue_insert_tail(&ngx_http_bigupload_live, &ctx->live.queue);
+
+    ngx_http_set_ctx(r, ctx, ngx_http_bigupload_module);
+
+    return ctx;
+}
+
+
 static ngx_int_t
-ngx_http_bigupload_start(ngx_http_request_t *r,
-    ngx_http_bigupload_loc_conf_t *conf, ngx_http_bigupload_op_e op,
-    const std::string &key)
+ngx_http_bigupload_start(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
+    ngx_http_bigupload_op_e op, const std::string &key)
 {
     ngx_str_t                      root = ngx_null_string;
     std::string                    path;
     std::vector<std::string>       segments;
-    ngx_pool_cleanup_t            *cln;
-    ngx_http_bigupload_ctx_t      *ctx;
     bigupload::StoreOptions        opt;
     bigupload::Preconditions       pre;
     ngx_int_t                      rc;
 
     bigupload::PathError  perr = bigupload::PathError::ok;
+
+    ngx_http_bigupload_loc_conf_t  *conf = ctx->conf;
 
     rc = ngx_http_bigupload_remote_path(r, conf, &root, path, segments, perr);
     if (rc != NGX_OK) {
@@ -435,6 +662,8 @@ ngx_http_bigupload_start(ngx_http_request_t *r,
         return ngx_http_bigupload_error(r, status, bigupload::path_error_code(perr),
                                         bigupload::path_error_message(perr));
     }
+
+    ctx->remote_path = path;
 
     bigupload::ResumableRequest  rq;
     off_t                        end = r->headers_in.content_length_n;
@@ -505,28 +734,6 @@ ngx_http_bigupload_start(ngx_http_request_t *r,
     opt.file_mode = (mode_t) conf->access;
     opt.dir_mode = bigupload::dir_mode_for((mode_t) conf->access);
 
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == nullptr) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ctx = new ngx_http_bigupload_ctx_t();
-
-    cln->handler = ngx_http_bigupload_cleanup;
-    cln->data = ctx;
-
-    ctx->request = r;
-    ctx->conf = conf;
-
-    ctx->guard.handler = ngx_http_bigupload_guard_handler;
-    ctx->guard.data = r;
-    ctx->guard.log = r->connection->log;
-
-    ctx->live.ctx = ctx;
-    ngx_queue_insert_tail(&ngx_http_bigupload_live, &ctx->live.queue);
-
-    ctx->remote_path = path;
-
     std::string store((const char *) root.data, root.len);
 
     if (op == ngx_http_bigupload_op_open && key.empty()) {
@@ -541,7 +748,11 @@ ngx_http_bigupload_start(ngx_http_request_t *r,
             store, std::move(segments), path, opt, std::move(pre));
     }
 
-    ngx_http_set_ctx(r, ctx, ngx_http_bigupload_module);
+    if (op == ngx_http_bigupload_op_open) {
+        ngx_http_bigupload_track(r, ctx, ctx->partial
+                                         ? (rq.total ? (off_t) *rq.total : -1)
+                                         : r->headers_in.content_length_n);
+    }
 
     /* the request lives on through the open task; the body is read after */
 
@@ -1058,6 +1269,7 @@ ngx_http_bigupload_read(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
 
     for ( ;; ) {
         ngx_http_bigupload_consume(r, ctx);
+        ngx_http_bigupload_track_progress(ctx);
 
         if (ctx->failed) {
             return;
@@ -1206,6 +1418,10 @@ ngx_http_bigupload_fail(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
     ctx->status = status;
     ctx->error_code = code;
     ctx->error_message = message;
+
+    if (r->connection->error || status == NGX_HTTP_CLIENT_CLOSED_REQUEST) {
+        ctx->client_gone = 1;
+    }
 
     if (ctx->reading) {
         ctx->reading = 0;
@@ -1364,6 +1580,8 @@ ngx_http_bigupload_partial_answer(ngx_http_request_t *r, ngx_http_bigupload_ctx_
                                   ? NGX_HTTP_CREATED : NGX_HTTP_OK;
             ctx->success_body = bigupload::success_json(ctx->remote_path, p->size(),
                                                         p->sha256());
+            ctx->headers.emplace_back("Repr-Digest",
+                                      bigupload::repr_digest_sha256(p->sha256()));
             ctx->answer = 1;
             return;
         }
@@ -1477,6 +1695,7 @@ ngx_http_bigupload_register_store(ngx_http_request_t *r,
 
 typedef struct {
     std::vector<std::pair<std::string, time_t>>  *stores;
+    ngx_uint_t                                    removed;
 } ngx_http_bigupload_sweep_t;
 
 
@@ -1549,8 +1768,9 @@ ngx_http_bigupload_sweep_thread(void *data, ngx_log_t *log)
     try {
         for (const auto &st : *sw->stores) {
             bigupload::FsError  e;
-            bigupload::Partial::sweep(st.first, (std::int64_t) time(nullptr),
-                                      (std::int64_t) st.second, e);
+            sw->removed += bigupload::Partial::sweep(st.first,
+                                                     (std::int64_t) time(nullptr),
+                                                     (std::int64_t) st.second, e);
         }
     } catch (...) {
         /* the next sweep tries again */
@@ -1563,6 +1783,18 @@ ngx_http_bigupload_sweep_done(ngx_event_t *ev)
 {
     ngx_thread_task_t           *task = (ngx_thread_task_t *) ev->data;
     ngx_http_bigupload_sweep_t  *sw = (ngx_http_bigupload_sweep_t *) task->ctx;
+
+    if (sw->removed && ngx_http_bigupload_zone) {
+        ngx_slab_pool_t             *shpool;
+        ngx_http_bigupload_shctx_t  *sh;
+
+        shpool = (ngx_slab_pool_t *) ngx_http_bigupload_zone->shm.addr;
+        sh = (ngx_http_bigupload_shctx_t *) ngx_http_bigupload_zone->data;
+
+        ngx_shmtx_lock(&shpool->mutex);
+        sh->counters.expired += sw->removed;
+        ngx_shmtx_unlock(&shpool->mutex);
+    }
 
     delete sw->stores;
     ngx_free(task);
@@ -1623,6 +1855,20 @@ ngx_http_bigupload_thread(void *data, ngx_log_t *log)
     ctx->io_ok = true;
 
     try {
+        if (ctx->op == ngx_http_bigupload_op_status) {
+            for (const auto &st : ctx->report_stores) {
+                bigupload::FsError  e;
+
+                if (!bigupload::Partial::list(st.first, (std::int64_t) st.second,
+                                              ctx->report->partials, e))
+                {
+                    ctx->fserr = e;
+                }
+            }
+
+            return;
+        }
+
         if (ctx->partial) {
             bigupload::Partial  *p = ctx->partial.get();
             std::int64_t         now = (std::int64_t) time(nullptr);
@@ -1656,6 +1902,7 @@ ngx_http_bigupload_thread(void *data, ngx_log_t *log)
                 ctx->poutcome = p->cancel(ctx->rq.key, ctx->fserr);
                 break;
 
+            case ngx_http_bigupload_op_status:
             case ngx_http_bigupload_op_none:
                 break;
             }
@@ -1787,6 +2034,16 @@ ngx_http_bigupload_thread_done(ngx_event_t *ev)
                 ngx_http_bigupload_partial_answer(r, ctx);
                 break;
 
+            case ngx_http_bigupload_op_status:
+                if (ctx->fserr.err) {
+                    ngx_log_error(NGX_LOG_CRIT, c->log, ctx->fserr.err,
+                                  "bigupload: %s \"%s\" failed",
+                                  ctx->fserr.op.c_str(), ctx->fserr.path.c_str());
+                }
+
+                ngx_http_bigupload_status_report(r, ctx);
+                break;
+
             case ngx_http_bigupload_op_none:
                 break;
             }
@@ -1851,6 +2108,8 @@ ngx_http_bigupload_commit_done(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *
     ctx->success_body = bigupload::success_json(ctx->remote_path,
                                                 ctx->upload->size(),
                                                 ctx->upload->sha256());
+    ctx->headers.emplace_back("Repr-Digest",
+                              bigupload::repr_digest_sha256(ctx->upload->sha256()));
     ctx->answer = 1;
 }
 
@@ -1863,6 +2122,14 @@ ngx_http_bigupload_finish(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
     ngx_int_t  rc;
 
     ctx->done = 1;
+
+    if (!ctx->failed && ctx->conf->pass.len
+        && ngx_http_bigupload_result(ctx) == bigupload::Result::complete)
+    {
+        rc = ngx_http_bigupload_pass(r, ctx);
+        ngx_http_finalize_request(r, rc);
+        return;
+    }
 
     if (!ctx->failed) {
         rc = ngx_http_bigupload_send(r, ctx->success_status, ctx->success_body,
@@ -1915,7 +2182,20 @@ ngx_http_bigupload_send(ngx_http_request_t *r, ngx_uint_t status,
     r->headers_out.status = status;
     r->headers_out.content_length_n = body.size();
 
-    if (!body.empty()) {
+    if (ctx && !ctx->content_type.empty()) {
+        r->headers_out.content_type.len = ctx->content_type.size();
+        r->headers_out.content_type.data = (u_char *) ngx_pnalloc(r->pool,
+                                                      ctx->content_type.size());
+        if (r->headers_out.content_type.data == nullptr) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_memcpy(r->headers_out.content_type.data, ctx->content_type.data(),
+                   ctx->content_type.size());
+        r->headers_out.content_type_len = r->headers_out.content_type.len;
+        r->headers_out.content_type_lowcase = nullptr;
+
+    } else if (!body.empty()) {
         ngx_str_set(&r->headers_out.content_type, "application/json");
         r->headers_out.content_type_len = sizeof("application/json") - 1;
         r->headers_out.content_type_lowcase = nullptr;
@@ -1928,24 +2208,9 @@ ngx_http_bigupload_send(ngx_http_request_t *r, ngx_uint_t status,
 
     if (ctx) {
         for (const auto &hv : ctx->headers) {
-            ngx_table_elt_t  *h;
-
-            h = (ngx_table_elt_t *) ngx_list_push(&r->headers_out.headers);
-            if (h == nullptr) {
+            if (ngx_http_bigupload_add_header(r, hv.first, hv.second) != NGX_OK) {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
-
-            h->hash = 1;
-            h->key.len = hv.first.size();
-            h->key.data = (u_char *) ngx_pnalloc(r->pool, hv.first.size());
-            h->value.len = hv.second.size();
-            h->value.data = (u_char *) ngx_pnalloc(r->pool, hv.second.size() + 1);
-            if (h->key.data == nullptr || h->value.data == nullptr) {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-
-            ngx_memcpy(h->key.data, hv.first.data(), hv.first.size());
-            ngx_memcpy(h->value.data, hv.second.data(), hv.second.size());
         }
     }
 
@@ -2003,13 +2268,42 @@ ngx_http_bigupload_send(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
+static ngx_int_t
+ngx_http_bigupload_add_header(ngx_http_request_t *r, const std::string &name,
+    const std::string &value)
+{
+    ngx_table_elt_t  *h;
+
+    h = (ngx_table_elt_t *) ngx_list_push(&r->headers_out.headers);
+    if (h == nullptr) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    h->key.len = name.size();
+    h->key.data = (u_char *) ngx_pnalloc(r->pool, name.size());
+    h->value.len = value.size();
+    h->value.data = (u_char *) ngx_pnalloc(r->pool, value.size() + 1);
+    if (h->key.data == nullptr || h->value.data == nullptr) {
+        h->hash = 0;
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(h->key.data, name.data(), name.size());
+    ngx_memcpy(h->value.data, value.data(), value.size());
+
+    return NGX_OK;
+}
+
+
 /* an error answered from the content handler, before the body is read */
 
 static ngx_int_t
 ngx_http_bigupload_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *code, const char *message)
 {
-    ngx_int_t  rc;
+    ngx_int_t                  rc;
+    ngx_http_bigupload_ctx_t  *ctx;
 
     rc = ngx_http_bigupload_refuse_body(r);
     if (rc != NGX_OK) {
@@ -2017,6 +2311,16 @@ ngx_http_bigupload_error(ngx_http_request_t *r, ngx_uint_t status,
     }
 
     try {
+        /* for the variables and the counters */
+        ctx = (ngx_http_bigupload_ctx_t *)
+                  ngx_http_get_module_ctx(r, ngx_http_bigupload_module);
+        if (ctx) {
+            ctx->failed = 1;
+            ctx->done = 1;
+            ctx->status = status;
+            ctx->error_code = code;
+        }
+
         return ngx_http_bigupload_send(r, status,
                                        bigupload::error_json(code, message), 0,
                                        nullptr);
@@ -2045,6 +2349,747 @@ ngx_http_bigupload_refuse_body(ngx_http_request_t *r)
 }
 
 
+/* status ------------------------------------------------------------------ */
+
+/*
+ * How the request ended, for $bigupload_result and the counters: "none"
+ * while an upload goes on, and for requests that are not uploads (HEAD,
+ * a refused method, the status location).
+ */
+
+static bigupload::Result
+ngx_http_bigupload_result(ngx_http_bigupload_ctx_t *ctx)
+{
+    if (!ctx->done) {
+        return bigupload::Result::none;
+    }
+
+    switch (ctx->kind) {
+
+    case ngx_http_bigupload_op_open:
+        if (ctx->pass_removed) {
+            return bigupload::Result::failed;
+        }
+
+        if (ctx->failed) {
+            if (!ctx->client_gone) {
+                return bigupload::Result::failed;
+            }
+
+            /* a resumable upload keeps what arrived before the client left */
+            return ctx->partial && ctx->begun ? bigupload::Result::partial
+                                              : bigupload::Result::cancelled;
+        }
+
+        if (ctx->partial
+            && ctx->poutcome != bigupload::PartialOutcome::created
+            && ctx->poutcome != bigupload::PartialOutcome::replaced)
+        {
+            return bigupload::Result::partial;
+        }
+
+        return bigupload::Result::complete;
+
+    case ngx_http_bigupload_op_cancel:
+        return ctx->failed ? bigupload::Result::failed : bigupload::Result::cancelled;
+
+    default:
+        return bigupload::Result::none;
+    }
+}
+
+
+static ngx_int_t
+ngx_http_bigupload_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    size_t                       len;
+    ngx_slab_pool_t             *shpool;
+    ngx_http_bigupload_shctx_t  *sh;
+
+    if (data) {
+        /* reloaded with the same size: counters and uploads carry on */
+        shm_zone->data = data;
+        return NGX_OK;
+    }
+
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        shm_zone->data = shpool->data;
+        return NGX_OK;
+    }
+
+    sh = (ngx_http_bigupload_shctx_t *)
+             ngx_slab_alloc(shpool, sizeof(ngx_http_bigupload_shctx_t));
+    if (sh == nullptr) {
+        return NGX_ERROR;
+    }
+
+    new (&sh->counters) bigupload::StatusCounters();
+    sh->counters.started = (std::int64_t) ngx_time();
+    ngx_queue_init(&sh->live);
+
+    shpool->data = sh;
+    shm_zone->data = sh;
+
+    len = sizeof(" in bigupload zone \"\"") + shm_zone->shm.name.len;
+
+    shpool->log_ctx = (u_char *) ngx_slab_alloc(shpool, len);
+    if (shpool->log_ctx == nullptr) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(shpool->log_ctx, " in bigupload zone \"%V\"%Z", &shm_zone->shm.name);
+
+    /* a full zone only leaves uploads unlisted: counted, not logged */
+    shpool->log_nomem = 0;
+
+    return NGX_OK;
+}
+
+
+/* lists an upload in the zone; when the zone is full it goes untracked */
+
+static void
+ngx_http_bigupload_track(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
+    off_t length)
+{
+    size_t                       len;
+    ngx_str_t                   *client;
+    ngx_slab_pool_t             *shpool;
+    ngx_http_bigupload_slot_t   *slot;
+    ngx_http_bigupload_shctx_t  *sh;
+
+    if (ctx->zone == nullptr || ctx->slot) {
+        return;
+    }
+
+    shpool = (ngx_slab_pool_t *) ctx->zone->shm.addr;
+    sh = (ngx_http_bigupload_shctx_t *) ctx->zone->data;
+    client = &r->connection->addr_text;
+
+    len = offsetof(ngx_http_bigupload_slot_t, data) + ctx->remote_path.size()
+          + client->len;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    slot = (ngx_http_bigupload_slot_t *) ngx_slab_alloc_locked(shpool, len);
+
+    if (slot == nullptr) {
+        sh->counters.untracked++;
+        ngx_shmtx_unlock(&shpool->mutex);
+        return;
+    }
+
+    slot->pid = ngx_pid;
+    slot->resumable = ctx->partial ? 1 : 0;
+    slot->started_ms = ctx->start_ms;
+    slot->offset = ctx->partial ? ctx->rq.start : 0;
+    slot->length = length;
+    slot->received = 0;
+    slot->rate_bytes = 0;
+    slot->rate_msec = ngx_current_msec;
+    slot->rate = 0;
+    slot->path_len = ctx->remote_path.size();
+    slot->client_len = client->len;
+    ngx_memcpy(slot->data, ctx->remote_path.data(), slot->path_len);
+    ngx_memcpy(slot->data + slot->path_len, client->data, client->len);
+
+    ngx_queue_insert_tail(&sh->live, &slot->queue);
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    ctx->slot = slot;
+}
+
+
+/* the byte count goes in without the lock; the rate once a second with it */
+
+static void
+ngx_http_bigupload_track_progress(ngx_http_bigupload_ctx_t *ctx)
+{
+    ngx_slab_pool_t            *shpool;
+    ngx_http_bigupload_slot_t  *slot = ctx->slot;
+
+    if (slot == nullptr) {
+        return;
+    }
+
+    __atomic_store_n(&slot->received, (uint64_t) ctx->received, __ATOMIC_RELAXED);
+
+    if ((ngx_msec_int_t) (ngx_current_msec - slot->rate_msec) < 1000) {
+        return;
+    }
+
+    shpool = (ngx_slab_pool_t *) ctx->zone->shm.addr;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    slot->rate = (uint64_t) bigupload::upload_rate(slot->rate_bytes,
+                                                   (int64_t) slot->rate_msec,
+                                                   (uint64_t) ctx->received,
+                                                   (int64_t) ngx_current_msec);
+    slot->rate_bytes = (uint64_t) ctx->received;
+    slot->rate_msec = ngx_current_msec;
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/* the request is over: its slot goes, its outcome is counted */
+
+static void
+ngx_http_bigupload_untrack(ngx_http_bigupload_ctx_t *ctx, ngx_uint_t account)
+{
+    ngx_time_t                  *tp;
+    uint64_t                     size = 0;
+    ngx_slab_pool_t             *shpool;
+    bigupload::Result            result;
+    ngx_http_bigupload_shctx_t  *sh;
+
+    if (ctx->zone == nullptr) {
+        return;
+    }
+
+    shpool = (ngx_slab_pool_t *) ctx->zone->shm.addr;
+    sh = (ngx_http_bigupload_shctx_t *) ctx->zone->data;
+
+    result = ngx_http_bigupload_result(ctx);
+
+    if (result == bigupload::Result::complete) {
+        size = ctx->partial ? ctx->partial->size() : ctx->upload->size();
+    }
+
+    tp = ngx_timeofday();
+
+    int64_t  duration = (int64_t) tp->sec * 1000 + tp->msec - ctx->start_ms;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    if (ctx->slot) {
+        ngx_queue_remove(&ctx->slot->queue);
+        ngx_slab_free_locked(shpool, ctx->slot);
+        ctx->slot = nullptr;
+    }
+
+    if (account && ctx->kind == ngx_http_bigupload_op_open) {
+        sh->counters.record_upload(result, ctx->error_code, (uint64_t) ctx->received,
+                                   size, (uint64_t) ngx_max(duration, 0));
+
+    } else if (account && ctx->kind == ngx_http_bigupload_op_cancel
+               && result == bigupload::Result::cancelled)
+    {
+        sh->counters.record_cancel();
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/*
+ * Counters and uploads in flight, copied under the zone's lock.  A slot
+ * whose worker is gone (killed: no cleanup ran) is dropped on the way.
+ */
+
+static void
+ngx_http_bigupload_snapshot(ngx_shm_zone_t *zone, bigupload::StatusSnapshot &s)
+{
+    ngx_time_t                  *tp;
+    ngx_queue_t                 *q, *next;
+    ngx_slab_pool_t             *shpool;
+    ngx_http_bigupload_slot_t   *slot;
+    ngx_http_bigupload_shctx_t  *sh;
+
+    shpool = (ngx_slab_pool_t *) zone->shm.addr;
+    sh = (ngx_http_bigupload_shctx_t *) zone->data;
+
+    tp = ngx_timeofday();
+    s.now_ms = (int64_t) tp->sec * 1000 + tp->msec;
+    s.zone_size = zone->shm.size;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    try {
+        s.counters = sh->counters;
+
+        for (q = ngx_queue_head(&sh->live);
+             q != ngx_queue_sentinel(&sh->live);
+             q = next)
+        {
+            next = ngx_queue_next(q);
+            slot = ngx_queue_data(q, ngx_http_bigupload_slot_t, queue);
+
+            if (slot->pid != ngx_pid && kill(slot->pid, 0) == -1
+                && ngx_errno == ESRCH)
+            {
+                ngx_queue_remove(q);
+                ngx_slab_free_locked(shpool, slot);
+                continue;
+            }
+
+            bigupload::LiveUpload  u;
+
+            u.path.assign((const char *) slot->data, slot->path_len);
+            u.client.assign((const char *) slot->data + slot->path_len,
+                            slot->client_len);
+            u.received = __atomic_load_n(&slot->received, __ATOMIC_RELAXED);
+            u.offset = slot->offset;
+            if (slot->length >= 0) {
+                u.length = (uint64_t) slot->length;
+            }
+            u.started_ms = slot->started_ms;
+            u.resumable = slot->resumable;
+            u.pid = (long) slot->pid;
+
+            /* no sample for a second: the upload stalls, or just began */
+            ngx_msec_int_t  age = (ngx_msec_int_t) (ngx_current_msec - slot->rate_msec);
+
+            u.rate = (age >= 1000 || (slot->rate == 0 && age >= 200))
+                     ? bigupload::upload_rate(slot->rate_bytes, 0, u.received, age)
+                     : (double) slot->rate;
+
+            s.uploads.push_back(std::move(u));
+        }
+
+    } catch (...) {
+        ngx_shmtx_unlock(&shpool->mutex);
+        throw;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/*
+ * GET on a bigupload_status location: the zone's snapshot, completed with
+ * the partials on disk by a thread task, as JSON or (?format=prometheus)
+ * in Prometheus' text format.
+ */
+
+static ngx_int_t
+ngx_http_bigupload_status_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                        rc;
+    ngx_str_t                        format;
+    ngx_http_bigupload_ctx_t        *ctx;
+    ngx_http_bigupload_loc_conf_t   *conf;
+    ngx_http_bigupload_main_conf_t  *bmcf;
+
+    conf = (ngx_http_bigupload_loc_conf_t *)
+               ngx_http_get_module_loc_conf(r, ngx_http_bigupload_module);
+    bmcf = (ngx_http_bigupload_main_conf_t *)
+               ngx_http_get_module_main_conf(r, ngx_http_bigupload_module);
+
+    if (r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        ngx_table_elt_t  *allow;
+
+        allow = (ngx_table_elt_t *) ngx_list_push(&r->headers_out.headers);
+        if (allow == nullptr) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        allow->hash = 1;
+        ngx_str_set(&allow->key, "Allow");
+        ngx_str_set(&allow->value, "GET, HEAD");
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "bigupload: method \"%V\" not allowed on the status",
+                      &r->method_name);
+
+        return ngx_http_bigupload_error(r, NGX_HTTP_NOT_ALLOWED, "method_not_allowed",
+                                        "the status answers GET and HEAD");
+    }
+
+    bool  prometheus = false;
+
+    if (ngx_http_arg(r, (u_char *) "format", 6, &format) == NGX_OK) {
+        if (format.len == 10 && ngx_strncmp(format.data, "prometheus", 10) == 0) {
+            prometheus = true;
+
+        } else if (!(format.len == 4 && ngx_strncmp(format.data, "json", 4) == 0)) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "bigupload: unknown status format \"%V\"", &format);
+            return ngx_http_bigupload_error(r, NGX_HTTP_BAD_REQUEST, "bad_format",
+                                            "format is json or prometheus");
+        }
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    try {
+        ctx = ngx_http_bigupload_create_ctx(r, conf);
+        if (ctx == nullptr) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ctx->kind = ngx_http_bigupload_op_status;
+        ctx->prometheus = prometheus;
+        ctx->report = std::make_unique<bigupload::StatusSnapshot>();
+
+        ngx_http_bigupload_snapshot(bmcf->zone, *ctx->report);
+
+        if (ngx_http_bigupload_stores) {
+            for (const auto &st : *ngx_http_bigupload_stores) {
+                ctx->report_stores.emplace_back(st.root, st.expire);
+            }
+        }
+
+        if (ctx->report_stores.empty()) {
+            ngx_http_bigupload_status_report(r, ctx);
+            return ngx_http_bigupload_send(r, ctx->success_status, ctx->success_body,
+                                           0, ctx);
+        }
+
+        /* the partials are on disk: listed on the thread pool */
+
+        r->write_event_handler = ngx_http_bigupload_drive;
+
+        if (ngx_http_bigupload_post(r, ctx, ngx_http_bigupload_op_status) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        r->main->count++;
+
+        return NGX_DONE;
+
+    } catch (const std::exception &e) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "bigupload: exception: %s", e.what());
+
+    } catch (...) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "bigupload: unknown exception");
+    }
+
+    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
+static void
+ngx_http_bigupload_status_report(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
+{
+    if (ctx->prometheus) {
+        ctx->success_body = bigupload::status_prometheus(*ctx->report);
+        ctx->content_type = "text/plain; version=0.0.4; charset=utf-8";
+
+    } else {
+        ctx->success_body = bigupload::status_json(*ctx->report);
+        ctx->content_type = "application/json";
+    }
+
+    /* a snapshot is never to be cached */
+    ctx->headers.emplace_back("Cache-Control", "no-store");
+
+    ctx->success_status = NGX_HTTP_OK;
+    ctx->answer = 1;
+}
+
+
+/* bigupload_pass ------------------------------------------------------------ */
+
+/*
+ * A complete upload continues to the bigupload_pass location as a POST whose
+ * body is the JSON result; the client's headers go along.  What that
+ * location answers is the answer.
+ */
+
+static ngx_int_t
+ngx_http_bigupload_pass(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
+{
+    size_t        len;
+    ngx_buf_t    *b;
+    ngx_str_t     uri, args;
+    ngx_chain_t  *cl;
+
+    bool          created = ctx->success_status == NGX_HTTP_CREATED;
+    std::string   file, sha256;
+    uint64_t      size;
+
+    if (ctx->partial) {
+        file = ctx->partial->target_path();
+        sha256 = ctx->partial->sha256();
+        size = ctx->partial->size();
+
+    } else {
+        file = ctx->upload->file().target_path();
+        sha256 = ctx->upload->sha256();
+        size = ctx->upload->size();
+    }
+
+    std::string body = bigupload::pass_json(ctx->remote_path, size, sha256, file,
+                                            created);
+
+    b = ngx_create_temp_buf(r->pool, body.size());
+    cl = ngx_alloc_chain_link(r->pool);
+    if (b == nullptr || cl == nullptr) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->last = ngx_cpymem(b->last, body.data(), body.size());
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+
+    cl->buf = b;
+    cl->next = nullptr;
+
+    /* the body read is over: what the backend's location reads is this */
+    r->request_body->bufs = cl;
+    r->request_body->buf = b;
+    r->request_body->rest = 0;
+    r->request_body->temp_file = nullptr;
+    r->request_body_no_buffering = 0;
+    r->reading_body = 0;
+
+    r->headers_in.chunked = 0;
+    r->headers_in.content_length_n = body.size();
+
+    if (r->headers_in.content_length) {
+        len = NGX_OFF_T_LEN;
+        u_char *p = (u_char *) ngx_pnalloc(r->pool, len);
+        if (p == nullptr) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        r->headers_in.content_length->value.data = p;
+        r->headers_in.content_length->value.len = ngx_sprintf(p, "%O",
+                                                  (off_t) body.size()) - p;
+    }
+
+    if (r->headers_in.content_type) {
+        ngx_str_set(&r->headers_in.content_type->value, "application/json");
+
+    } else {
+        ngx_table_elt_t  *h;
+
+        h = (ngx_table_elt_t *) ngx_list_push(&r->headers_in.headers);
+        if (h == nullptr) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_str_set(&h->key, "Content-Type");
+        ngx_str_set(&h->value, "application/json");
+        h->lowcase_key = (u_char *) "content-type";
+        h->hash = ngx_hash_key(h->lowcase_key, h->key.len);
+
+        r->headers_in.content_type = h;
+    }
+
+    r->method = NGX_HTTP_POST;
+    ngx_str_set(&r->method_name, "POST");
+
+    /* the stored file's digest reaches the client whatever the backend says */
+    if (ngx_http_bigupload_add_header(r, "Repr-Digest",
+                                      bigupload::repr_digest_sha256(sha256))
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->passed = 1;
+
+    r->read_event_handler = ngx_http_block_reading;
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "bigupload: passing \"%s\" to \"%V\"", file.c_str(),
+                  &ctx->conf->pass);
+
+    uri = ctx->conf->pass;
+
+    if (uri.data[0] == '@') {
+        ngx_http_named_location(r, &uri);
+
+    } else {
+        args = r->args;
+        ngx_http_internal_redirect(r, &uri, &args);
+    }
+
+    return NGX_DONE;
+}
+
+
+/*
+ * The backend's answer goes out: with bigupload_pass_cleanup, a status it
+ * lists removes the file just stored.
+ */
+
+static ngx_int_t
+ngx_http_bigupload_header_filter(ngx_http_request_t *r)
+{
+    ngx_uint_t                   i, status;
+    ngx_http_bigupload_ctx_t    *ctx;
+    ngx_http_bigupload_range_t  *range;
+
+    if (r != r->main) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    ctx = ngx_http_bigupload_get_ctx(r);
+
+    if (ctx == nullptr || !ctx->passed || ctx->pass_status) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    status = r->headers_out.status;
+    ctx->pass_status = status;
+
+    if (ctx->conf->pass_cleanup) {
+        range = (ngx_http_bigupload_range_t *) ctx->conf->pass_cleanup->elts;
+
+        for (i = 0; i < ctx->conf->pass_cleanup->nelts; i++) {
+            if (status >= range[i].lo && status <= range[i].hi) {
+                ctx->pass_removed = 1;
+                break;
+            }
+        }
+    }
+
+    try {
+        std::string  file = ctx->partial ? ctx->partial->target_path()
+                                         : ctx->upload->file().target_path();
+
+        if (ctx->pass_removed) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "bigupload: backend answered %ui for \"%s\", removing it "
+                          "(bigupload_pass_cleanup)", status, file.c_str());
+
+            ctx->error_code = "backend";
+
+            if (ngx_http_bigupload_detach(ctx->conf->thread_pool, r->connection->log,
+                                          [file] { (void) ::unlink(file.c_str()); })
+                != NGX_OK)
+            {
+                ngx_log_error(NGX_LOG_CRIT, r->connection->log, 0,
+                              "bigupload: cannot post the removal of \"%s\"",
+                              file.c_str());
+            }
+
+        } else if (status >= NGX_HTTP_BAD_REQUEST) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "bigupload: backend answered %ui for \"%s\", the file "
+                          "is kept", status, file.c_str());
+
+            ctx->error_code = "backend";
+        }
+
+    } catch (...) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "bigupload: exception in the header filter");
+    }
+
+    return ngx_http_next_header_filter(r);
+}
+
+
+/*
+ * The request's state, also after an internal redirect (bigupload_pass),
+ * which clears the modules' contexts: then it is found by its pool cleanup,
+ * as the realip module finds its own.
+ */
+
+static ngx_http_bigupload_ctx_t *
+ngx_http_bigupload_get_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t        *cln;
+    ngx_http_bigupload_ctx_t  *ctx;
+
+    ctx = (ngx_http_bigupload_ctx_t *)
+              ngx_http_get_module_ctx(r, ngx_http_bigupload_module);
+
+    if (ctx || !r->internal) {
+        return ctx;
+    }
+
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_bigupload_cleanup) {
+            return (ngx_http_bigupload_ctx_t *) cln->data;
+        }
+    }
+
+    return nullptr;
+}
+
+
+/* variables ----------------------------------------------------------------- */
+
+static ngx_int_t
+ngx_http_bigupload_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    uintptr_t data)
+{
+    ngx_http_bigupload_ctx_t  *ctx;
+
+    ctx = ngx_http_bigupload_get_ctx(r->main);
+
+    if (ctx == nullptr || ctx->kind == ngx_http_bigupload_op_status) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    try {
+        bigupload::Result  result = ngx_http_bigupload_result(ctx);
+        bool               complete = result == bigupload::Result::complete
+                                      || (ctx->pass_removed && ctx->passed);
+        std::string        value;
+
+        switch (data) {
+
+        case ngx_http_bigupload_var_path:
+            value = ctx->remote_path;
+            break;
+
+        case ngx_http_bigupload_var_bytes:
+            if (ctx->kind == ngx_http_bigupload_op_open) {
+                value = std::to_string(ctx->received);
+            }
+            break;
+
+        case ngx_http_bigupload_var_size:
+            if (complete) {
+                value = std::to_string(ctx->partial ? ctx->partial->size()
+                                                    : ctx->upload->size());
+            }
+            break;
+
+        case ngx_http_bigupload_var_sha256:
+            if (complete) {
+                value = ctx->partial ? ctx->partial->sha256() : ctx->upload->sha256();
+            }
+            break;
+
+        case ngx_http_bigupload_var_result:
+            value = bigupload::result_name(result);
+            break;
+
+        case ngx_http_bigupload_var_error:
+            value = ctx->error_code;
+            break;
+        }
+
+        v->data = (u_char *) ngx_pnalloc(r->pool, value.size() + 1);
+        if (v->data == nullptr) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(v->data, value.data(), value.size());
+        v->len = value.size();
+        v->valid = 1;
+        v->no_cacheable = 1;
+        v->not_found = 0;
+
+        return NGX_OK;
+
+    } catch (...) {
+        return NGX_ERROR;
+    }
+}
+
+
 /* cleanup ----------------------------------------------------------------- */
 
 /*
@@ -2057,7 +3102,6 @@ ngx_http_bigupload_refuse_body(ngx_http_request_t *r)
 static void
 ngx_http_bigupload_cleanup(void *data)
 {
-    ngx_thread_task_t         *task;
     ngx_http_bigupload_ctx_t  *ctx;
 
     ctx = (ngx_http_bigupload_ctx_t *) data;
@@ -2068,24 +3112,17 @@ ngx_http_bigupload_cleanup(void *data)
         ngx_del_timer(&ctx->guard);
     }
 
+    ngx_http_bigupload_untrack(ctx, 1);
+
     if (ctx->upload && ctx->upload->file().has_temp()) {
-        task = (ngx_thread_task_t *) ngx_calloc(sizeof(ngx_thread_task_t)
-                                                + sizeof(bigupload::Upload *),
-                                                ngx_cycle->log);
-        if (task != nullptr) {
-            task->ctx = task + 1;
-            *(bigupload::Upload **) task->ctx = ctx->upload.get();
-            task->handler = ngx_http_bigupload_detached_thread;
-            task->event.data = task;
-            task->event.handler = ngx_http_bigupload_detached_done;
-            task->event.log = ngx_cycle->log;
+        bigupload::Upload  *upload = ctx->upload.get();
 
-            if (ngx_thread_task_post(ctx->conf->thread_pool, task) == NGX_OK) {
-                (void) ctx->upload.release();
-
-            } else {
-                ngx_free(task);
-            }
+        /* the destructor closes the file and removes the temp file */
+        if (ngx_http_bigupload_detach(ctx->conf->thread_pool, ngx_cycle->log,
+                                      [upload] { delete upload; })
+            == NGX_OK)
+        {
+            (void) ctx->upload.release();
         }
     }
 
@@ -2094,22 +3131,76 @@ ngx_http_bigupload_cleanup(void *data)
 }
 
 
+/*
+ * Runs "fn" on the thread pool, owned by no request: the removal of what a
+ * request leaves behind.  Never throws.
+ */
+
+typedef struct {
+    std::function<void()>  *fn;
+} ngx_http_bigupload_detached_t;
+
+
+static ngx_int_t
+ngx_http_bigupload_detach(ngx_thread_pool_t *tp, ngx_log_t *log,
+    std::function<void()> fn)
+{
+    ngx_thread_task_t              *task;
+    ngx_http_bigupload_detached_t  *d;
+
+    task = (ngx_thread_task_t *) ngx_calloc(sizeof(ngx_thread_task_t)
+                                            + sizeof(ngx_http_bigupload_detached_t),
+                                            log);
+    if (task == nullptr) {
+        return NGX_ERROR;
+    }
+
+    d = (ngx_http_bigupload_detached_t *) (task + 1);
+
+    try {
+        d->fn = new std::function<void()>(std::move(fn));
+    } catch (...) {
+        ngx_free(task);
+        return NGX_ERROR;
+    }
+
+    task->ctx = d;
+    task->handler = ngx_http_bigupload_detached_thread;
+    task->event.data = task;
+    task->event.handler = ngx_http_bigupload_detached_done;
+    task->event.log = ngx_cycle->log;
+
+    if (ngx_thread_task_post(tp, task) != NGX_OK) {
+        delete d->fn;
+        ngx_free(task);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
 static void
 ngx_http_bigupload_detached_thread(void *data, ngx_log_t *log)
 {
-    bigupload::Upload  *upload;
+    ngx_http_bigupload_detached_t  *d = (ngx_http_bigupload_detached_t *) data;
 
-    upload = *(bigupload::Upload **) data;
-
-    /* the destructor closes the file and removes the temp file */
-    delete upload;
+    try {
+        (*d->fn)();
+    } catch (...) {
+        /* nothing to report to: the request is gone */
+    }
 }
 
 
 static void
 ngx_http_bigupload_detached_done(ngx_event_t *ev)
 {
-    ngx_free(ev->data);
+    ngx_thread_task_t              *task = (ngx_thread_task_t *) ev->data;
+    ngx_http_bigupload_detached_t  *d = (ngx_http_bigupload_detached_t *) task->ctx;
+
+    delete d->fn;
+    ngx_free(task);
 }
 
 
@@ -2132,6 +3223,8 @@ ngx_http_bigupload_init_process(ngx_cycle_t *cycle)
     if (bmcf == nullptr) {
         return NGX_OK;
     }
+
+    ngx_http_bigupload_zone = bmcf->zone;
 
     try {
         ngx_http_bigupload_stores = new std::vector<ngx_http_bigupload_sweep_store_t>();
@@ -2184,6 +3277,9 @@ ngx_http_bigupload_exit_process(ngx_cycle_t *cycle)
         if (ctx->upload) {
             ctx->upload->abort();
         }
+
+        /* its slot would outlive this process */
+        ngx_http_bigupload_untrack(ctx, 0);
     }
 
     delete ngx_http_bigupload_stores;
@@ -2198,7 +3294,8 @@ ngx_http_bigupload(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_bigupload_loc_conf_t *blcf = (ngx_http_bigupload_loc_conf_t *) conf;
 
-    ngx_http_core_loc_conf_t  *clcf;
+    ngx_http_core_loc_conf_t        *clcf;
+    ngx_http_bigupload_main_conf_t  *bmcf;
 
     if (blcf->enable != NGX_CONF_UNSET) {
         return (char *) "is duplicate";
@@ -2210,7 +3307,124 @@ ngx_http_bigupload(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_bigupload_handler;
 
+    bmcf = (ngx_http_bigupload_main_conf_t *)
+               ngx_http_conf_get_module_main_conf(cf, ngx_http_bigupload_module);
+    bmcf->used = 1;
+
     return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_bigupload_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_bigupload_loc_conf_t *blcf = (ngx_http_bigupload_loc_conf_t *) conf;
+
+    ngx_http_core_loc_conf_t        *clcf;
+    ngx_http_bigupload_main_conf_t  *bmcf;
+
+    if (blcf->status != NGX_CONF_UNSET) {
+        return (char *) "is duplicate";
+    }
+
+    blcf->status = 1;
+
+    clcf = (ngx_http_core_loc_conf_t *)
+               ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_bigupload_status_handler;
+
+    bmcf = (ngx_http_bigupload_main_conf_t *)
+               ngx_http_conf_get_module_main_conf(cf, ngx_http_bigupload_module);
+    bmcf->used = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+/* bigupload_pass_cleanup 400 404 500-505; */
+
+static char *
+ngx_http_bigupload_pass_cleanup(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_bigupload_loc_conf_t *blcf = (ngx_http_bigupload_loc_conf_t *) conf;
+
+    u_char                      *dash;
+    ngx_int_t                    lo, hi;
+    ngx_str_t                   *value;
+    ngx_uint_t                   i;
+    ngx_http_bigupload_range_t  *range;
+
+    if (blcf->pass_cleanup != NGX_CONF_UNSET_PTR) {
+        return (char *) "is duplicate";
+    }
+
+    blcf->pass_cleanup = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                          sizeof(ngx_http_bigupload_range_t));
+    if (blcf->pass_cleanup == nullptr) {
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    value = (ngx_str_t *) cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        dash = (u_char *) ngx_strlchr(value[i].data, value[i].data + value[i].len, '-');
+
+        if (dash) {
+            lo = ngx_atoi(value[i].data, dash - value[i].data);
+            hi = ngx_atoi(dash + 1, value[i].data + value[i].len - dash - 1);
+        } else {
+            lo = ngx_atoi(value[i].data, value[i].len);
+            hi = lo;
+        }
+
+        if (lo < 200 || hi > 599 || lo > hi) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid status \"%V\": a status or a range of "
+                               "statuses between 200 and 599", &value[i]);
+            return (char *) NGX_CONF_ERROR;
+        }
+
+        range = (ngx_http_bigupload_range_t *) ngx_array_push(blcf->pass_cleanup);
+        if (range == nullptr) {
+            return (char *) NGX_CONF_ERROR;
+        }
+
+        range->lo = (ngx_uint_t) lo;
+        range->hi = (ngx_uint_t) hi;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_bigupload_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_bigupload_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == nullptr) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the header filter sees what a bigupload_pass location answers */
+
+static ngx_int_t
+ngx_http_bigupload_init(ngx_conf_t *cf)
+{
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_bigupload_header_filter;
+
+    return NGX_OK;
 }
 
 
@@ -2231,7 +3445,43 @@ ngx_http_bigupload_create_main_conf(ngx_conf_t *cf)
         return nullptr;
     }
 
+    bmcf->zone_size = NGX_CONF_UNSET_SIZE;
+
     return bmcf;
+}
+
+
+/* the status zone, once a location uploads or reports */
+
+static char *
+ngx_http_bigupload_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_bigupload_main_conf_t *bmcf = (ngx_http_bigupload_main_conf_t *) conf;
+
+    ngx_str_t  name = ngx_string("bigupload");
+
+    ngx_conf_init_size_value(bmcf->zone_size, NGX_HTTP_BIGUPLOAD_ZONE);
+
+    if (!bmcf->used) {
+        return NGX_CONF_OK;
+    }
+
+    if (bmcf->zone_size < 8 * ngx_pagesize) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "bigupload_zone of %uz bytes is too small, at least "
+                           "%uz", bmcf->zone_size, 8 * ngx_pagesize);
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    bmcf->zone = ngx_shared_memory_add(cf, &name, bmcf->zone_size,
+                                       &ngx_http_bigupload_module);
+    if (bmcf->zone == nullptr) {
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    bmcf->zone->init = ngx_http_bigupload_init_zone;
+
+    return NGX_CONF_OK;
 }
 
 
@@ -2252,6 +3502,7 @@ ngx_http_bigupload_create_loc_conf(ngx_conf_t *cf)
      *     conf->thread_pool_name = { 0, NULL };
      *     conf->thread_pool = NULL;
      *     conf->bufs = { 0, 0 };
+     *     conf->pass = { 0, NULL };
      */
 
     conf->enable = NGX_CONF_UNSET;
@@ -2262,6 +3513,8 @@ ngx_http_bigupload_create_loc_conf(ngx_conf_t *cf)
     conf->access = NGX_CONF_UNSET_UINT;
     conf->fsync = NGX_CONF_UNSET;
     conf->expire = NGX_CONF_UNSET;
+    conf->status = NGX_CONF_UNSET;
+    conf->pass_cleanup = (ngx_array_t *) NGX_CONF_UNSET_PTR;
 
     return conf;
 }
@@ -2288,6 +3541,19 @@ ngx_http_bigupload_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->fsync, prev->fsync, 0);
     ngx_conf_merge_bufs_value(conf->bufs, prev->bufs, 4, 1024 * 1024);
     ngx_conf_merge_sec_value(conf->expire, prev->expire, 24 * 60 * 60);
+    ngx_conf_merge_str_value(conf->pass, prev->pass, "");
+    ngx_conf_merge_ptr_value(conf->pass_cleanup, prev->pass_cleanup, nullptr);
+
+    /* "bigupload_status" is not inherited either */
+    ngx_conf_init_value(conf->status, 0);
+
+    if (conf->status) {
+        /* the status lists the partials on disk from the thread pool */
+        conf->thread_pool = ngx_thread_pool_add(cf, &conf->thread_pool_name);
+        if (conf->thread_pool == nullptr) {
+            return (char *) NGX_CONF_ERROR;
+        }
+    }
 
     if (!conf->enable) {
         return NGX_CONF_OK;
@@ -2295,6 +3561,13 @@ ngx_http_bigupload_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     conf->thread_pool = ngx_thread_pool_add(cf, &conf->thread_pool_name);
     if (conf->thread_pool == nullptr) {
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    if (conf->pass.len && conf->pass.data[0] != '/' && conf->pass.data[0] != '@') {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "bigupload: bigupload_pass \"%V\" is neither a URI nor "
+                           "a named location", &conf->pass);
         return (char *) NGX_CONF_ERROR;
     }
 

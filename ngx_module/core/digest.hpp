@@ -25,4 +25,12 @@ private:
 // One-shot digest of a buffer (tests, small payloads).
 std::string sha256_hex(const void *data, std::size_t len);
 
+// The RFC 9530 Repr-Digest field value for a sha256 given in hex:
+// "sha-256=:<base64>:"; empty when "hex" is not 64 hex digits.
+std::string repr_digest_sha256(const std::string &hex);
+
+// The sha256 (lowercase hex) in a Repr-Digest field value; empty when the
+// value has no well-formed sha-256 member.
+std::string sha256_from_repr_digest(const std::string &value);
+
 }  // namespace bigupload

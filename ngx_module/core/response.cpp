@@ -24,6 +24,19 @@ std::string success_json(std::string_view path, std::uint64_t size,
     return dump(j);
 }
 
+std::string pass_json(std::string_view path, std::uint64_t size,
+                      std::string_view sha256_hex, std::string_view file, bool created)
+{
+    nlohmann::ordered_json j;
+    j["result"] = "complete";
+    j["path"] = std::string(path);
+    j["size"] = size;
+    j["sha256"] = std::string(sha256_hex);
+    j["file"] = std::string(file);
+    j["created"] = created;
+    return dump(j);
+}
+
 std::string error_json(std::string_view code, std::string_view message)
 {
     nlohmann::ordered_json j;

@@ -11,6 +11,12 @@ namespace bigupload {
 std::string success_json(std::string_view path, std::uint64_t size,
                          std::string_view sha256_hex);
 
+// What a bigupload_pass backend receives for a stored file:
+// {"result": "complete", "path": "...", "size": N, "sha256": "...",
+//  "file": "<where it is on disk>", "created": true|false}
+std::string pass_json(std::string_view path, std::uint64_t size,
+                      std::string_view sha256_hex, std::string_view file, bool created);
+
 // {"error": "<code>", "message": "<text>"}
 std::string error_json(std::string_view code, std::string_view message);
 

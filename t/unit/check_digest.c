@@ -38,6 +38,24 @@ START_TEST(test_streaming_equals_one_shot)
 }
 END_TEST
 
+START_TEST(test_repr_digest)
+{
+    /* sha256("") in RFC 9530's form, and back */
+    const char *hex = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    const char *field = "sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:";
+
+    ck_assert_sstr_eq(bigupload::repr_digest_sha256(hex), field);
+    ck_assert_sstr_eq(bigupload::sha256_from_repr_digest(field), hex);
+    ck_assert_sstr_eq(bigupload::sha256_from_repr_digest(
+                          std::string("sha-512=:abc=:, ") + field), hex);
+
+    ck_assert_sstr_eq(bigupload::repr_digest_sha256("xyz"), "");
+    ck_assert_sstr_eq(bigupload::repr_digest_sha256(std::string(64, 'g')), "");
+    ck_assert_sstr_eq(bigupload::sha256_from_repr_digest("sha-256=:short=:"), "");
+    ck_assert_sstr_eq(bigupload::sha256_from_repr_digest(""), "");
+}
+END_TEST
+
 Suite *digest_suite(void)
 {
     Suite *s = suite_create("digest");
@@ -45,6 +63,7 @@ Suite *digest_suite(void)
 
     tcase_add_test(tc, test_known_vectors);
     tcase_add_test(tc, test_streaming_equals_one_shot);
+    tcase_add_test(tc, test_repr_digest);
     suite_add_tcase(s, tc);
 
     return s;
