@@ -32,12 +32,15 @@ UNIT_OBJS   := $(UNIT_SRCS:t/unit/%.c=$(BUILD)/unit/%.o)
 
 MODULE      := $(BUILD)/ngx_http_bigupload_module.so
 
-.PHONY: all deps module client unit test test-unit test-t test-large run bench test-bench-quick clean
+.PHONY: all deps test-deps module client unit test test-unit test-t test-large run bench test-bench-quick clean
 
 all: deps module client
 
 deps:
 	@sh scripts/install-deps
+
+test-deps:
+	@sh scripts/install-deps --test
 
 # --- the nginx module ---------------------------------------------------------
 # A private copy of the nginx-dev sources, configured with Debian's own
@@ -96,7 +99,7 @@ $(BUILD)/check_all: $(BUILD)/unit/main.c $(UNIT_OBJS) $(BUILD)/libbgclient.a $(B
 unit: $(BUILD)/check_all
 
 # --- tests --------------------------------------------------------------------
-test: all unit
+test: all test-deps unit
 	$(MAKE) --no-print-directory test-unit test-t test-bench-quick
 
 test-unit: unit

@@ -1112,7 +1112,14 @@ body:
     if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
         /* nginx has logged why and dropped its reference */
         ctx->reading = 0;
-        ngx_http_bigupload_fail(r, ctx, rc, "bad_body", "cannot read request body");
+
+        if (r->connection->error) {
+            ngx_http_bigupload_fail(r, ctx, rc, "client_closed",
+                                    "client closed the connection");
+        } else {
+            ngx_http_bigupload_fail(r, ctx, rc, "bad_body", "cannot read request body");
+        }
+
         return;
     }
 
@@ -1299,13 +1306,15 @@ ngx_http_bigupload_read(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
                               "bigupload: client closed the connection after "
                               "%O bytes of \"%s\"",
                               ctx->received, ctx->remote_path.c_str());
-            } else {
-                ngx_log_error(NGX_LOG_INFO, c->log, 0,
-                              "bigupload: reading the body of \"%s\" failed "
-                              "after %O bytes", ctx->remote_path.c_str(),
-                              ctx->received);
+                ngx_http_bigupload_fail(r, ctx, rc, "client_closed",
+                                        "client closed the connection");
+                return;
             }
 
+            ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                          "bigupload: reading the body of \"%s\" failed "
+                          "after %O bytes", ctx->remote_path.c_str(),
+                          ctx->received);
             ngx_http_bigupload_fail(r, ctx, rc, "bad_body",
                                     "cannot read request body");
             return;

@@ -3,15 +3,6 @@
 use lib 't/lib';
 use Test::BigUpload;
 
-# a second port, for a second nginx on the same store
-use IO::Socket::INET;
-BEGIN {
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-                                  LocalPort => 0) or die "no free port: $!";
-    $ENV{TEST_NGINX_PORT2} = $s->sockport;
-    close $s;
-}
-
 # PUT one range of a file with curl; prints the status code
 sub range_put {
     my ($file, $key, $first, $last, $total, $uri) = @_;

@@ -78,12 +78,13 @@ our $NGINX_PID;          # pid of the running nginx master (our child)
 our $REPEAT_EACH = 1;
 our %BG;                 # pid => 1 for running start_bg_request children
 
-my ($PORT, $H2_PORT) = _free_ports(2);
+my ($PORT, $H2_PORT, $PORT2) = _free_ports(3);
 
 # Static variables, substituted into sections and exported in %ENV.
 our %VARS = (
     TEST_NGINX_PORT     => $PORT,
     TEST_NGINX_H2_PORT  => $H2_PORT,
+    TEST_NGINX_PORT2    => $PORT2,
     TEST_NGINX_STORE    => $STORE,
     TEST_NGINX_SERVROOT => $SERVROOT,
     TEST_NGINX_TMP      => $TMP,
