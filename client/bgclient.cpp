@@ -184,7 +184,9 @@ public:
             rep_.sent = at.sent;
             rep_.resumed_at = at.resumed_at;
             rep_.server_error = o.reply.error;
-            rep_.server_sha256 = o.reply.sha256;
+            rep_.server_sha256 = o.verified_sha256.empty() ? o.reply.sha256
+                                                           : o.verified_sha256;
+            rep_.response = o.backend_response;
             rep_.server_path = o.reply.path;
             rep_.location = r.location;
 
@@ -510,6 +512,13 @@ private:
             std::printf("%s\n", report_json(rep_).c_str());
         } else if (!cfg_.quiet) {
             std::printf("%s\n", success_line(rep_).c_str());
+            // what a bigupload_pass backend answered, as it answered it
+            if (!rep_.response.empty()) {
+                std::fwrite(rep_.response.data(), 1, rep_.response.size(), stdout);
+                if (rep_.response.back() != '\n') {
+                    std::printf("\n");
+                }
+            }
         }
         std::fflush(stdout);
         return exit_ok;

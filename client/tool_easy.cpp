@@ -110,6 +110,7 @@ extern "C" size_t header_cb(char *buf, size_t size, size_t nitems, void *ud)
         res.reason.clear();
         res.retry_after.clear();
         res.location.clear();
+        res.repr_digest.clear();
         res.body.clear();
         x->upload_offset.clear();
         x->upload_ranges.clear();
@@ -125,6 +126,8 @@ extern "C" size_t header_cb(char *buf, size_t size, size_t nitems, void *ud)
         res.retry_after = header_value(line);
     } else if (header_is(line, "location")) {
         res.location = header_value(line);
+    } else if (header_is(line, "repr-digest")) {
+        res.repr_digest = header_value(line);
     } else if (header_is(line, "upload-offset")) {
         x->upload_offset = header_value(line);
     } else if (header_is(line, "upload-ranges")) {

@@ -19,6 +19,7 @@ struct AttemptResult {
     std::string body;           // first bytes of the response body
     std::string retry_after;    // Retry-After header, raw
     std::string location;       // Location header
+    std::string repr_digest;    // Repr-Digest header (RFC 9530)
     std::string http_version;   // "HTTP/1.1", "HTTP/2"
     std::uint64_t sent = 0;     // body bytes read from the file and sent
     double elapsed = 0;         // seconds
@@ -36,6 +37,9 @@ struct ServerReply {
     std::string path;
     std::string sha256;
     std::optional<std::uint64_t> size;
+    // bigupload's own success answer: {"path", "size", "sha256"} and nothing
+    // else; any other body came from a bigupload_pass backend
+    bool own_answer = false;
 };
 
 ServerReply parse_server_reply(const std::string &body);
@@ -54,6 +58,8 @@ struct Outcome {
     bool retryable = false;
     std::optional<double> retry_after;   // seconds the server asked to wait
     ServerReply reply;
+    std::string verified_sha256;         // what the server confirmed storing
+    std::string backend_response;        // a bigupload_pass backend's body
 };
 
 Outcome classify(const AttemptResult &r, const OutcomeInput &in);

@@ -64,6 +64,15 @@ std::string report_json(const Report &r)
     if (!r.location.empty()) {
         j["location"] = r.location;
     }
+    if (!r.response.empty()) {
+        // the backend's answer: as JSON when it is JSON, else as text
+        nlohmann::json body = nlohmann::json::parse(r.response, nullptr, false);
+        if (body.is_discarded()) {
+            j["response"] = r.response;
+        } else {
+            j["response"] = body;
+        }
+    }
     if (r.exit_code == exit_ok) {
         j["created"] = r.status == 201;
     }

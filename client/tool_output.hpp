@@ -19,6 +19,7 @@ struct Report {
     std::string server_sha256;
     std::string server_path;
     std::string location;
+    std::string response;       // a bigupload_pass backend's answer body
     std::string http_version;
     double elapsed = 0;         // seconds of the last attempt
     std::int64_t sent = -1;     // bytes the last attempt sent (-1: size): for the rate

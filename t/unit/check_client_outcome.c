@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "tool_exit.hpp"
+#include "digest.hpp"
 #include "tool_outcome.hpp"
 #include "tool_output.hpp"
 #include "tool_transfer.hpp"
@@ -145,6 +146,35 @@ START_TEST(success_and_integrity)
     ck_assert(has(o.message, "HTTP 204 No Content") && has(o.message, "no sha256"));
     o = classify(answer(201, "<html>Created</html>"), input());
     ck_assert_int_eq(o.exit_code, exit_integrity);
+}
+END_TEST
+
+START_TEST(backend_answer)
+{
+    /* bigupload_pass: the backend's body, the module's Repr-Digest */
+    AttemptResult r = answer(201, "{\"app\": \"got it\"}", "Created");
+    r.repr_digest = bigupload::repr_digest_sha256(sha_a);
+    Outcome o = classify(r, input());
+    ck_assert_int_eq(o.exit_code, exit_ok);
+    ck_assert_sstr_eq(o.verified_sha256, sha_a);
+    ck_assert_sstr_eq(o.backend_response, "{\"app\": \"got it\"}");
+
+    /* the module's own answer is not a backend's */
+    o = classify(answer(201, ok_body(sha_a)), input());
+    ck_assert_int_eq(o.exit_code, exit_ok);
+    ck_assert(o.backend_response.empty());
+
+    /* a digest of other bytes is a mismatch */
+    r.repr_digest = bigupload::repr_digest_sha256(sha_b);
+    o = classify(r, input());
+    ck_assert_int_eq(o.exit_code, exit_integrity);
+    ck_assert(has(o.message, sha_b));
+
+    /* neither a sha256 in the body nor a Repr-Digest: cannot be verified */
+    r.repr_digest = "sha-512=:abc=:";
+    o = classify(r, input());
+    ck_assert_int_eq(o.exit_code, exit_integrity);
+    ck_assert(has(o.message, "no sha256"));
 }
 END_TEST
 
@@ -490,6 +520,7 @@ Suite *client_outcome_suite(void)
     tcase_add_test(tc, exit_codes_distinct);
     tcase_add_test(tc, server_reply);
     tcase_add_test(tc, success_and_integrity);
+    tcase_add_test(tc, backend_answer);
     tcase_add_test(tc, exists);
     tcase_add_test(tc, refused);
     tcase_add_test(tc, server_errors);
