@@ -6,6 +6,7 @@ use lib 't/lib';
 use Test::BigUpload;
 use JSON::PP;
 use Time::HiRes qw(sleep);
+use IO::Socket::INET;
 
 # the backend's log lines, once there are $n of them
 sub backend_log {
@@ -272,3 +273,36 @@ location /upload/ {
 --- must_die
 --- error_log
 invalid status "500-404"
+
+
+
+=== TEST 9: the README's example backend (scripts/example-backend.py) with bgclient
+--- config
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+    bigupload_pass /notify;
+}
+location /notify {
+    internal;
+    proxy_pass http://127.0.0.1:$TEST_NGINX_PORT2;
+}
+--- setup
+gen_file("$TEST_NGINX_TMP/e1m", 1048576, 11);
+--- check
+my $pid = fork // die;
+if ($pid == 0) {
+    open STDOUT, '>', "$TEST_NGINX_TMP/backend.out" or die;
+    exec '/usr/bin/python3', "$TEST_NGINX_REPO/scripts/example-backend.py", $TEST_NGINX_PORT2;
+    exit 127;
+}
+# until it listens
+for (1 .. 50) { last if IO::Socket::INET->new(PeerAddr => "127.0.0.1:$TEST_NGINX_PORT2"); sleep 0.1; }
+my $out = `build/bgclient -H 'Authorization: Bearer abc' http://127.0.0.1:$TEST_NGINX_PORT/upload $TEST_NGINX_TMP/e1m /docs/e.bin`;
+is($? >> 8, 0, "bgclient succeeded");
+my $sha = sha256_file("$TEST_NGINX_TMP/e1m");
+like($out, qr{\Auploaded .*, sha256 $sha\)\n\{"ok": true, "path": "/docs/e\.bin", "sha256": "$sha"\}\n\z}, "the app's answer");
+kill 'TERM', $pid;
+waitpid($pid, 0);
+open my $fh, '<', "$TEST_NGINX_TMP/backend.out" or die;
+is(scalar <$fh>, "received /docs/e.bin (1048576 bytes, sha256 $sha) in $TEST_NGINX_STORE/docs/e.bin from Bearer abc\n", "the app's line");
