@@ -477,6 +477,9 @@ private:
         if (h.kind == HeldKind::finished && h.size) {
             j += ",\"size\":" + std::to_string(*h.size);
         }
+        if (h.kind == HeldKind::finished && !h.sha256.empty()) {
+            j += ",\"sha256\":\"" + h.sha256 + "\"";
+        }
         if (h.kind == HeldKind::partial) {
             j += ",\"offset\":" + std::to_string(h.offset);
             if (h.length) {

@@ -116,6 +116,7 @@ extern "C" size_t header_cb(char *buf, size_t size, size_t nitems, void *ud)
         x->upload_ranges.clear();
         x->upload_length.clear();
         x->content_length.clear();
+        x->repr_digest.clear();
         std::string l = trim_crlf(line);
         std::size_t sp1 = l.find(' ');
         std::size_t sp2 = sp1 == std::string::npos ? sp1 : l.find(' ', sp1 + 1);
@@ -128,6 +129,7 @@ extern "C" size_t header_cb(char *buf, size_t size, size_t nitems, void *ud)
         res.location = header_value(line);
     } else if (header_is(line, "repr-digest")) {
         res.repr_digest = header_value(line);
+        x->repr_digest = res.repr_digest;
     } else if (header_is(line, "upload-offset")) {
         x->upload_offset = header_value(line);
     } else if (header_is(line, "upload-ranges")) {

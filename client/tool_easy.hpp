@@ -55,6 +55,7 @@ struct Exchange {
     AttemptResult res;
     // the answer's resumable-upload headers, raw
     std::string upload_offset, upload_ranges, upload_length, content_length;
+    std::string repr_digest;
 
     char errbuf[CURL_ERROR_SIZE] = "";
     std::unique_ptr<curl_slist, SlistDeleter> headers;

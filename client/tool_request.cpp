@@ -51,6 +51,7 @@ Reply send_request(const Config &cfg, const std::string &method, const std::stri
     out.head.upload_ranges = x.upload_ranges;
     out.head.upload_length = x.upload_length;
     out.head.content_length = x.content_length;
+    out.head.repr_digest = x.repr_digest;
     return out;
 }
 

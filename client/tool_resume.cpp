@@ -1,5 +1,6 @@
 #include "tool_resume.hpp"
 
+#include "digest.hpp"
 #include "size.hpp"
 
 namespace bgclient {
@@ -61,6 +62,7 @@ Held parse_held(const HeadAnswer &a)
         if (!a.content_length.empty()) {
             h.size = parse_u63(a.content_length);
         }
+        h.sha256 = bigupload::sha256_from_repr_digest(a.repr_digest);
         return h;
     case 204:
         break;
@@ -191,7 +193,8 @@ std::string status_line(const Held &h)
 {
     switch (h.kind) {
     case HeldKind::finished:
-        return "done: " + (h.size ? std::to_string(*h.size) : std::string("unknown size"));
+        return "done: " + (h.size ? std::to_string(*h.size) : std::string("unknown size"))
+               + (h.sha256.empty() ? std::string() : " (sha256 " + h.sha256 + ")");
     case HeldKind::partial:
         return "partial: " + std::to_string(h.offset) + " of "
                + (h.length ? std::to_string(*h.length) : std::string("unknown")) + " ("

@@ -24,6 +24,7 @@ struct HeadAnswer {
     std::string upload_ranges;   // Upload-Ranges
     std::string upload_length;   // Upload-Length
     std::string content_length;  // Content-Length (a finished file)
+    std::string repr_digest;     // Repr-Digest (a finished file, when known)
 };
 
 enum class HeldKind {
@@ -42,6 +43,7 @@ struct Held {
     std::optional<std::uint64_t> length;   // partial: the declared total, if any
     std::uint64_t offset = 0;              // partial: held from 0 without a gap
     std::optional<std::uint64_t> size;     // finished: Content-Length
+    std::string sha256;                    // finished: from Repr-Digest, if sent
     std::string error;                     // malformed: what is wrong
 };
 

@@ -1634,6 +1634,10 @@ ngx_http_bigupload_partial_answer(ngx_http_request_t *r, ngx_http_bigupload_ctx_
             ctx->headers.emplace_back("Upload-Offset",
                                       std::to_string(ctx->info.target_size));
             ctx->headers.emplace_back("Upload-Complete", "?1");
+            if (!ctx->info.target_sha256.empty()) {
+                ctx->headers.emplace_back("Repr-Digest", bigupload::repr_digest_sha256(
+                                                             ctx->info.target_sha256));
+            }
             ctx->content_length = (off_t) ctx->info.target_size;
             ctx->success_status = NGX_HTTP_OK;
             ctx->answer = 1;

@@ -363,3 +363,32 @@ is_deeply($after->{uploads}, [], "its slot went with it");
 --- temp_files_allowed
 --- no_error_log
 [crit]
+
+
+
+=== TEST 8: HEAD of a finished file reports its sha256 (Repr-Digest) until the file changes; bgclient --status shows it
+--- config
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+}
+--- exec
+printf 'hello' > $TEST_NGINX_TMP/h.txt && build/bgclient -q http://127.0.0.1:$TEST_NGINX_PORT/upload $TEST_NGINX_TMP/h.txt /h.txt && build/bgclient --status http://127.0.0.1:$TEST_NGINX_PORT/upload /h.txt && build/bgclient --status --json http://127.0.0.1:$TEST_NGINX_PORT/upload /h.txt
+--- exit_code: 0
+--- check
+my $sha = sha256_hex("hello");
+my @out = split /\n/, $exec_stdout;
+is($out[0], "done: 5 (sha256 $sha)", "--status");
+my $j = decode_json($out[1]);
+is($j->{state}, "done", "--status --json: state");
+is($j->{sha256}, $sha, "--status --json: sha256");
+my ($st, $h) = http_request(method => 'HEAD', uri => '/upload/h.txt');
+is($st, 200, "HEAD");
+is($h->{'repr-digest'}, "sha-256=:LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ=:", "the file's digest");
+open my $fh, '>>', store_path("h.txt") or die;
+print $fh "!";
+close $fh;
+($st, $h) = http_request(method => 'HEAD', uri => '/upload/h.txt');
+is($st, 200, "HEAD after a change");
+ok(!exists $h->{'repr-digest'}, "no digest for a changed file");
+is($h->{'content-length'}, 6, "its new size");

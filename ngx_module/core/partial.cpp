@@ -497,6 +497,8 @@ PartialOutcome Partial::finish(bool body_complete, bool durable, std::int64_t no
         return PartialOutcome::error;
     }
 
+    remember_sha256(data_fd_, sha256_);
+
     if (durable && ::fsync(data_fd_) == -1) {
         e = fs_error("fsync", pdir_path_ + "/" + id_ + ".data");
         store(st, e);
@@ -540,11 +542,15 @@ PartialOutcome Partial::query(const std::string &key, PartialInfo &info, FsError
     int dfd = open_target_dir(root_, segments_, o, dir_path, ignored);
     if (dfd != -1) {
         struct stat st;
-        if (::fstatat(dfd, segments_.back().c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0
-            && S_ISREG(st.st_mode))
-        {
+        int fd = ::openat(dfd, segments_.back().c_str(),
+                          O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd != -1 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
             info.target_exists = true;
             info.target_size = static_cast<std::uint64_t>(st.st_size);
+            info.target_sha256 = remembered_sha256(fd);
+        }
+        if (fd != -1) {
+            ::close(fd);
         }
         ::close(dfd);
     }

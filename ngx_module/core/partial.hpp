@@ -49,6 +49,7 @@ struct PartialInfo {
     UploadState state;
     bool target_exists = false;       // a finished file is at the target path
     std::uint64_t target_size = 0;
+    std::string target_sha256;        // when remembered (remember_sha256)
 };
 
 class Partial {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -490,6 +491,52 @@ CommitOutcome TargetFile::commit(bool may_replace, bool durable, FsError &e)
 
     close_all();
     return outcome;
+}
+
+namespace {
+
+const char sha256_xattr[] = "user.bigupload.sha256";
+
+std::string stat_stamp(const struct stat &st)
+{
+    return std::to_string(static_cast<long long>(st.st_size)) + " "
+           + std::to_string(static_cast<long long>(st.st_mtim.tv_sec)) + "."
+           + std::to_string(static_cast<long>(st.st_mtim.tv_nsec));
+}
+
+}  // namespace
+
+void remember_sha256(int fd, const std::string &hex)
+{
+    struct stat st;
+    if (fd == -1 || hex.size() != 64 || ::fstat(fd, &st) == -1) {
+        return;
+    }
+    std::string value = hex + " " + stat_stamp(st);
+    (void) ::fsetxattr(fd, sha256_xattr, value.data(), value.size(), 0);
+}
+
+std::string remembered_sha256(int fd)
+{
+    char buf[160];
+    struct stat st;
+
+    ssize_t n = ::fgetxattr(fd, sha256_xattr, buf, sizeof(buf));
+    if (n < 66 || ::fstat(fd, &st) == -1) {
+        return std::string();
+    }
+
+    std::string value(buf, static_cast<std::size_t>(n));
+    if (value.compare(65, std::string::npos, stat_stamp(st)) != 0 || value[64] != ' ') {
+        return std::string();
+    }
+    for (std::size_t i = 0; i < 64; i++) {
+        char c = value[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+            return std::string();
+        }
+    }
+    return value.substr(0, 64);
 }
 
 }  // namespace bigupload

@@ -95,6 +95,16 @@ CommitOutcome move_into_place(int from_dir, const std::string &from, int to_dir,
 
 // One upload's file: a unique temp file beside the target, written at
 // increasing offsets, then atomically renamed into place (or removed).
+// A stored file's sha256, remembered in its "user.bigupload.sha256" extended
+// attribute together with the size and mtime it belongs to, so that HEAD can
+// report it without reading the file.  Best effort: on a filesystem without
+// user xattrs nothing is remembered.
+void remember_sha256(int fd, const std::string &hex);
+
+// The sha256 remembered for the open file, "" when none, or when the file
+// was changed since (its size or mtime differ).
+std::string remembered_sha256(int fd);
+
 class TargetFile {
 public:
     TargetFile() = default;
@@ -110,6 +120,9 @@ public:
 
     // Writes all of [data, data+len) at "offset" (loops over short writes).
     bool write_at(const void *data, std::size_t len, std::uint64_t offset, FsError &e);
+
+    // Records the sha256 of what was written (see remember_sha256).
+    void remember(const std::string &hex) { remember_sha256(fd_, hex); }
 
     // Moves the temp file into place; never replaces when "may_replace" is
     // false.  With "durable", fsyncs the file before and its directory after.

@@ -36,6 +36,7 @@ public:
     CommitOutcome commit(bool durable, FsError &e)
     {
         sha256_ = hash_.final_hex();
+        file_.remember(sha256_);
         bool may_replace = opt_.overwrite && !pre_.if_none_match_any;
         return file_.commit(may_replace, durable, e);
     }

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/xattr.h>
+
 #include "store.hpp"
 #include "upload.hpp"
 
@@ -299,6 +301,46 @@ START_TEST(test_upload_hashes_what_it_writes)
 }
 END_TEST
 
+START_TEST(test_remembered_sha256)
+{
+    Upload u(root, {"m.bin"}, StoreOptions(), Preconditions());
+    FsError e;
+
+    ck_assert(u.open(e) == OpenOutcome::ok);
+    ck_assert(u.append("abc", 3, e));
+    ck_assert(u.commit(false, e) == CommitOutcome::created);
+
+    std::string path = root + "/m.bin";
+    int fd = open(path.c_str(), O_RDWR);
+    ck_assert_int_ne(fd, -1);
+
+    /* a filesystem without user xattrs remembers nothing, and says so */
+    bool xattrs = fsetxattr(fd, "user.probe", "1", 1, 0) == 0;
+    ck_assert(xattrs || errno == ENOTSUP);
+
+    if (xattrs) {
+        ck_assert_sstr_eq(remembered_sha256(fd),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    } else {
+        ck_assert_sstr_eq(remembered_sha256(fd), "");
+    }
+
+    /* changed since: forgotten */
+    ck_assert_int_eq(pwrite(fd, "d", 1, 3), 1);
+    ck_assert_sstr_eq(remembered_sha256(fd), "");
+
+    /* a value that is not a digest is never reported */
+    if (xattrs) {
+        remember_sha256(fd, "not a digest");
+        ck_assert_sstr_eq(remembered_sha256(fd), "");
+        std::string bad = std::string(64, 'Z') + " 4 0.0";
+        ck_assert_int_eq(fsetxattr(fd, "user.bigupload.sha256", bad.data(), bad.size(), 0), 0);
+        ck_assert_sstr_eq(remembered_sha256(fd), "");
+    }
+    close(fd);
+}
+END_TEST
+
 Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -318,6 +360,7 @@ Suite *store_suite(void)
     tcase_add_test(tc, test_parse_preconditions);
     tcase_add_test(tc, test_destructor_removes_temp);
     tcase_add_test(tc, test_upload_hashes_what_it_writes);
+    tcase_add_test(tc, test_remembered_sha256);
     suite_add_tcase(s, tc);
 
     return s;
