@@ -392,3 +392,51 @@ close $fh;
 is($st, 200, "HEAD after a change");
 ok(!exists $h->{'repr-digest'}, "no digest for a changed file");
 is($h->{'content-length'}, 6, "its new size");
+
+
+
+=== TEST 9: a full zone leaves uploads unlisted, never failed
+--- http_config
+bigupload_zone 32k;
+--- config
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+}
+location = /bigupload-status {
+    bigupload_status;
+}
+--- setup
+gen_file("$TEST_NGINX_TMP/z300k", 300 * 1024, 5);
+--- check
+# paths of ~3800 bytes: a slot takes a whole 4k page of the 32k zone
+my $dir = join '/', map { ("d$_" . ("x" x 240)) } 1 .. 15;
+my @pids = map {
+    main::bg_curl('--limit-rate', '100k', '-o', "$TEST_NGINX_TMP/z$_.out", '-T', "$TEST_NGINX_TMP/z300k",
+                  "http://127.0.0.1:$TEST_NGINX_PORT/upload/$dir/f$_")
+} 1 .. 8;
+my ($j, $max) = (undef, 0);
+for (1 .. 30) {
+    my ($st, $h, $body) = http_request(uri => "/bigupload-status");
+    $j = decode_json($body);
+    $max = @{ $j->{uploads} } if @{ $j->{uploads} } > $max;
+    last if $j->{zone}{untracked} > 0 && @{ $j->{uploads} } > 0;
+    sleep 0.1;
+}
+cmp_ok($j->{zone}{untracked}, '>', 0, "some uploads went untracked");
+cmp_ok($max, '>', 0, "others are listed");
+cmp_ok($max, '<', 8, "not all of them");
+waitpid($_, 0) for @pids;
+my $sha = sha256_file("$TEST_NGINX_TMP/z300k");
+for my $n (1 .. 8) {
+    open my $fh, '<', "$TEST_NGINX_TMP/z$n.out" or die;
+    my $out = <$fh>;
+    like($out, qr/"sha256":"$sha"/, "upload $n stored");
+    is(sha256_file(store_path("$dir/f$n")), $sha, "upload $n byte for byte");
+}
+my ($st, $h, $body) = http_request(uri => "/bigupload-status?format=prometheus");
+like($body, qr/^bigupload_status_untracked_total [1-9]\d*$/m, "counted in Prometheus too");
+like($body, qr/^bigupload_uploads_completed_total 8$/m, "all eight completed");
+--- no_error_log
+[crit]
+[alert]
