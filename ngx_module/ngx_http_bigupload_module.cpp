@@ -309,6 +309,8 @@ static void ngx_http_bigupload_detached_done(ngx_event_t *ev);
 static char *ngx_http_bigupload(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_http_bigupload_status(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_bigupload_set_handler(ngx_conf_t *cf, ngx_flag_t *flag,
+    ngx_http_handler_pt handler);
 static char *ngx_http_bigupload_pass_cleanup(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_bigupload_init(ngx_conf_t *cf);
@@ -3307,24 +3309,8 @@ ngx_http_bigupload(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_bigupload_loc_conf_t *blcf = (ngx_http_bigupload_loc_conf_t *) conf;
 
-    ngx_http_core_loc_conf_t        *clcf;
-    ngx_http_bigupload_main_conf_t  *bmcf;
-
-    if (blcf->enable != NGX_CONF_UNSET) {
-        return (char *) "is duplicate";
-    }
-
-    blcf->enable = 1;
-
-    clcf = (ngx_http_core_loc_conf_t *)
-               ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-    clcf->handler = ngx_http_bigupload_handler;
-
-    bmcf = (ngx_http_bigupload_main_conf_t *)
-               ngx_http_conf_get_module_main_conf(cf, ngx_http_bigupload_module);
-    bmcf->used = 1;
-
-    return NGX_CONF_OK;
+    return ngx_http_bigupload_set_handler(cf, &blcf->enable,
+                                          ngx_http_bigupload_handler);
 }
 
 
@@ -3333,18 +3319,34 @@ ngx_http_bigupload_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_bigupload_loc_conf_t *blcf = (ngx_http_bigupload_loc_conf_t *) conf;
 
+    return ngx_http_bigupload_set_handler(cf, &blcf->status,
+                                          ngx_http_bigupload_status_handler);
+}
+
+
+/* "bigupload" and "bigupload_status" make the location's content handler */
+
+static char *
+ngx_http_bigupload_set_handler(ngx_conf_t *cf, ngx_flag_t *flag,
+    ngx_http_handler_pt handler)
+{
     ngx_http_core_loc_conf_t        *clcf;
     ngx_http_bigupload_main_conf_t  *bmcf;
 
-    if (blcf->status != NGX_CONF_UNSET) {
+    if (*flag != NGX_CONF_UNSET) {
         return (char *) "is duplicate";
     }
 
-    blcf->status = 1;
+    *flag = 1;
 
     clcf = (ngx_http_core_loc_conf_t *)
                ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-    clcf->handler = ngx_http_bigupload_status_handler;
+
+    if (clcf->handler && clcf->handler != handler) {
+        return (char *) "conflicts with another handler of this location";
+    }
+
+    clcf->handler = handler;
 
     bmcf = (ngx_http_bigupload_main_conf_t *)
                ngx_http_conf_get_module_main_conf(cf, ngx_http_bigupload_module);

@@ -440,3 +440,15 @@ like($body, qr/^bigupload_uploads_completed_total 8$/m, "all eight completed");
 --- no_error_log
 [crit]
 [alert]
+
+
+
+=== TEST 10: bigupload_status and bigupload cannot share a location
+--- config
+location /upload/ {
+    bigupload;
+    bigupload_status;
+}
+--- must_die
+--- error_log
+"bigupload_status" directive conflicts with another handler of this location

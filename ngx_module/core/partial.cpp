@@ -619,6 +619,33 @@ PartialOutcome Partial::cancel(const std::string &key, FsError &e)
     return o;
 }
 
+// The ids of the partials in the partial directory: names of its ".state"
+// and ".data" files without the suffix.
+static bool partial_ids(int pdir, const std::string &pdir_path, std::set<std::string> &ids,
+                        FsError &e)
+{
+    int dupfd = ::dup(pdir);
+    DIR *d = dupfd == -1 ? nullptr : ::fdopendir(dupfd);
+    if (d == nullptr) {
+        e = fs_error("opendir", pdir_path);
+        if (dupfd != -1) {
+            ::close(dupfd);
+        }
+        return false;
+    }
+
+    while (struct dirent *de = ::readdir(d)) {
+        std::string_view name(de->d_name);
+        if (ends_with(name, ".state")) {
+            ids.emplace(name.substr(0, name.size() - 6));
+        } else if (ends_with(name, ".data")) {
+            ids.emplace(name.substr(0, name.size() - 5));
+        }
+    }
+    ::closedir(d);
+    return true;
+}
+
 int Partial::sweep(const std::string &root, std::int64_t now, std::int64_t max_age,
                    FsError &e)
 {
@@ -638,28 +665,12 @@ int Partial::sweep(const std::string &root, std::int64_t now, std::int64_t max_a
         return 0;
     }
 
-    int dupfd = ::dup(pdir);
-    DIR *d = dupfd == -1 ? nullptr : ::fdopendir(dupfd);
-    if (d == nullptr) {
-        e = fs_error("opendir", pdir_path);
-        if (dupfd != -1) {
-            ::close(dupfd);
-        }
+    std::set<std::string> ids;
+    if (!partial_ids(pdir, pdir_path, ids, e)) {
         ::close(guard);
         ::close(pdir);
         return 0;
     }
-
-    std::set<std::string> ids;
-    while (struct dirent *de = ::readdir(d)) {
-        std::string_view name(de->d_name);
-        if (ends_with(name, ".state")) {
-            ids.emplace(name.substr(0, name.size() - 6));
-        } else if (ends_with(name, ".data")) {
-            ids.emplace(name.substr(0, name.size() - 5));
-        }
-    }
-    ::closedir(d);
 
     int removed = 0;
 
@@ -714,25 +725,11 @@ bool Partial::list(const std::string &root, std::int64_t max_age,
         return false;
     }
 
-    int dupfd = ::dup(pdir);
-    DIR *d = dupfd == -1 ? nullptr : ::fdopendir(dupfd);
-    if (d == nullptr) {
-        e = fs_error("opendir", pdir_path);
-        if (dupfd != -1) {
-            ::close(dupfd);
-        }
+    std::set<std::string> ids;
+    if (!partial_ids(pdir, pdir_path, ids, e)) {
         ::close(pdir);
         return false;
     }
-
-    std::set<std::string> ids;
-    while (struct dirent *de = ::readdir(d)) {
-        std::string_view name(de->d_name);
-        if (ends_with(name, ".state")) {
-            ids.emplace(name.substr(0, name.size() - 6));
-        }
-    }
-    ::closedir(d);
 
     // the state file is replaced atomically: read without the lock
     for (const auto &id : ids) {

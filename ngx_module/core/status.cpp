@@ -207,6 +207,13 @@ public:
         out_ += '\n';
     }
 
+    // A family of one sample without labels.
+    void single(const char *name, const char *type, const char *help, double v)
+    {
+        family(name, type, help);
+        sample(name, v);
+    }
+
     template <typename Bound, std::size_t N>
     void histogram(const std::string &name, const char *help, const Bound (&bounds)[N],
                    const std::uint64_t (&counts)[N + 1], double sum)
@@ -300,9 +307,9 @@ std::string status_prometheus(const StatusSnapshot &s)
     const StatusCounters &c = s.counters;
     Exposition e;
 
-    e.family("bigupload_uploads_completed_total", "counter",
-             "Uploads stored as complete files.");
-    e.sample("bigupload_uploads_completed_total", double(c.completed));
+    e.single("bigupload_uploads_completed_total", "counter",
+             "Uploads stored as complete files.",
+             double(c.completed));
 
     e.family("bigupload_uploads_failed_total", "counter",
              "Upload requests answered with an error, by the error code of the answer.");
@@ -313,42 +320,42 @@ std::string status_prometheus(const StatusSnapshot &s)
         }
     }
 
-    e.family("bigupload_uploads_cancelled_total", "counter",
-             "Plain uploads abandoned by their client, and partials removed by DELETE.");
-    e.sample("bigupload_uploads_cancelled_total", double(c.cancelled));
+    e.single("bigupload_uploads_cancelled_total", "counter",
+             "Plain uploads abandoned by their client, and partials removed by DELETE.",
+             double(c.cancelled));
 
-    e.family("bigupload_uploads_partial_total", "counter",
-             "Resumable upload requests that ended with their bytes kept for resuming.");
-    e.sample("bigupload_uploads_partial_total", double(c.partial));
+    e.single("bigupload_uploads_partial_total", "counter",
+             "Resumable upload requests that ended with their bytes kept for resuming.",
+             double(c.partial));
 
-    e.family("bigupload_partials_expired_total", "counter",
-             "Partials removed because they were not resumed within bigupload_expire.");
-    e.sample("bigupload_partials_expired_total", double(c.expired));
+    e.single("bigupload_partials_expired_total", "counter",
+             "Partials removed because they were not resumed within bigupload_expire.",
+             double(c.expired));
 
-    e.family("bigupload_received_bytes_total", "counter",
-             "Request body bytes received by upload requests.");
-    e.sample("bigupload_received_bytes_total", double(c.bytes_received));
+    e.single("bigupload_received_bytes_total", "counter",
+             "Request body bytes received by upload requests.",
+             double(c.bytes_received));
 
-    e.family("bigupload_stored_bytes_total", "counter",
-             "Bytes of the files stored as complete.");
-    e.sample("bigupload_stored_bytes_total", double(c.bytes_stored));
+    e.single("bigupload_stored_bytes_total", "counter",
+             "Bytes of the files stored as complete.",
+             double(c.bytes_stored));
 
-    e.family("bigupload_status_untracked_total", "counter",
-             "Uploads not listed because the bigupload_zone was full.");
-    e.sample("bigupload_status_untracked_total", double(c.untracked));
+    e.single("bigupload_status_untracked_total", "counter",
+             "Uploads not listed because the bigupload_zone was full.",
+             double(c.untracked));
 
     std::uint64_t in_flight_bytes = 0;
     for (const auto &u : s.uploads) {
         in_flight_bytes += u.received;
     }
 
-    e.family("bigupload_uploads_in_flight", "gauge",
-             "Upload requests receiving their body now, in all worker processes.");
-    e.sample("bigupload_uploads_in_flight", double(s.uploads.size()));
+    e.single("bigupload_uploads_in_flight", "gauge",
+             "Upload requests receiving their body now, in all worker processes.",
+             double(s.uploads.size()));
 
-    e.family("bigupload_in_flight_received_bytes", "gauge",
-             "Bytes received so far by the uploads in flight.");
-    e.sample("bigupload_in_flight_received_bytes", double(in_flight_bytes));
+    e.single("bigupload_in_flight_received_bytes", "gauge",
+             "Bytes received so far by the uploads in flight.",
+             double(in_flight_bytes));
 
     if (s.partials_listed) {
         std::uint64_t held = 0;
@@ -356,11 +363,11 @@ std::string status_prometheus(const StatusSnapshot &s)
             held += p.received;
         }
 
-        e.family("bigupload_partials", "gauge", "Partials kept on disk for resuming.");
-        e.sample("bigupload_partials", double(s.partials.size()));
+        e.single("bigupload_partials", "gauge", "Partials kept on disk for resuming.",
+                 double(s.partials.size()));
 
-        e.family("bigupload_partial_bytes", "gauge", "Bytes held by the partials on disk.");
-        e.sample("bigupload_partial_bytes", double(held));
+        e.single("bigupload_partial_bytes", "gauge", "Bytes held by the partials on disk.",
+                 double(held));
     }
 
     e.histogram("bigupload_upload_size_bytes", "Sizes of the files stored as complete.",
@@ -370,9 +377,9 @@ std::string status_prometheus(const StatusSnapshot &s)
                 "Durations of upload requests, from their headers to their answer.",
                 duration_buckets, c.duration_hist, double(c.duration_sum_ms) / 1000.0);
 
-    e.family("bigupload_start_time_seconds", "gauge",
-             "When these counters started, in seconds since the epoch.");
-    e.sample("bigupload_start_time_seconds", double(c.started));
+    e.single("bigupload_start_time_seconds", "gauge",
+             "When these counters started, in seconds since the epoch.",
+             double(c.started));
 
     return e.take();
 }
