@@ -102,7 +102,10 @@ typedef struct {
     uint64_t                    rate;          /* bytes per second */
     size_t                      path_len;
     size_t                      client_len;
-    u_char                      data[1];       /* path, then client address */
+    size_t                      temp_len;
+    u_char                      data[1];       /* path, client address, and
+                                                * the temp file of a plain
+                                                * upload */
 } ngx_http_bigupload_slot_t;
 
 
@@ -288,6 +291,7 @@ static void ngx_http_bigupload_untrack(ngx_http_bigupload_ctx_t *ctx,
     ngx_uint_t account);
 static void ngx_http_bigupload_snapshot(ngx_shm_zone_t *zone,
     bigupload::StatusSnapshot &s);
+static void ngx_http_bigupload_reap(ngx_shm_zone_t *zone, ngx_log_t *log);
 static bigupload::Result ngx_http_bigupload_result(ngx_http_bigupload_ctx_t *ctx);
 static ngx_int_t ngx_http_bigupload_status_handler(ngx_http_request_t *r);
 static void ngx_http_bigupload_status_report(ngx_http_request_t *r,
@@ -750,12 +754,6 @@ ngx_http_bigupload_start(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
             store, std::move(segments), path, opt, std::move(pre));
     }
 
-    if (op == ngx_http_bigupload_op_open) {
-        ngx_http_bigupload_track(r, ctx, ctx->partial
-                                         ? (rq.total ? (off_t) *rq.total : -1)
-                                         : r->headers_in.content_length_n);
-    }
-
     /* the request lives on through the open task; the body is read after */
 
     r->write_event_handler = ngx_http_bigupload_drive;
@@ -1074,6 +1072,12 @@ ngx_http_bigupload_open_done(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ct
     }
 
 body:
+
+    /* listed in the status from now on, with the temp file to remove
+     * should this worker die */
+    ngx_http_bigupload_track(r, ctx, ctx->partial
+                                     ? (ctx->rq.total ? (off_t) *ctx->rq.total : -1)
+                                     : r->headers_in.content_length_n);
 
     /* the target is ready: now read the body, unbuffered */
 
@@ -1733,6 +1737,10 @@ ngx_http_bigupload_sweep_handler(ngx_event_t *ev)
     }
 
     ngx_add_timer(ev, interval * 1000);
+
+    if (ngx_http_bigupload_zone) {
+        ngx_http_bigupload_reap(ngx_http_bigupload_zone, ev->log);
+    }
 
     if (ngx_http_bigupload_sweeping) {
         return;
@@ -2483,8 +2491,12 @@ ngx_http_bigupload_track(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
     sh = (ngx_http_bigupload_shctx_t *) ctx->zone->data;
     client = &r->connection->addr_text;
 
+    const std::string  &temp = ctx->upload ? ctx->upload->file().temp_path()
+                                           : ctx->remote_path;
+    size_t              temp_len = ctx->upload ? temp.size() : 0;
+
     len = offsetof(ngx_http_bigupload_slot_t, data) + ctx->remote_path.size()
-          + client->len;
+          + client->len + temp_len;
 
     ngx_shmtx_lock(&shpool->mutex);
 
@@ -2507,8 +2519,10 @@ ngx_http_bigupload_track(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
     slot->rate = 0;
     slot->path_len = ctx->remote_path.size();
     slot->client_len = client->len;
+    slot->temp_len = temp_len;
     ngx_memcpy(slot->data, ctx->remote_path.data(), slot->path_len);
     ngx_memcpy(slot->data + slot->path_len, client->data, client->len);
+    ngx_memcpy(slot->data + slot->path_len + client->len, temp.data(), temp_len);
 
     ngx_queue_insert_tail(&sh->live, &slot->queue);
 
@@ -2602,18 +2616,81 @@ ngx_http_bigupload_untrack(ngx_http_bigupload_ctx_t *ctx, ngx_uint_t account)
 
 
 /*
- * Counters and uploads in flight, copied under the zone's lock.  A slot
- * whose worker is gone (killed: no cleanup ran) is dropped on the way.
+ * The slots of workers that died without their cleanups (SIGKILL, a crash)
+ * are dropped, and the temp files of their plain uploads removed: nothing
+ * else knows of those.  Run by each new worker, by the sweep timer and
+ * before a status snapshot.
  */
+
+static void
+ngx_http_bigupload_reap(ngx_shm_zone_t *zone, ngx_log_t *log)
+{
+    ngx_queue_t                 *q, *next;
+    ngx_slab_pool_t             *shpool;
+    ngx_http_bigupload_slot_t   *slot;
+    ngx_http_bigupload_shctx_t  *sh;
+
+    /* at most this many temp files per call; the next call takes the rest */
+    u_char                       temps[8][NGX_MAX_PATH + 1];
+    ngx_pid_t                    pids[8];
+    ngx_uint_t                   n = 0;
+
+    shpool = (ngx_slab_pool_t *) zone->shm.addr;
+    sh = (ngx_http_bigupload_shctx_t *) zone->data;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    for (q = ngx_queue_head(&sh->live);
+         q != ngx_queue_sentinel(&sh->live) && n < 8;
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        slot = ngx_queue_data(q, ngx_http_bigupload_slot_t, queue);
+
+        if (slot->pid == ngx_pid || kill(slot->pid, 0) == 0 || ngx_errno != ESRCH) {
+            continue;
+        }
+
+        if (slot->temp_len && slot->temp_len <= NGX_MAX_PATH) {
+            ngx_memcpy(temps[n], slot->data + slot->path_len + slot->client_len,
+                       slot->temp_len);
+            temps[n][slot->temp_len] = '\0';
+            pids[n++] = slot->pid;
+        }
+
+        ngx_queue_remove(q);
+        ngx_slab_free_locked(shpool, slot);
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    /* a few unlinks of files a dead worker left: rare enough to do here */
+    for (ngx_uint_t i = 0; i < n; i++) {
+        if (unlink((const char *) temps[i]) == 0) {
+            ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                          "bigupload: removed \"%s\", left by worker %P which died",
+                          temps[i], pids[i]);
+
+        } else if (ngx_errno != NGX_ENOENT) {
+            ngx_log_error(NGX_LOG_CRIT, log, ngx_errno,
+                          "bigupload: unlink \"%s\" failed", temps[i]);
+        }
+    }
+}
+
+
+/* counters and uploads in flight, copied under the zone's lock */
 
 static void
 ngx_http_bigupload_snapshot(ngx_shm_zone_t *zone, bigupload::StatusSnapshot &s)
 {
     ngx_time_t                  *tp;
-    ngx_queue_t                 *q, *next;
+    ngx_queue_t                 *q;
     ngx_slab_pool_t             *shpool;
     ngx_http_bigupload_slot_t   *slot;
     ngx_http_bigupload_shctx_t  *sh;
+
+    ngx_http_bigupload_reap(zone, ngx_cycle->log);
 
     shpool = (ngx_slab_pool_t *) zone->shm.addr;
     sh = (ngx_http_bigupload_shctx_t *) zone->data;
@@ -2629,18 +2706,9 @@ ngx_http_bigupload_snapshot(ngx_shm_zone_t *zone, bigupload::StatusSnapshot &s)
 
         for (q = ngx_queue_head(&sh->live);
              q != ngx_queue_sentinel(&sh->live);
-             q = next)
+             q = ngx_queue_next(q))
         {
-            next = ngx_queue_next(q);
             slot = ngx_queue_data(q, ngx_http_bigupload_slot_t, queue);
-
-            if (slot->pid != ngx_pid && kill(slot->pid, 0) == -1
-                && ngx_errno == ESRCH)
-            {
-                ngx_queue_remove(q);
-                ngx_slab_free_locked(shpool, slot);
-                continue;
-            }
 
             bigupload::LiveUpload  u;
 
@@ -3240,6 +3308,11 @@ ngx_http_bigupload_init_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_bigupload_zone = bmcf->zone;
+
+    /* a worker that replaces a dead one cleans up after it */
+    if (ngx_http_bigupload_zone) {
+        ngx_http_bigupload_reap(ngx_http_bigupload_zone, cycle->log);
+    }
 
     try {
         ngx_http_bigupload_stores = new std::vector<ngx_http_bigupload_sweep_store_t>();

@@ -452,3 +452,41 @@ location /upload/ {
 --- must_die
 --- error_log
 "bigupload_status" directive conflicts with another handler of this location
+
+
+
+=== TEST 11: a SIGKILLed worker's plain upload: its replacement removes the temp file
+--- config
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+}
+location = /bigupload-status {
+    bigupload_status;
+}
+--- setup
+gen_file("$TEST_NGINX_TMP/f2m", 2 * 1048576, 4);
+--- check
+my $pid = main::bg_curl('--no-progress-meter', '--limit-rate', '256k', '-T', "$TEST_NGINX_TMP/f2m",
+                        "http://127.0.0.1:$TEST_NGINX_PORT/upload/sub/plain.bin");
+my $j;
+for (1 .. 50) {
+    my ($st, $h, $body) = http_request(uri => "/bigupload-status");
+    $j = decode_json($body);
+    last if @{ $j->{uploads} } && $j->{uploads}[0]{received} > 0;
+    sleep 0.1;
+}
+is(scalar @{ $j->{uploads} }, 1, "in flight");
+opendir my $d, store_path("sub") or die;
+my @temps = grep { /^\.bigupload-/ } readdir $d;
+is(scalar @temps, 1, "its temp file is there");
+kill 'KILL', $j->{uploads}[0]{pid};
+waitpid($pid, 0);
+my $gone;
+for (1 .. 50) { $gone = !-e store_path("sub/$temps[0]"); last if $gone; sleep 0.1; }
+ok($gone, "removed by the next worker");
+ok(!-e store_path("sub/plain.bin"), "and no half file at the target");
+--- error_log eval
+[qr/bigupload: removed "[^"]*\/sub\/\.bigupload-[0-9a-f]+", left by worker \d+ which died/]
+--- no_error_log
+[crit]
