@@ -306,3 +306,70 @@ kill 'TERM', $pid;
 waitpid($pid, 0);
 open my $fh, '<', "$TEST_NGINX_TMP/backend.out" or die;
 is(scalar <$fh>, "received /docs/e.bin (1048576 bytes, sha256 $sha) in $TEST_NGINX_STORE/docs/e.bin from Bearer abc\n", "the app's line");
+
+
+
+=== TEST 10: over HTTP/2 too
+--- http_config
+log_format backend '$request_method $uri|$request_body';
+server {
+    listen 127.0.0.1:$TEST_NGINX_PORT2;
+    location /app {
+        access_log $TEST_NGINX_SERVROOT/logs/backend10.log backend;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_PORT2/reply;
+    }
+    location /reply { return 201 '{"app":"h2"}'; }
+}
+--- config
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+    bigupload_pass /backend;
+}
+location /backend {
+    internal;
+    proxy_pass http://127.0.0.1:$TEST_NGINX_PORT2/app;
+}
+--- setup
+gen_file("$TEST_NGINX_TMP/h2m", 2 * 1048576, 12);
+--- exec
+curl -sS --http2-prior-knowledge -T $TEST_NGINX_TMP/h2m -D $TEST_NGINX_TMP/h2.headers http://127.0.0.1:$TEST_NGINX_H2_PORT/upload/h2.bin
+--- exit_code: 0
+--- stdout: {"app":"h2"}
+--- stored_file: h2.bin
+--- check
+is(sha256_file(store_path("h2.bin")), sha256_file("$TEST_NGINX_TMP/h2m"), "stored byte for byte");
+my @lines = main::backend_log(1, "backend10.log");
+like($lines[0], qr/^POST \/app\|\{\\x22result\\x22:\\x22complete\\x22/, "the backend got the notice");
+open my $fh, '<', "$TEST_NGINX_TMP/h2.headers" or die;
+my $hdr = do { local $/; <$fh> };
+like($hdr, qr/^HTTP\/2 201/m, "HTTP/2 201 from the backend");
+like($hdr, qr/^repr-digest: sha-256=:/m, "with the digest");
+
+
+
+=== TEST 11: error_page turns a dead backend's 502 into JSON; bgclient says the backend failed
+--- config
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+    bigupload_pass /notify;
+}
+location /notify {
+    internal;
+    proxy_pass http://127.0.0.1:$TEST_NGINX_PORT2;
+    error_page 502 504 = @notify_down;
+}
+location @notify_down {
+    default_type application/json;
+    return 502 '{"error":"backend_unavailable","message":"the file is stored, but the application did not answer"}';
+}
+--- exec
+printf 'data' > $TEST_NGINX_TMP/d.txt; build/bgclient --retries 0 http://127.0.0.1:$TEST_NGINX_PORT/upload $TEST_NGINX_TMP/d.txt /d.txt
+--- exit_code: 6
+--- stderr_like
+^bgclient: server error \(HTTP 502 Bad Gateway\): the file is stored, but the application did not answer$
+--- stored_file: d.txt
+--- stored_body: data
+--- error_log eval
+[qr/bigupload: backend answered 502 for "[^"]*d\.txt", the file is kept/]

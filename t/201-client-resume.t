@@ -307,7 +307,7 @@ $B --status $U /s.bin; echo "done: $?"
 $B --status $U; echo "usage: $?"
 --- timeout: 60
 --- exit_code: 0
---- stdout_like: \Aabsent\nabsent: 0\npartial: N of 25165824 \(0-N\)\npartial: 0\n\{"ok":true,"url":"http://127\.0\.0\.1:\d+/upload/s\.bin","state":"partial","offset":N,"length":25165824,"received":N,"ranges":"0-N"\}\ndone: 25165824\ndone: 0\nusage: 2\n\z
+--- stdout_like: \Aabsent\nabsent: 0\npartial: N of 25165824 \(0-N\)\npartial: 0\n\{"ok":true,"url":"http://127\.0\.0\.1:\d+/upload/s\.bin","state":"partial","offset":N,"length":25165824,"received":N,"ranges":"0-N"\}\ndone: 25165824 \(sha256 $TEST_NGINX_BODY_SHA256\)\ndone: 0\nusage: 2\n\z
 --- stderr_like: \Abgclient: missing arguments for --status \(usage: bgclient --status <url> <remote_path>\)\n\z
 --- stored_file: s.bin
 --- stored_sha256: BODY
