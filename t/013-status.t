@@ -490,3 +490,31 @@ ok(!-e store_path("sub/plain.bin"), "and no half file at the target");
 [qr/bigupload: removed "[^"]*\/sub\/\.bigupload-[0-9a-f]+", left by worker \d+ which died/]
 --- no_error_log
 [crit]
+
+
+
+=== TEST 12: partials removed by bigupload_expire are counted as expired
+--- config
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+    bigupload_expire 1s;
+}
+location = /bigupload-status {
+    bigupload_status;
+}
+--- check
+my ($st) = http_request(method => 'PUT', uri => "/upload/old.bin", body => "o" x 10,
+                        headers => { 'Upload-Key' => 'k', 'Content-Range' => 'bytes 0-9/20' });
+is($st, 204, "a partial");
+my $j;
+for (1 .. 60) {
+    my ($s, $h, $body) = http_request(uri => "/bigupload-status");
+    $j = decode_json($body);
+    last if $j->{counters}{expired} > 0;
+    sleep 0.1;
+}
+is($j->{counters}{expired}, 1, "expired");
+is_deeply($j->{partials}, [], "and no longer listed");
+my ($ps, $ph, $text) = http_request(uri => "/bigupload-status?format=prometheus");
+like($text, qr/^bigupload_partials_expired_total 1$/m, "in Prometheus too");
