@@ -518,3 +518,59 @@ is($j->{counters}{expired}, 1, "expired");
 is_deeply($j->{partials}, [], "and no longer listed");
 my ($ps, $ph, $text) = http_request(uri => "/bigupload-status?format=prometheus");
 like($text, qr/^bigupload_partials_expired_total 1$/m, "in Prometheus too");
+
+
+
+=== TEST 13: a reload keeps the counters and the uploads in flight; the old worker finishes its upload
+--- config
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+}
+location = /bigupload-status {
+    bigupload_status;
+}
+--- setup
+gen_file("$TEST_NGINX_TMP/r1m", 1048576, 6);
+--- check
+my ($st) = http_request(method => 'PUT', uri => "/upload/before.bin", body => "b" x 100);
+is($st, 201, "an upload before the reload");
+my $pid = main::bg_curl('--limit-rate', '300k', '-T', "$TEST_NGINX_TMP/r1m",
+                        "http://127.0.0.1:$TEST_NGINX_PORT/upload/during.bin");
+my $j;
+for (1 .. 50) {
+    my ($s, $h, $body) = http_request(uri => "/bigupload-status");
+    $j = decode_json($body);
+    last if @{ $j->{uploads} } && $j->{uploads}[0]{received} > 0;
+    sleep 0.1;
+}
+my $old = $j->{uploads}[0]{pid};
+open my $fh, '<', "$TEST_NGINX_SERVROOT/logs/nginx.pid" or die;
+chomp(my $master = <$fh>);
+kill 'HUP', $master;
+# the new worker answers the status, the old one still receives the body
+my $seen_new;
+for (1 .. 50) {
+    my ($s, $h, $body) = http_request(uri => "/bigupload-status");
+    $j = decode_json($body) if $s == 200;
+    if ($s == 200 && @{ $j->{uploads} } && kill(0, $old)) {
+        # a status answered while the old worker is still busy
+        $seen_new = 1 if $j->{uploads}[0]{pid} == $old;
+    }
+    last if $seen_new;
+    sleep 0.1;
+}
+ok($seen_new, "the old worker's upload is still listed after the reload");
+waitpid($pid, 0);
+is($?, 0, "and completes");
+for (1 .. 50) {
+    my ($s, $h, $body) = http_request(uri => "/bigupload-status");
+    $j = decode_json($body);
+    last if $j->{counters}{completed} == 2;
+    sleep 0.1;
+}
+is($j->{counters}{completed}, 2, "counted with the one before the reload");
+is(sha256_file(store_path("during.bin")), sha256_file("$TEST_NGINX_TMP/r1m"), "stored byte for byte");
+--- no_error_log
+[crit]
+[alert]
