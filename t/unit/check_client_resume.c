@@ -449,6 +449,25 @@ START_TEST(file_hasher)
         ck_assert_msg(err.find("'f.bin' shrank") != std::string::npos, "%s", err.c_str());
     }
 
+    /* truncated while being hashed: a clear error, not a crash (the file is
+     * hashed through a mapping, where reading past the end is a SIGBUS) */
+    {
+        std::string big = ck_pattern(6 * MiB, 9);
+        CkTempFile g(big);
+        int gfd = open(g.path.c_str(), O_RDWR);
+        ck_assert(gfd >= 0);
+        FileHasher h(gfd, 0, big.size(), "g.bin", MiB);
+        usleep(100 * 1000);
+        ck_assert_int_eq(ftruncate(gfd, 2 * MiB + 100), 0);
+        RangeSet held;
+        held.add(0, big.size());
+        h.set_held(held);
+        std::string err;
+        ck_assert_sstr_eq(h.wait_hex(err), "");
+        ck_assert_msg(err.find("'g.bin' shrank") != std::string::npos, "%s", err.c_str());
+        close(gfd);
+    }
+
     /* destroyed while throttled: no hang */
     {
         FileHasher h(fd, 0, data.size(), "f", MiB);
