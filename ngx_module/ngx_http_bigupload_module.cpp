@@ -471,6 +471,9 @@ static ngx_shm_zone_t  *ngx_http_bigupload_zone;
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 
+/* $content_length, cacheable: stale once bigupload_pass swaps the body */
+static ngx_int_t  ngx_http_bigupload_content_length_index = NGX_ERROR;
+
 
 /* $bigupload_* */
 enum {
@@ -1145,6 +1148,10 @@ ngx_http_bigupload_body_handler(ngx_http_request_t *r)
     ctx = (ngx_http_bigupload_ctx_t *)
               ngx_http_get_module_ctx(r, ngx_http_bigupload_module);
 
+    if (ctx == nullptr || ctx->done) {
+        return;
+    }
+
     ctx->nginx_done = !r->reading_body;
 
     r->read_event_handler = ngx_http_bigupload_drive;
@@ -1194,7 +1201,7 @@ ngx_http_bigupload_drive(ngx_http_request_t *r)
 
         if (ctx->failed) {
             bool  pending = ctx->partial ? ctx->begun && !ctx->finished
-                                         : ctx->upload->file().has_temp();
+                                         : ctx->upload && ctx->upload->file().has_temp();
 
             if (pending
                 && ngx_http_bigupload_post(r, ctx, ngx_http_bigupload_op_abort)
@@ -1886,6 +1893,7 @@ ngx_http_bigupload_thread(void *data, ngx_log_t *log)
                                               ctx->report->partials, e))
                 {
                     ctx->fserr = e;
+                    ctx->report->partials_listed = false;
                 }
             }
 
@@ -2000,8 +2008,13 @@ ngx_http_bigupload_thread_done(ngx_event_t *ev)
         ngx_log_error(NGX_LOG_INFO, c->log, 0,
                       "bigupload: upload of \"%s\" ended before its body",
                       ctx->remote_path.c_str());
-        ngx_http_bigupload_fail(r, ctx, NGX_HTTP_CLIENT_CLOSED_REQUEST,
-                                "client_closed", "client closed the request");
+        try {
+            ngx_http_bigupload_fail(r, ctx, NGX_HTTP_CLIENT_CLOSED_REQUEST,
+                                    "client_closed", "client closed the request");
+        } catch (...) {
+            ctx->failed = 1;
+            ctx->status = NGX_HTTP_CLIENT_CLOSED_REQUEST;
+        }
 
     } else if (ctx->thread_exception) {
         ctx->thread_exception = false;
@@ -2933,6 +2946,11 @@ ngx_http_bigupload_pass(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
     r->headers_in.chunked = 0;
     r->headers_in.content_length_n = body.size();
 
+    if (ngx_http_bigupload_content_length_index != NGX_ERROR) {
+        r->variables[ngx_http_bigupload_content_length_index].valid = 0;
+        r->variables[ngx_http_bigupload_content_length_index].not_found = 0;
+    }
+
     if (r->headers_in.content_length) {
         len = NGX_OFF_T_LEN;
         u_char *p = (u_char *) ngx_pnalloc(r->pool, len);
@@ -3044,8 +3062,13 @@ ngx_http_bigupload_header_filter(ngx_http_request_t *r)
 
             ctx->error_code = "backend";
 
+            std::string  sha256 = ctx->partial ? ctx->partial->sha256()
+                                               : ctx->upload->sha256();
+
             if (ngx_http_bigupload_detach(ctx->conf->thread_pool, r->connection->log,
-                                          [file] { (void) ::unlink(file.c_str()); })
+                                          [file, sha256] {
+                                              bigupload::remove_if_same(file, sha256);
+                                          })
                 != NGX_OK)
             {
                 ngx_log_error(NGX_LOG_CRIT, r->connection->log, 0,
@@ -3301,6 +3324,11 @@ ngx_http_bigupload_init_process(ngx_cycle_t *cycle)
 
     ngx_queue_init(&ngx_http_bigupload_live);
 
+    /* the cache manager and loader run this too, without thread pools */
+    if (ngx_process != NGX_PROCESS_WORKER && ngx_process != NGX_PROCESS_SINGLE) {
+        return NGX_OK;
+    }
+
     bmcf = (ngx_http_bigupload_main_conf_t *)
                ngx_http_cycle_get_module_main_conf(cycle, ngx_http_bigupload_module);
     if (bmcf == nullptr) {
@@ -3509,6 +3537,11 @@ ngx_http_bigupload_add_variables(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_bigupload_init(ngx_conf_t *cf)
 {
+    ngx_str_t  content_length = ngx_string("content_length");
+
+    ngx_http_bigupload_content_length_index =
+        ngx_http_get_variable_index(cf, &content_length);
+
     ngx_http_next_header_filter = ngx_http_top_header_filter;
     ngx_http_top_header_filter = ngx_http_bigupload_header_filter;
 
@@ -3652,10 +3685,13 @@ ngx_http_bigupload_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return (char *) NGX_CONF_ERROR;
     }
 
-    if (conf->pass.len && conf->pass.data[0] != '/' && conf->pass.data[0] != '@') {
+    if (conf->pass.len
+        && ((conf->pass.data[0] != '/' && conf->pass.data[0] != '@')
+            || ngx_strlchr(conf->pass.data, conf->pass.data + conf->pass.len, '?')))
+    {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "bigupload: bigupload_pass \"%V\" is neither a URI nor "
-                           "a named location", &conf->pass);
+                           "bigupload: bigupload_pass \"%V\" is neither a URI "
+                           "(without arguments) nor a named location", &conf->pass);
         return (char *) NGX_CONF_ERROR;
     }
 

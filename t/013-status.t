@@ -574,3 +574,24 @@ is(sha256_file(store_path("during.bin")), sha256_file("$TEST_NGINX_TMP/r1m"), "s
 --- no_error_log
 [crit]
 [alert]
+
+
+
+=== TEST 14: with a cache manager process (proxy_cache_path), nothing but workers sweeps or reaps
+--- http_config
+proxy_cache_path $TEST_NGINX_SERVROOT/cache keys_zone=c:1m;
+--- config
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+}
+location = /bigupload-status {
+    bigupload_status;
+}
+--- request
+GET /bigupload-status
+--- wait: 2.5
+--- error_code: 200
+--- no_error_log
+exited on signal
+[alert]

@@ -259,7 +259,7 @@ location /upload/ {
 }
 --- must_die
 --- error_log
-bigupload_pass "backend" is neither a URI nor a named location
+bigupload_pass "backend" is neither a URI (without arguments) nor a named location
 
 
 
@@ -373,3 +373,15 @@ printf 'data' > $TEST_NGINX_TMP/d.txt; build/bgclient --retries 0 http://127.0.0
 --- stored_body: data
 --- error_log eval
 [qr/bigupload: backend answered 502 for "[^"]*d\.txt", the file is kept/]
+
+
+
+=== TEST 12: bigupload_pass takes no arguments in its URI
+--- config
+location /upload/ {
+    bigupload;
+    bigupload_pass /notify?x=1;
+}
+--- must_die
+--- error_log
+bigupload_pass "/notify?x=1" is neither a URI (without arguments) nor a named location

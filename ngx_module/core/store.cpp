@@ -539,4 +539,18 @@ std::string remembered_sha256(int fd)
     return value.substr(0, 64);
 }
 
+bool remove_if_same(const std::string &path, const std::string &hex)
+{
+    int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd == -1) {
+        return false;
+    }
+
+    bool xattrs = ::fgetxattr(fd, sha256_xattr, nullptr, 0) >= 0 || errno != ENOTSUP;
+    bool same = !xattrs || remembered_sha256(fd) == hex;
+    ::close(fd);
+
+    return same && ::unlink(path.c_str()) == 0;
+}
+
 }  // namespace bigupload

@@ -105,6 +105,11 @@ void remember_sha256(int fd, const std::string &hex);
 // was changed since (its size or mtime differ).
 std::string remembered_sha256(int fd);
 
+// Removes the file at "path" if it is still the one whose sha256 was
+// remembered as "hex" (another upload may have replaced it since); on a
+// filesystem without user xattrs, removes it.  True when removed.
+bool remove_if_same(const std::string &path, const std::string &hex);
+
 class TargetFile {
 public:
     TargetFile() = default;

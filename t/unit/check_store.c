@@ -341,6 +341,32 @@ START_TEST(test_remembered_sha256)
 }
 END_TEST
 
+START_TEST(test_remove_if_same)
+{
+    Upload u(root, {"r.bin"}, StoreOptions(), Preconditions());
+    FsError e;
+    const char *abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+
+    ck_assert(u.open(e) == OpenOutcome::ok);
+    ck_assert(u.append("abc", 3, e));
+    ck_assert(u.commit(false, e) == CommitOutcome::created);
+
+    std::string path = root + "/r.bin";
+    int fd = open(path.c_str(), O_RDONLY);
+    bool xattrs = fsetxattr(fd, "user.probe", "1", 1, 0) == 0;
+    close(fd);
+
+    if (xattrs) {
+        /* replaced by another file since: left alone */
+        ck_assert(!remove_if_same(path, std::string(64, '0')));
+        ck_assert_int_eq(access(path.c_str(), F_OK), 0);
+    }
+    ck_assert(remove_if_same(path, abc));
+    ck_assert_int_ne(access(path.c_str(), F_OK), 0);
+    ck_assert(!remove_if_same(path, abc));   /* gone already */
+}
+END_TEST
+
 Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -361,6 +387,7 @@ Suite *store_suite(void)
     tcase_add_test(tc, test_destructor_removes_temp);
     tcase_add_test(tc, test_upload_hashes_what_it_writes);
     tcase_add_test(tc, test_remembered_sha256);
+    tcase_add_test(tc, test_remove_if_same);
     suite_add_tcase(s, tc);
 
     return s;
