@@ -3,9 +3,10 @@
  * an nginx thread pool, and renames the finished file into place atomically.
  *
  * The request side lives here; everything that touches the filesystem is in
- * core/ (pure C++) and runs on the thread pool, one task per request at a
- * time.  Threads only call the core and record the outcome; logging,
- * answering and finalizing happen back on the event loop.
+ * core/ (pure C++) and runs on the thread pool: one task per request at a
+ * time, but while the body streams, two (the hash of one buffer alongside
+ * the write of an earlier one).  Threads only call the core and record the
+ * outcome; logging, answering and finalizing happen back on the event loop.
  */
 
 #include "ngx_http_bigupload.h"
@@ -24,6 +25,10 @@
 
 
 #define NGX_HTTP_BIGUPLOAD_MIN_READ  (1024 * 1024)
+
+/* most ring buffers one lane task takes: a buffer a lane is done with is
+ * refilled while it works on the next */
+#define NGX_HTTP_BIGUPLOAD_LANE_BUFS  1
 
 /* long enough never to fire; worker_shutdown_timeout bounds the wait */
 #define NGX_HTTP_BIGUPLOAD_GUARD     (24 * 60 * 60 * 1000)
@@ -60,7 +65,6 @@ typedef struct {
 typedef enum {
     ngx_http_bigupload_op_none = 0,
     ngx_http_bigupload_op_open,
-    ngx_http_bigupload_op_write,
     ngx_http_bigupload_op_commit,
     ngx_http_bigupload_op_abort,
     ngx_http_bigupload_op_query,
@@ -74,6 +78,31 @@ typedef struct {
     ngx_queue_t                 queue;
     ngx_http_bigupload_ctx_t   *ctx;
 } ngx_http_bigupload_live_t;
+
+
+/*
+ * One of the two tasks of an upload whose body streams: the hash lane hashes
+ * full ring buffers in order while the write lane writes them, in order too,
+ * so that the hash of one buffer runs alongside the write of an earlier one.
+ * A buffer is free again once both lanes are done with it.
+ */
+struct ngx_http_bigupload_lane_t {
+    ngx_http_bigupload_ctx_t            *ctx = nullptr;
+    ngx_thread_task_t                   *task = nullptr;
+    bool                                 hash = false;
+    bool                                 busy = false;
+
+    /* its buffers: n of the ring from "first" */
+    ngx_uint_t                           first = 0;
+    ngx_uint_t                           n = 0;
+
+    /* written by the thread, read on the event loop after completion */
+    ngx_uint_t                           done = 0;
+    bool                                 io_ok = true;
+    bool                                 thread_exception = false;
+    bigupload::PartialOutcome            poutcome = bigupload::PartialOutcome::ok;
+    bigupload::FsError                   fserr;
+};
 
 
 /*
@@ -91,6 +120,12 @@ struct ngx_http_bigupload_ctx_t {
 
     ngx_thread_task_t                   *task = nullptr;
 
+    /* tasks in flight: the one above, or the lanes */
+    ngx_uint_t                           in_flight = 0;
+
+    ngx_http_bigupload_lane_t            hash_lane;
+    ngx_http_bigupload_lane_t            write_lane;
+
     /* a non-cancelable timer while a task is in flight: a worker that is
      * shutting down gracefully waits for it (r->blocked is not a timer) */
     ngx_event_t                          guard{};
@@ -103,18 +138,20 @@ struct ngx_http_bigupload_ctx_t {
     bigupload::OpenOutcome               open_outcome = bigupload::OpenOutcome::ok;
     bigupload::CommitOutcome             commit_outcome =
                                              bigupload::CommitOutcome::created;
-    bool                                 io_ok = true;
     bigupload::PartialOutcome            poutcome = bigupload::PartialOutcome::ok;
     bigupload::PartialInfo               info;
     bool                                 thread_exception = false;
     bigupload::FsError                   fserr;
 
-    /* ring of body buffers: [head, head + count) hold data to write, the
-     * one after them is being filled */
+    /* ring of body buffers: [head, head + count) hold data to hash and
+     * write, the one after them is being filled; of the full ones, the
+     * first "hashed" are hashed and the first "written" written */
     ngx_buf_t                           *bufs = nullptr;
     ngx_uint_t                           nbufs = 0;
     ngx_uint_t                           head = 0;
     ngx_uint_t                           count = 0;
+    ngx_uint_t                           hashed = 0;
+    ngx_uint_t                           written = 0;
 
     off_t                                received = 0;
 
@@ -129,7 +166,6 @@ struct ngx_http_bigupload_ctx_t {
     std::string                          error_code;
     std::string                          error_message;
 
-    unsigned                             in_flight:1;
     unsigned                             begun:1;
     unsigned                             finished:1;
     unsigned                             opening:1;
@@ -140,11 +176,17 @@ struct ngx_http_bigupload_ctx_t {
     unsigned                             committing:1;
     unsigned                             answer:1;
     unsigned                             done:1;
+    unsigned                             hash_failed:1;
 
     ngx_http_bigupload_ctx_t()
-        : in_flight(0), begun(0), finished(0), opening(0), reading(0),
-          nginx_done(0), body_done(0), failed(0), committing(0), answer(0),
-          done(0) {}
+        : begun(0), finished(0), opening(0), reading(0), nginx_done(0),
+          body_done(0), failed(0), committing(0), answer(0), done(0),
+          hash_failed(0)
+    {
+        hash_lane.ctx = this;
+        hash_lane.hash = true;
+        write_lane.ctx = this;
+    }
 };
 
 
@@ -188,6 +230,18 @@ static ngx_int_t ngx_http_bigupload_post(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx, ngx_http_bigupload_op_e op);
 static void ngx_http_bigupload_thread(void *data, ngx_log_t *log);
 static void ngx_http_bigupload_thread_done(ngx_event_t *ev);
+static void ngx_http_bigupload_pipeline(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx);
+static ngx_int_t ngx_http_bigupload_post_lane(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx, ngx_http_bigupload_lane_t *lane,
+    ngx_uint_t skip, ngx_uint_t n);
+static void ngx_http_bigupload_lane_thread(void *data, ngx_log_t *log);
+static void ngx_http_bigupload_lane_done(ngx_event_t *ev);
+static void ngx_http_bigupload_task_posted(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx);
+static void ngx_http_bigupload_task_done(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx);
+static void ngx_http_bigupload_resume(ngx_http_request_t *r);
 static void ngx_http_bigupload_open_done(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx);
 static void ngx_http_bigupload_commit_done(ngx_http_request_t *r,
@@ -936,8 +990,8 @@ ngx_http_bigupload_body_handler(ngx_http_request_t *r)
 
 /*
  * The request's event handler while an upload is in progress: reads what the
- * client sent into the ring, hands full buffers to the thread pool one at a
- * time, commits once everything is written.  Safe to call at any moment.
+ * client sent into the ring, hands full buffers to the hash and write lanes,
+ * commits once everything is hashed and written.  Safe to call at any moment.
  */
 
 static void
@@ -957,6 +1011,10 @@ ngx_http_bigupload_drive(ngx_http_request_t *r)
             ngx_http_bigupload_read(r, ctx);
         }
 
+        if (!ctx->failed) {
+            ngx_http_bigupload_pipeline(r, ctx);
+        }
+
         if (ctx->in_flight) {
             return;
         }
@@ -969,6 +1027,18 @@ ngx_http_bigupload_drive(ngx_http_request_t *r)
         }
 
         if (ctx->failed) {
+            /* a resumable upload keeps what is both written and hashed:
+             * the hash catches up with the writes first */
+            if (ctx->partial && ctx->begun && !ctx->finished && !ctx->hash_failed
+                && ctx->written > ctx->hashed
+                && ngx_http_bigupload_post_lane(r, ctx, &ctx->hash_lane,
+                                                ctx->hashed,
+                                                ctx->written - ctx->hashed)
+                   == NGX_OK)
+            {
+                return;
+            }
+
             bool  pending = ctx->partial ? ctx->begun && !ctx->finished
                                          : ctx->upload->file().has_temp();
 
@@ -989,10 +1059,7 @@ ngx_http_bigupload_drive(ngx_http_request_t *r)
 
         ngx_http_bigupload_op_e  op = ngx_http_bigupload_op_none;
 
-        if (ctx->count > 0) {
-            op = ngx_http_bigupload_op_write;
-
-        } else if (ctx->body_done && !ctx->committing) {
+        if (ctx->body_done && ctx->count == 0 && !ctx->committing) {
             ctx->committing = 1;
             op = ngx_http_bigupload_op_commit;
         }
@@ -1058,6 +1125,12 @@ ngx_http_bigupload_read(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
 
     for ( ;; ) {
         ngx_http_bigupload_consume(r, ctx);
+
+        /* a lane that is idle starts on a full buffer right away, while the
+         * socket is read on */
+        if (!ctx->failed) {
+            ngx_http_bigupload_pipeline(r, ctx);
+        }
 
         if (ctx->failed) {
             return;
@@ -1600,13 +1673,46 @@ ngx_http_bigupload_post(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
         return NGX_ERROR;
     }
 
-    ctx->in_flight = 1;
+    ngx_http_bigupload_task_posted(r, ctx);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_bigupload_task_posted(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
+{
+    ctx->in_flight++;
     r->main->blocked++;
     r->aio = 1;
 
-    ngx_add_timer(&ctx->guard, NGX_HTTP_BIGUPLOAD_GUARD);
+    if (!ctx->guard.timer_set) {
+        ngx_add_timer(&ctx->guard, NGX_HTTP_BIGUPLOAD_GUARD);
+    }
+}
 
-    return NGX_OK;
+
+static void
+ngx_http_bigupload_task_done(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
+{
+    r->main->blocked--;
+
+    if (ctx == nullptr) {
+        r->aio = 0;
+        return;
+    }
+
+    ctx->in_flight--;
+
+    if (ctx->in_flight) {
+        return;
+    }
+
+    r->aio = 0;
+
+    if (ctx->guard.timer_set) {
+        ngx_del_timer(&ctx->guard);
+    }
 }
 
 
@@ -1620,7 +1726,6 @@ ngx_http_bigupload_thread(void *data, ngx_log_t *log)
     ctx = *(ngx_http_bigupload_ctx_t **) data;
 
     ctx->fserr = bigupload::FsError();
-    ctx->io_ok = true;
 
     try {
         if (ctx->partial) {
@@ -1632,12 +1737,6 @@ ngx_http_bigupload_thread(void *data, ngx_log_t *log)
             case ngx_http_bigupload_op_open:
                 ctx->poutcome = p->begin(ctx->rq, now, ctx->fserr);
                 break;
-
-            case ngx_http_bigupload_op_write: {
-                ngx_buf_t *b = &ctx->bufs[ctx->head];
-                ctx->poutcome = p->write(b->pos, b->last - b->pos, now, ctx->fserr);
-                break;
-            }
 
             case ngx_http_bigupload_op_commit:
                 ctx->poutcome = p->finish(true, ctx->conf->fsync, now, ctx->fserr);
@@ -1669,12 +1768,6 @@ ngx_http_bigupload_thread(void *data, ngx_log_t *log)
             ctx->open_outcome = ctx->upload->open(ctx->fserr);
             break;
 
-        case ngx_http_bigupload_op_write: {
-            ngx_buf_t *b = &ctx->bufs[ctx->head];
-            ctx->io_ok = ctx->upload->append(b->pos, b->last - b->pos, ctx->fserr);
-            break;
-        }
-
         case ngx_http_bigupload_op_commit:
             ctx->commit_outcome = ctx->upload->commit(ctx->conf->fsync, ctx->fserr);
             break;
@@ -1705,21 +1798,14 @@ ngx_http_bigupload_thread_done(ngx_event_t *ev)
 
     ngx_http_set_log_request(c->log, r);
 
-    r->main->blocked--;
-    r->aio = 0;
-
     ctx = (ngx_http_bigupload_ctx_t *)
               ngx_http_get_module_ctx(r, ngx_http_bigupload_module);
+
+    ngx_http_bigupload_task_done(r, ctx);
 
     if (ctx == nullptr) {
         /* the request was redirected internally meanwhile */
         goto resume;
-    }
-
-    ctx->in_flight = 0;
-
-    if (ctx->guard.timer_set) {
-        ngx_del_timer(&ctx->guard);
     }
 
     if (ctx->op == ngx_http_bigupload_op_open
@@ -1742,30 +1828,10 @@ ngx_http_bigupload_thread_done(ngx_event_t *ev)
 
     } else {
         try {
-            bool  io_failed = ctx->partial
-                              ? ctx->poutcome != bigupload::PartialOutcome::ok
-                              : !ctx->io_ok;
-
             switch (ctx->op) {
 
             case ngx_http_bigupload_op_open:
                 ngx_http_bigupload_open_done(r, ctx);
-                break;
-
-            case ngx_http_bigupload_op_write:
-                if (io_failed) {
-                    if (ctx->partial) {
-                        ngx_http_bigupload_partial_fail(r, ctx, ctx->poutcome);
-                    } else {
-                        ngx_http_bigupload_fail_fs(r, ctx);
-                    }
-                    break;
-                }
-
-                ctx->bufs[ctx->head].pos = ctx->bufs[ctx->head].start;
-                ctx->bufs[ctx->head].last = ctx->bufs[ctx->head].start;
-                ctx->head = (ctx->head + 1) % ctx->nbufs;
-                ctx->count--;
                 break;
 
             case ngx_http_bigupload_op_commit:
@@ -1801,6 +1867,15 @@ ngx_http_bigupload_thread_done(ngx_event_t *ev)
 
 resume:
 
+    ngx_http_bigupload_resume(r);
+}
+
+
+static void
+ngx_http_bigupload_resume(ngx_http_request_t *r)
+{
+    ngx_connection_t  *c = r->connection;
+
     /* as ngx_http_upstream_thread_event_handler(): nginx may have replaced
      * the write handler to terminate the request while the task ran */
 
@@ -1811,6 +1886,215 @@ resume:
         r->write_event_handler(r);
         ngx_http_run_posted_requests(c);
     }
+}
+
+
+/* the lanes ----------------------------------------------------------------- */
+
+/*
+ * Hands the full buffers that a lane has not seen to it, when it is idle;
+ * a buffer that both lanes are done with is free for the body again.
+ */
+
+static void
+ngx_http_bigupload_pipeline(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
+{
+    ngx_buf_t  *b;
+
+    if (ctx->partial && !ctx->partial->hashing()) {
+        /* a range that does not begin at 0 is hashed from the file at the
+         * end, if at all: its buffers only need writing */
+        ctx->hashed = ctx->count;
+    }
+
+    while (ctx->hashed && ctx->written) {
+        b = &ctx->bufs[ctx->head];
+        b->pos = b->start;
+        b->last = b->start;
+
+        ctx->head = (ctx->head + 1) % ctx->nbufs;
+        ctx->count--;
+        ctx->hashed--;
+        ctx->written--;
+    }
+
+    if (!ctx->hash_lane.busy && ctx->hashed < ctx->count
+        && ngx_http_bigupload_post_lane(r, ctx, &ctx->hash_lane, ctx->hashed,
+                                        ctx->count - ctx->hashed)
+           != NGX_OK)
+    {
+        goto failed;
+    }
+
+    if (!ctx->write_lane.busy && ctx->written < ctx->count
+        && ngx_http_bigupload_post_lane(r, ctx, &ctx->write_lane, ctx->written,
+                                        ctx->count - ctx->written)
+           != NGX_OK)
+    {
+        goto failed;
+    }
+
+    return;
+
+failed:
+
+    ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                  "bigupload: cannot post a task to thread pool \"%V\"",
+                  &ctx->conf->thread_pool_name);
+    ngx_http_bigupload_fail(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                            "internal", "cannot post thread task");
+}
+
+
+/* posts a lane's task for n full buffers, the first "skip" after the head */
+
+static ngx_int_t
+ngx_http_bigupload_post_lane(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
+    ngx_http_bigupload_lane_t *lane, ngx_uint_t skip, ngx_uint_t n)
+{
+    ngx_thread_task_t  *task;
+
+    task = lane->task;
+
+    if (task == nullptr) {
+        task = ngx_thread_task_alloc(r->pool, sizeof(ngx_http_bigupload_lane_t *));
+        if (task == nullptr) {
+            return NGX_ERROR;
+        }
+
+        *(ngx_http_bigupload_lane_t **) task->ctx = lane;
+        task->handler = ngx_http_bigupload_lane_thread;
+        task->event.data = lane;
+        task->event.handler = ngx_http_bigupload_lane_done;
+
+        lane->task = task;
+    }
+
+    lane->first = (ctx->head + skip) % ctx->nbufs;
+    lane->n = ngx_min(n, (ngx_uint_t) NGX_HTTP_BIGUPLOAD_LANE_BUFS);
+    lane->done = 0;
+
+    if (ngx_thread_task_post(ctx->conf->thread_pool, task) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    lane->busy = true;
+    ngx_http_bigupload_task_posted(r, ctx);
+
+    return NGX_OK;
+}
+
+
+/* runs on a pool thread: the core calls only, no logging, no nginx calls */
+
+static void
+ngx_http_bigupload_lane_thread(void *data, ngx_log_t *log)
+{
+    ngx_buf_t                  *b;
+    ngx_http_bigupload_ctx_t   *ctx;
+    ngx_http_bigupload_lane_t  *lane;
+
+    lane = *(ngx_http_bigupload_lane_t **) data;
+    ctx = lane->ctx;
+
+    lane->fserr = bigupload::FsError();
+    lane->io_ok = true;
+    lane->poutcome = bigupload::PartialOutcome::ok;
+
+    try {
+        for ( /* void */ ; lane->done < lane->n; lane->done++) {
+            b = &ctx->bufs[(lane->first + lane->done) % ctx->nbufs];
+
+            if (lane->hash) {
+                if (ctx->partial) {
+                    ctx->partial->hash(b->pos, b->last - b->pos);
+                } else {
+                    ctx->upload->hash(b->pos, b->last - b->pos);
+                }
+
+                continue;
+            }
+
+            if (ctx->partial) {
+                lane->poutcome = ctx->partial->write_only(b->pos, b->last - b->pos,
+                                                          (std::int64_t) time(nullptr),
+                                                          lane->fserr);
+                lane->io_ok = lane->poutcome == bigupload::PartialOutcome::ok;
+
+            } else {
+                lane->io_ok = ctx->upload->write(b->pos, b->last - b->pos,
+                                                 lane->fserr);
+            }
+
+            if (!lane->io_ok) {
+                break;
+            }
+        }
+
+    } catch (...) {
+        lane->thread_exception = true;
+    }
+}
+
+
+static void
+ngx_http_bigupload_lane_done(ngx_event_t *ev)
+{
+    ngx_connection_t           *c;
+    ngx_http_request_t         *r;
+    ngx_http_bigupload_ctx_t   *ctx;
+    ngx_http_bigupload_lane_t  *lane;
+
+    lane = (ngx_http_bigupload_lane_t *) ev->data;
+    ctx = lane->ctx;
+    r = ctx->request;
+    c = r->connection;
+
+    ngx_http_set_log_request(c->log, r);
+
+    lane->busy = false;
+    ngx_http_bigupload_task_done(r, ctx);
+
+    /* what the lane finished counts, also when it stopped at a failure */
+    if (lane->hash) {
+        ctx->hashed += lane->done;
+    } else {
+        ctx->written += lane->done;
+    }
+
+    if (lane->thread_exception) {
+        lane->thread_exception = false;
+
+        if (lane->hash) {
+            ctx->hash_failed = 1;
+        }
+
+        ngx_log_error(NGX_LOG_ALERT, c->log, 0,
+                      "bigupload: exception on the thread pool");
+        ngx_http_bigupload_fail(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                "internal", "internal error");
+
+    } else if (!lane->io_ok && !ctx->failed) {
+        try {
+            ctx->fserr = lane->fserr;
+
+            if (ctx->partial) {
+                ctx->poutcome = lane->poutcome;
+                ngx_http_bigupload_partial_fail(r, ctx, lane->poutcome);
+
+            } else {
+                ngx_http_bigupload_fail_fs(r, ctx);
+            }
+
+        } catch (...) {
+            ngx_log_error(NGX_LOG_ALERT, c->log, 0,
+                          "bigupload: exception after a thread task");
+            ngx_http_bigupload_fail(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                    "internal", "internal error");
+        }
+    }
+
+    ngx_http_bigupload_resume(r);
 }
 
 
