@@ -217,6 +217,8 @@ static void ngx_http_bigupload_body_handler(ngx_http_request_t *r);
 static void ngx_http_bigupload_drive(ngx_http_request_t *r);
 static void ngx_http_bigupload_read(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx);
+static void ngx_http_bigupload_read_in_place(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx);
 static void ngx_http_bigupload_consume(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx);
 static void ngx_http_bigupload_abandon(ngx_http_request_t *r,
@@ -1136,10 +1138,11 @@ ngx_http_bigupload_read(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
             return;
         }
 
-        if (rb->bufs) {
+        if (rb->bufs || (ctx->count == ctx->nbufs && !ctx->nginx_done)) {
             /* the ring is full: leave the rest to nginx, which stops reading
-             * once its own buffer is full too; the client must not time out
-             * while the disk catches up */
+             * once its own buffer is full too, or read nothing more (nginx's
+             * buffer may point into a full ring buffer); the client must not
+             * time out while the disk catches up */
             if (c->read->timer_set) {
                 ngx_del_timer(c->read);
             }
@@ -1149,6 +1152,8 @@ ngx_http_bigupload_read(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
         if (ctx->nginx_done) {
             break;
         }
+
+        ngx_http_bigupload_read_in_place(r, ctx);
 
         rc = ngx_http_read_unbuffered_request_body(r);
 
@@ -1199,6 +1204,46 @@ ngx_http_bigupload_read(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
 }
 
 
+/*
+ * A Content-Length body over HTTP/1.x is read by nginx straight into the ring:
+ * its body buffer is pointed at the free part of the buffer being filled, so
+ * that what the length filter passes on is already where consume() wants it.
+ * Before every read, whenever all nginx passed on is consumed (its busy
+ * buffers then are empty): nginx resets its buffer to its start once full
+ * and consumed, which must then be the free part, never a full ring buffer.
+ * A chunked body keeps nginx's own buffer (the chunk headers lie between the
+ * data), as does HTTP/2, whose buffer also sizes the stream's window.
+ */
+
+static void
+ngx_http_bigupload_read_in_place(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx)
+{
+    ngx_buf_t                *b, *fill;
+    ngx_http_request_body_t  *rb;
+
+    rb = r->request_body;
+    b = rb->buf;
+
+    if (r->headers_in.chunked || r->headers_in.content_length_n <= 0
+#if (NGX_HTTP_V2)
+        || r->stream
+#endif
+        || b == nullptr || b->pos != b->last || rb->bufs
+        || ctx->count == ctx->nbufs)
+    {
+        return;
+    }
+
+    fill = &ctx->bufs[(ctx->head + ctx->count) % ctx->nbufs];
+
+    b->start = fill->last;
+    b->pos = fill->last;
+    b->last = fill->last;
+    b->end = fill->end;
+}
+
+
 static void
 ngx_http_bigupload_consume(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
 {
@@ -1231,7 +1276,13 @@ ngx_http_bigupload_consume(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
             size = ngx_min((size_t) (b->last - b->pos),
                            (size_t) (fill->end - fill->last));
 
-            fill->last = ngx_cpymem(fill->last, b->pos, size);
+            if (b->pos != fill->last) {
+                /* not read in place: copied (the source may lie further
+                 * on in this very buffer) */
+                ngx_memmove(fill->last, b->pos, size);
+            }
+
+            fill->last += size;
             b->pos += size;
             ctx->received += size;
 
