@@ -90,6 +90,7 @@ struct ngx_http_bigupload_lane_t {
     ngx_http_bigupload_ctx_t            *ctx = nullptr;
     ngx_thread_task_t                   *task = nullptr;
     bool                                 hash = false;
+    bool                                 both = false;    /* hashes and writes */
     bool                                 busy = false;
 
     /* its buffers: n of the ring from "first" */
@@ -217,6 +218,7 @@ static void ngx_http_bigupload_body_handler(ngx_http_request_t *r);
 static void ngx_http_bigupload_drive(ngx_http_request_t *r);
 static void ngx_http_bigupload_read(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx);
+static ngx_uint_t ngx_http_bigupload_in_place(ngx_http_request_t *r);
 static void ngx_http_bigupload_read_in_place(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx);
 static void ngx_http_bigupload_consume(ngx_http_request_t *r,
@@ -945,6 +947,13 @@ body:
     ctx->nbufs = ctx->conf->bufs.num;
     ctx->reading = 1;
 
+#if (NGX_HTTP_V2)
+    /* over HTTP/2 the event loop and the client (its framing) keep both
+     * cores busy here: two lanes only add hand-offs (by scripts/bench and
+     * an A/B), so one lane hashes and then writes each buffer */
+    ctx->write_lane.both = r->stream != nullptr;
+#endif
+
     r->request_body_no_buffering = 1;
 
     ctx->opening = 1;
@@ -1138,11 +1147,15 @@ ngx_http_bigupload_read(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
             return;
         }
 
-        if (rb->bufs || (ctx->count == ctx->nbufs && !ctx->nginx_done)) {
+        if (rb->bufs
+            || (ctx->count == ctx->nbufs && !ctx->nginx_done
+                && ngx_http_bigupload_in_place(r)))
+        {
             /* the ring is full: leave the rest to nginx, which stops reading
-             * once its own buffer is full too, or read nothing more (nginx's
-             * buffer may point into a full ring buffer); the client must not
-             * time out while the disk catches up */
+             * once its own buffer is full too, or, when nginx reads into
+             * the ring, read nothing more (its buffer may point into a full
+             * ring buffer); the client must not time out while the disk
+             * catches up */
             if (c->read->timer_set) {
                 ngx_del_timer(c->read);
             }
@@ -1215,6 +1228,17 @@ ngx_http_bigupload_read(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
  * data), as does HTTP/2, whose buffer also sizes the stream's window.
  */
 
+static ngx_uint_t
+ngx_http_bigupload_in_place(ngx_http_request_t *r)
+{
+    return !r->headers_in.chunked && r->headers_in.content_length_n > 0
+#if (NGX_HTTP_V2)
+           && r->stream == nullptr
+#endif
+           ;
+}
+
+
 static void
 ngx_http_bigupload_read_in_place(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx)
@@ -1225,10 +1249,7 @@ ngx_http_bigupload_read_in_place(ngx_http_request_t *r,
     rb = r->request_body;
     b = rb->buf;
 
-    if (r->headers_in.chunked || r->headers_in.content_length_n <= 0
-#if (NGX_HTTP_V2)
-        || r->stream
-#endif
+    if (!ngx_http_bigupload_in_place(r)
         || b == nullptr || b->pos != b->last || rb->bufs
         || ctx->count == ctx->nbufs)
     {
@@ -1969,7 +1990,7 @@ ngx_http_bigupload_pipeline(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx
         ctx->written--;
     }
 
-    if (!ctx->hash_lane.busy && ctx->hashed < ctx->count
+    if (!ctx->write_lane.both && !ctx->hash_lane.busy && ctx->hashed < ctx->count
         && ngx_http_bigupload_post_lane(r, ctx, &ctx->hash_lane, ctx->hashed,
                                         ctx->count - ctx->hashed)
            != NGX_OK)
@@ -2056,14 +2077,16 @@ ngx_http_bigupload_lane_thread(void *data, ngx_log_t *log)
         for ( /* void */ ; lane->done < lane->n; lane->done++) {
             b = &ctx->bufs[(lane->first + lane->done) % ctx->nbufs];
 
-            if (lane->hash) {
+            if (lane->hash || lane->both) {
                 if (ctx->partial) {
                     ctx->partial->hash(b->pos, b->last - b->pos);
                 } else {
                     ctx->upload->hash(b->pos, b->last - b->pos);
                 }
 
-                continue;
+                if (lane->hash) {
+                    continue;
+                }
             }
 
             if (ctx->partial) {
@@ -2109,8 +2132,13 @@ ngx_http_bigupload_lane_done(ngx_event_t *ev)
     /* what the lane finished counts, also when it stopped at a failure */
     if (lane->hash) {
         ctx->hashed += lane->done;
+
     } else {
         ctx->written += lane->done;
+
+        if (lane->both && ctx->hashed < ctx->written) {
+            ctx->hashed = ctx->written;
+        }
     }
 
     if (lane->thread_exception) {
