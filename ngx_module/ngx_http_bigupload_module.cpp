@@ -3,9 +3,10 @@
  * an nginx thread pool, and renames the finished file into place atomically.
  *
  * The request side lives here; everything that touches the filesystem is in
- * core/ (pure C++) and runs on the thread pool, one task per request at a
- * time.  Threads only call the core and record the outcome; logging,
- * answering and finalizing happen back on the event loop.
+ * core/ (pure C++) and runs on the thread pool: one task per request at a
+ * time, but while the body streams, two (the hash of one buffer alongside
+ * the write of an earlier one).  Threads only call the core and record the
+ * outcome; logging, answering and finalizing happen back on the event loop.
  */
 
 #include "ngx_http_bigupload.h"
@@ -28,6 +29,10 @@
 
 
 #define NGX_HTTP_BIGUPLOAD_MIN_READ  (1024 * 1024)
+
+/* most ring buffers one lane task takes: a buffer a lane is done with is
+ * refilled while it works on the next */
+#define NGX_HTTP_BIGUPLOAD_LANE_BUFS  1
 
 /* long enough never to fire; worker_shutdown_timeout bounds the wait */
 #define NGX_HTTP_BIGUPLOAD_GUARD     (24 * 60 * 60 * 1000)
@@ -112,7 +117,6 @@ typedef struct {
 typedef enum {
     ngx_http_bigupload_op_none = 0,
     ngx_http_bigupload_op_open,
-    ngx_http_bigupload_op_write,
     ngx_http_bigupload_op_commit,
     ngx_http_bigupload_op_abort,
     ngx_http_bigupload_op_query,
@@ -130,6 +134,32 @@ typedef struct {
 
 
 /*
+ * One of the two tasks of an upload whose body streams: the hash lane hashes
+ * full ring buffers in order while the write lane writes them, in order too,
+ * so that the hash of one buffer runs alongside the write of an earlier one.
+ * A buffer is free again once both lanes are done with it.
+ */
+struct ngx_http_bigupload_lane_t {
+    ngx_http_bigupload_ctx_t            *ctx = nullptr;
+    ngx_thread_task_t                   *task = nullptr;
+    bool                                 hash = false;
+    bool                                 both = false;    /* hashes and writes */
+    bool                                 busy = false;
+
+    /* its buffers: n of the ring from "first" */
+    ngx_uint_t                           first = 0;
+    ngx_uint_t                           n = 0;
+
+    /* written by the thread, read on the event loop after completion */
+    ngx_uint_t                           done = 0;
+    bool                                 io_ok = true;
+    bool                                 thread_exception = false;
+    bigupload::PartialOutcome            poutcome = bigupload::PartialOutcome::ok;
+    bigupload::FsError                   fserr;
+};
+
+
+/*
  * Per-request state.  A C++ object: created in the content handler, deleted
  * by a request pool cleanup (which hands a still-present temp file to the
  * thread pool for removal).
@@ -143,6 +173,12 @@ struct ngx_http_bigupload_ctx_t {
     std::string                          remote_path;   /* "/a/b.bin" */
 
     ngx_thread_task_t                   *task = nullptr;
+
+    /* tasks in flight: the one above, or the lanes */
+    ngx_uint_t                           in_flight = 0;
+
+    ngx_http_bigupload_lane_t            hash_lane;
+    ngx_http_bigupload_lane_t            write_lane;
 
     /* a non-cancelable timer while a task is in flight: a worker that is
      * shutting down gracefully waits for it (r->blocked is not a timer) */
@@ -174,18 +210,20 @@ struct ngx_http_bigupload_ctx_t {
     bigupload::OpenOutcome               open_outcome = bigupload::OpenOutcome::ok;
     bigupload::CommitOutcome             commit_outcome =
                                              bigupload::CommitOutcome::created;
-    bool                                 io_ok = true;
     bigupload::PartialOutcome            poutcome = bigupload::PartialOutcome::ok;
     bigupload::PartialInfo               info;
     bool                                 thread_exception = false;
     bigupload::FsError                   fserr;
 
-    /* ring of body buffers: [head, head + count) hold data to write, the
-     * one after them is being filled */
+    /* ring of body buffers: [head, head + count) hold data to hash and
+     * write, the one after them is being filled; of the full ones, the
+     * first "hashed" are hashed and the first "written" written */
     ngx_buf_t                           *bufs = nullptr;
     ngx_uint_t                           nbufs = 0;
     ngx_uint_t                           head = 0;
     ngx_uint_t                           count = 0;
+    ngx_uint_t                           hashed = 0;
+    ngx_uint_t                           written = 0;
 
     off_t                                received = 0;
 
@@ -200,7 +238,6 @@ struct ngx_http_bigupload_ctx_t {
     std::string                          error_code;
     std::string                          error_message;
 
-    unsigned                             in_flight:1;
     unsigned                             begun:1;
     unsigned                             finished:1;
     unsigned                             opening:1;
@@ -214,11 +251,17 @@ struct ngx_http_bigupload_ctx_t {
     unsigned                             passed:1;
     unsigned                             pass_removed:1;
     unsigned                             client_gone:1;
+    unsigned                             hash_failed:1;
 
     ngx_http_bigupload_ctx_t()
-        : in_flight(0), begun(0), finished(0), opening(0), reading(0),
-          nginx_done(0), body_done(0), failed(0), committing(0), answer(0),
-          done(0), passed(0), pass_removed(0), client_gone(0) {}
+        : begun(0), finished(0), opening(0), reading(0), nginx_done(0),
+          body_done(0), failed(0), committing(0), answer(0), done(0),
+          passed(0), pass_removed(0), client_gone(0), hash_failed(0)
+    {
+        hash_lane.ctx = this;
+        hash_lane.hash = true;
+        write_lane.ctx = this;
+    }
 };
 
 
@@ -252,6 +295,9 @@ static void ngx_http_bigupload_body_handler(ngx_http_request_t *r);
 static void ngx_http_bigupload_drive(ngx_http_request_t *r);
 static void ngx_http_bigupload_read(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx);
+static ngx_uint_t ngx_http_bigupload_in_place(ngx_http_request_t *r);
+static void ngx_http_bigupload_read_in_place(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx);
 static void ngx_http_bigupload_consume(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx);
 static void ngx_http_bigupload_abandon(ngx_http_request_t *r,
@@ -265,6 +311,18 @@ static ngx_int_t ngx_http_bigupload_post(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx, ngx_http_bigupload_op_e op);
 static void ngx_http_bigupload_thread(void *data, ngx_log_t *log);
 static void ngx_http_bigupload_thread_done(ngx_event_t *ev);
+static void ngx_http_bigupload_pipeline(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx);
+static ngx_int_t ngx_http_bigupload_post_lane(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx, ngx_http_bigupload_lane_t *lane,
+    ngx_uint_t skip, ngx_uint_t n);
+static void ngx_http_bigupload_lane_thread(void *data, ngx_log_t *log);
+static void ngx_http_bigupload_lane_done(ngx_event_t *ev);
+static void ngx_http_bigupload_task_posted(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx);
+static void ngx_http_bigupload_task_done(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx);
+static void ngx_http_bigupload_resume(ngx_http_request_t *r);
 static void ngx_http_bigupload_open_done(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx);
 static void ngx_http_bigupload_commit_done(ngx_http_request_t *r,
@@ -1109,6 +1167,13 @@ body:
     ctx->nbufs = ctx->conf->bufs.num;
     ctx->reading = 1;
 
+#if (NGX_HTTP_V2)
+    /* over HTTP/2 the event loop and the client (its framing) keep both
+     * cores busy here: two lanes only add hand-offs (by scripts/bench and
+     * an A/B), so one lane hashes and then writes each buffer */
+    ctx->write_lane.both = r->stream != nullptr;
+#endif
+
     r->request_body_no_buffering = 1;
 
     ctx->opening = 1;
@@ -1167,8 +1232,8 @@ ngx_http_bigupload_body_handler(ngx_http_request_t *r)
 
 /*
  * The request's event handler while an upload is in progress: reads what the
- * client sent into the ring, hands full buffers to the thread pool one at a
- * time, commits once everything is written.  Safe to call at any moment.
+ * client sent into the ring, hands full buffers to the hash and write lanes,
+ * commits once everything is hashed and written.  Safe to call at any moment.
  */
 
 static void
@@ -1188,6 +1253,10 @@ ngx_http_bigupload_drive(ngx_http_request_t *r)
             ngx_http_bigupload_read(r, ctx);
         }
 
+        if (!ctx->failed) {
+            ngx_http_bigupload_pipeline(r, ctx);
+        }
+
         if (ctx->in_flight) {
             return;
         }
@@ -1200,6 +1269,18 @@ ngx_http_bigupload_drive(ngx_http_request_t *r)
         }
 
         if (ctx->failed) {
+            /* a resumable upload keeps what is both written and hashed:
+             * the hash catches up with the writes first */
+            if (ctx->partial && ctx->begun && !ctx->finished && !ctx->hash_failed
+                && ctx->written > ctx->hashed
+                && ngx_http_bigupload_post_lane(r, ctx, &ctx->hash_lane,
+                                                ctx->hashed,
+                                                ctx->written - ctx->hashed)
+                   == NGX_OK)
+            {
+                return;
+            }
+
             bool  pending = ctx->partial ? ctx->begun && !ctx->finished
                                          : ctx->upload && ctx->upload->file().has_temp();
 
@@ -1220,10 +1301,7 @@ ngx_http_bigupload_drive(ngx_http_request_t *r)
 
         ngx_http_bigupload_op_e  op = ngx_http_bigupload_op_none;
 
-        if (ctx->count > 0) {
-            op = ngx_http_bigupload_op_write;
-
-        } else if (ctx->body_done && !ctx->committing) {
+        if (ctx->body_done && ctx->count == 0 && !ctx->committing) {
             ctx->committing = 1;
             op = ngx_http_bigupload_op_commit;
         }
@@ -1291,14 +1369,25 @@ ngx_http_bigupload_read(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
         ngx_http_bigupload_consume(r, ctx);
         ngx_http_bigupload_track_progress(ctx);
 
+        /* a lane that is idle starts on a full buffer right away, while the
+         * socket is read on */
+        if (!ctx->failed) {
+            ngx_http_bigupload_pipeline(r, ctx);
+        }
+
         if (ctx->failed) {
             return;
         }
 
-        if (rb->bufs) {
+        if (rb->bufs
+            || (ctx->count == ctx->nbufs && !ctx->nginx_done
+                && ngx_http_bigupload_in_place(r)))
+        {
             /* the ring is full: leave the rest to nginx, which stops reading
-             * once its own buffer is full too; the client must not time out
-             * while the disk catches up */
+             * once its own buffer is full too, or, when nginx reads into
+             * the ring, read nothing more (its buffer may point into a full
+             * ring buffer); the client must not time out while the disk
+             * catches up */
             if (c->read->timer_set) {
                 ngx_del_timer(c->read);
             }
@@ -1308,6 +1397,8 @@ ngx_http_bigupload_read(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
         if (ctx->nginx_done) {
             break;
         }
+
+        ngx_http_bigupload_read_in_place(r, ctx);
 
         rc = ngx_http_read_unbuffered_request_body(r);
 
@@ -1360,6 +1451,54 @@ ngx_http_bigupload_read(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
 }
 
 
+/*
+ * A Content-Length body over HTTP/1.x is read by nginx straight into the ring:
+ * its body buffer is pointed at the free part of the buffer being filled, so
+ * that what the length filter passes on is already where consume() wants it.
+ * Before every read, whenever all nginx passed on is consumed (its busy
+ * buffers then are empty): nginx resets its buffer to its start once full
+ * and consumed, which must then be the free part, never a full ring buffer.
+ * A chunked body keeps nginx's own buffer (the chunk headers lie between the
+ * data), as does HTTP/2, whose buffer also sizes the stream's window.
+ */
+
+static ngx_uint_t
+ngx_http_bigupload_in_place(ngx_http_request_t *r)
+{
+    return !r->headers_in.chunked && r->headers_in.content_length_n > 0
+#if (NGX_HTTP_V2)
+           && r->stream == nullptr
+#endif
+           ;
+}
+
+
+static void
+ngx_http_bigupload_read_in_place(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx)
+{
+    ngx_buf_t                *b, *fill;
+    ngx_http_request_body_t  *rb;
+
+    rb = r->request_body;
+    b = rb->buf;
+
+    if (!ngx_http_bigupload_in_place(r)
+        || b == nullptr || b->pos != b->last || rb->bufs
+        || ctx->count == ctx->nbufs)
+    {
+        return;
+    }
+
+    fill = &ctx->bufs[(ctx->head + ctx->count) % ctx->nbufs];
+
+    b->start = fill->last;
+    b->pos = fill->last;
+    b->last = fill->last;
+    b->end = fill->end;
+}
+
+
 static void
 ngx_http_bigupload_consume(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
 {
@@ -1392,7 +1531,13 @@ ngx_http_bigupload_consume(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
             size = ngx_min((size_t) (b->last - b->pos),
                            (size_t) (fill->end - fill->last));
 
-            fill->last = ngx_cpymem(fill->last, b->pos, size);
+            if (b->pos != fill->last) {
+                /* not read in place: copied (the source may lie further
+                 * on in this very buffer) */
+                ngx_memmove(fill->last, b->pos, size);
+            }
+
+            fill->last += size;
             b->pos += size;
             ctx->received += size;
 
@@ -1862,13 +2007,46 @@ ngx_http_bigupload_post(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
         return NGX_ERROR;
     }
 
-    ctx->in_flight = 1;
+    ngx_http_bigupload_task_posted(r, ctx);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_bigupload_task_posted(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
+{
+    ctx->in_flight++;
     r->main->blocked++;
     r->aio = 1;
 
-    ngx_add_timer(&ctx->guard, NGX_HTTP_BIGUPLOAD_GUARD);
+    if (!ctx->guard.timer_set) {
+        ngx_add_timer(&ctx->guard, NGX_HTTP_BIGUPLOAD_GUARD);
+    }
+}
 
-    return NGX_OK;
+
+static void
+ngx_http_bigupload_task_done(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
+{
+    r->main->blocked--;
+
+    if (ctx == nullptr) {
+        r->aio = 0;
+        return;
+    }
+
+    ctx->in_flight--;
+
+    if (ctx->in_flight) {
+        return;
+    }
+
+    r->aio = 0;
+
+    if (ctx->guard.timer_set) {
+        ngx_del_timer(&ctx->guard);
+    }
 }
 
 
@@ -1882,7 +2060,6 @@ ngx_http_bigupload_thread(void *data, ngx_log_t *log)
     ctx = *(ngx_http_bigupload_ctx_t **) data;
 
     ctx->fserr = bigupload::FsError();
-    ctx->io_ok = true;
 
     try {
         if (ctx->op == ngx_http_bigupload_op_status) {
@@ -1909,12 +2086,6 @@ ngx_http_bigupload_thread(void *data, ngx_log_t *log)
             case ngx_http_bigupload_op_open:
                 ctx->poutcome = p->begin(ctx->rq, now, ctx->fserr);
                 break;
-
-            case ngx_http_bigupload_op_write: {
-                ngx_buf_t *b = &ctx->bufs[ctx->head];
-                ctx->poutcome = p->write(b->pos, b->last - b->pos, now, ctx->fserr);
-                break;
-            }
 
             case ngx_http_bigupload_op_commit:
                 ctx->poutcome = p->finish(true, ctx->conf->fsync, now, ctx->fserr);
@@ -1947,12 +2118,6 @@ ngx_http_bigupload_thread(void *data, ngx_log_t *log)
             ctx->open_outcome = ctx->upload->open(ctx->fserr);
             break;
 
-        case ngx_http_bigupload_op_write: {
-            ngx_buf_t *b = &ctx->bufs[ctx->head];
-            ctx->io_ok = ctx->upload->append(b->pos, b->last - b->pos, ctx->fserr);
-            break;
-        }
-
         case ngx_http_bigupload_op_commit:
             ctx->commit_outcome = ctx->upload->commit(ctx->conf->fsync, ctx->fserr);
             break;
@@ -1983,21 +2148,14 @@ ngx_http_bigupload_thread_done(ngx_event_t *ev)
 
     ngx_http_set_log_request(c->log, r);
 
-    r->main->blocked--;
-    r->aio = 0;
-
     ctx = (ngx_http_bigupload_ctx_t *)
               ngx_http_get_module_ctx(r, ngx_http_bigupload_module);
+
+    ngx_http_bigupload_task_done(r, ctx);
 
     if (ctx == nullptr) {
         /* the request was redirected internally meanwhile */
         goto resume;
-    }
-
-    ctx->in_flight = 0;
-
-    if (ctx->guard.timer_set) {
-        ngx_del_timer(&ctx->guard);
     }
 
     if (ctx->op == ngx_http_bigupload_op_open
@@ -2025,30 +2183,10 @@ ngx_http_bigupload_thread_done(ngx_event_t *ev)
 
     } else {
         try {
-            bool  io_failed = ctx->partial
-                              ? ctx->poutcome != bigupload::PartialOutcome::ok
-                              : !ctx->io_ok;
-
             switch (ctx->op) {
 
             case ngx_http_bigupload_op_open:
                 ngx_http_bigupload_open_done(r, ctx);
-                break;
-
-            case ngx_http_bigupload_op_write:
-                if (io_failed) {
-                    if (ctx->partial) {
-                        ngx_http_bigupload_partial_fail(r, ctx, ctx->poutcome);
-                    } else {
-                        ngx_http_bigupload_fail_fs(r, ctx);
-                    }
-                    break;
-                }
-
-                ctx->bufs[ctx->head].pos = ctx->bufs[ctx->head].start;
-                ctx->bufs[ctx->head].last = ctx->bufs[ctx->head].start;
-                ctx->head = (ctx->head + 1) % ctx->nbufs;
-                ctx->count--;
                 break;
 
             case ngx_http_bigupload_op_commit:
@@ -2094,6 +2232,15 @@ ngx_http_bigupload_thread_done(ngx_event_t *ev)
 
 resume:
 
+    ngx_http_bigupload_resume(r);
+}
+
+
+static void
+ngx_http_bigupload_resume(ngx_http_request_t *r)
+{
+    ngx_connection_t  *c = r->connection;
+
     /* as ngx_http_upstream_thread_event_handler(): nginx may have replaced
      * the write handler to terminate the request while the task ran */
 
@@ -2104,6 +2251,222 @@ resume:
         r->write_event_handler(r);
         ngx_http_run_posted_requests(c);
     }
+}
+
+
+/* the lanes ----------------------------------------------------------------- */
+
+/*
+ * Hands the full buffers that a lane has not seen to it, when it is idle;
+ * a buffer that both lanes are done with is free for the body again.
+ */
+
+static void
+ngx_http_bigupload_pipeline(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
+{
+    ngx_buf_t  *b;
+
+    if (ctx->partial && !ctx->partial->hashing()) {
+        /* a range that does not begin at 0 is hashed from the file at the
+         * end, if at all: its buffers only need writing */
+        ctx->hashed = ctx->count;
+    }
+
+    while (ctx->hashed && ctx->written) {
+        b = &ctx->bufs[ctx->head];
+        b->pos = b->start;
+        b->last = b->start;
+
+        ctx->head = (ctx->head + 1) % ctx->nbufs;
+        ctx->count--;
+        ctx->hashed--;
+        ctx->written--;
+    }
+
+    if (!ctx->write_lane.both && !ctx->hash_lane.busy && ctx->hashed < ctx->count
+        && ngx_http_bigupload_post_lane(r, ctx, &ctx->hash_lane, ctx->hashed,
+                                        ctx->count - ctx->hashed)
+           != NGX_OK)
+    {
+        goto failed;
+    }
+
+    if (!ctx->write_lane.busy && ctx->written < ctx->count
+        && ngx_http_bigupload_post_lane(r, ctx, &ctx->write_lane, ctx->written,
+                                        ctx->count - ctx->written)
+           != NGX_OK)
+    {
+        goto failed;
+    }
+
+    return;
+
+failed:
+
+    ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                  "bigupload: cannot post a task to thread pool \"%V\"",
+                  &ctx->conf->thread_pool_name);
+    ngx_http_bigupload_fail(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                            "internal", "cannot post thread task");
+}
+
+
+/* posts a lane's task for n full buffers, the first "skip" after the head */
+
+static ngx_int_t
+ngx_http_bigupload_post_lane(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
+    ngx_http_bigupload_lane_t *lane, ngx_uint_t skip, ngx_uint_t n)
+{
+    ngx_thread_task_t  *task;
+
+    task = lane->task;
+
+    if (task == nullptr) {
+        task = ngx_thread_task_alloc(r->pool, sizeof(ngx_http_bigupload_lane_t *));
+        if (task == nullptr) {
+            return NGX_ERROR;
+        }
+
+        *(ngx_http_bigupload_lane_t **) task->ctx = lane;
+        task->handler = ngx_http_bigupload_lane_thread;
+        task->event.data = lane;
+        task->event.handler = ngx_http_bigupload_lane_done;
+
+        lane->task = task;
+    }
+
+    lane->first = (ctx->head + skip) % ctx->nbufs;
+    lane->n = ngx_min(n, (ngx_uint_t) NGX_HTTP_BIGUPLOAD_LANE_BUFS);
+    lane->done = 0;
+
+    if (ngx_thread_task_post(ctx->conf->thread_pool, task) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    lane->busy = true;
+    ngx_http_bigupload_task_posted(r, ctx);
+
+    return NGX_OK;
+}
+
+
+/* runs on a pool thread: the core calls only, no logging, no nginx calls */
+
+static void
+ngx_http_bigupload_lane_thread(void *data, ngx_log_t *log)
+{
+    ngx_buf_t                  *b;
+    ngx_http_bigupload_ctx_t   *ctx;
+    ngx_http_bigupload_lane_t  *lane;
+
+    lane = *(ngx_http_bigupload_lane_t **) data;
+    ctx = lane->ctx;
+
+    lane->fserr = bigupload::FsError();
+    lane->io_ok = true;
+    lane->poutcome = bigupload::PartialOutcome::ok;
+
+    try {
+        for ( /* void */ ; lane->done < lane->n; lane->done++) {
+            b = &ctx->bufs[(lane->first + lane->done) % ctx->nbufs];
+
+            if (lane->hash || lane->both) {
+                if (ctx->partial) {
+                    ctx->partial->hash(b->pos, b->last - b->pos);
+                } else {
+                    ctx->upload->hash(b->pos, b->last - b->pos);
+                }
+
+                if (lane->hash) {
+                    continue;
+                }
+            }
+
+            if (ctx->partial) {
+                lane->poutcome = ctx->partial->write_only(b->pos, b->last - b->pos,
+                                                          (std::int64_t) time(nullptr),
+                                                          lane->fserr);
+                lane->io_ok = lane->poutcome == bigupload::PartialOutcome::ok;
+
+            } else {
+                lane->io_ok = ctx->upload->write(b->pos, b->last - b->pos,
+                                                 lane->fserr);
+            }
+
+            if (!lane->io_ok) {
+                break;
+            }
+        }
+
+    } catch (...) {
+        lane->thread_exception = true;
+    }
+}
+
+
+static void
+ngx_http_bigupload_lane_done(ngx_event_t *ev)
+{
+    ngx_connection_t           *c;
+    ngx_http_request_t         *r;
+    ngx_http_bigupload_ctx_t   *ctx;
+    ngx_http_bigupload_lane_t  *lane;
+
+    lane = (ngx_http_bigupload_lane_t *) ev->data;
+    ctx = lane->ctx;
+    r = ctx->request;
+    c = r->connection;
+
+    ngx_http_set_log_request(c->log, r);
+
+    lane->busy = false;
+    ngx_http_bigupload_task_done(r, ctx);
+
+    /* what the lane finished counts, also when it stopped at a failure */
+    if (lane->hash) {
+        ctx->hashed += lane->done;
+
+    } else {
+        ctx->written += lane->done;
+
+        if (lane->both && ctx->hashed < ctx->written) {
+            ctx->hashed = ctx->written;
+        }
+    }
+
+    if (lane->thread_exception) {
+        lane->thread_exception = false;
+
+        if (lane->hash) {
+            ctx->hash_failed = 1;
+        }
+
+        ngx_log_error(NGX_LOG_ALERT, c->log, 0,
+                      "bigupload: exception on the thread pool");
+        ngx_http_bigupload_fail(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                "internal", "internal error");
+
+    } else if (!lane->io_ok && !ctx->failed) {
+        try {
+            ctx->fserr = lane->fserr;
+
+            if (ctx->partial) {
+                ctx->poutcome = lane->poutcome;
+                ngx_http_bigupload_partial_fail(r, ctx, lane->poutcome);
+
+            } else {
+                ngx_http_bigupload_fail_fs(r, ctx);
+            }
+
+        } catch (...) {
+            ngx_log_error(NGX_LOG_ALERT, c->log, 0,
+                          "bigupload: exception after a thread task");
+            ngx_http_bigupload_fail(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                    "internal", "internal error");
+        }
+    }
+
+    ngx_http_bigupload_resume(r);
 }
 
 

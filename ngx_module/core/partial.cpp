@@ -338,6 +338,7 @@ PartialOutcome Partial::begin(const ResumableRequest &rq, std::int64_t now, FsEr
 
     rq_ = rq;
     written_ = 0;
+    hashed_ = 0;
     recorded_ = 0;
     hashing_ = rq.start == 0;
     hash_.reset();
@@ -348,22 +349,45 @@ PartialOutcome Partial::begin(const ResumableRequest &rq, std::int64_t now, FsEr
 PartialOutcome Partial::write(const void *data, std::size_t len, std::int64_t now,
                               FsError &e)
 {
+    hash(data, len);
+    return write_only(data, len, now, e);
+}
+
+void Partial::hash(const void *data, std::size_t len)
+{
+    if (hashing_) {
+        hash_.update(data, len);
+    }
+
+    // published after the update: write_only() on another thread may then
+    // count these bytes as hashed
+    hashed_.fetch_add(len, std::memory_order_release);
+}
+
+PartialOutcome Partial::write_only(const void *data, std::size_t len, std::int64_t now,
+                                   FsError &e)
+{
     if (!write_all(data_fd_, data, len, rq_.start + written_)) {
         e = fs_error("pwrite", pdir_path_ + "/" + id_ + ".data");
         return PartialOutcome::error;
     }
 
-    if (hashing_) {
-        hash_.update(data, len);
-    }
-
     written_ += len;
 
-    if (written_ - recorded_ >= checkpoint) {
+    if (held() - recorded_ >= checkpoint) {
         return record(now, e);
     }
 
     return PartialOutcome::ok;
+}
+
+std::uint64_t Partial::held() const
+{
+    if (!hashing_) {
+        return written_;
+    }
+
+    return std::min(written_, hashed_.load(std::memory_order_acquire));
 }
 
 PartialOutcome Partial::relock(UploadState &st, FsError &e)
@@ -388,12 +412,14 @@ PartialOutcome Partial::record(std::int64_t now, FsError &e)
     PartialOutcome o = relock(st, e);
 
     if (o == PartialOutcome::ok) {
-        st.received.add(rq_.start, rq_.start + written_);
+        std::uint64_t held_now = held();
+
+        st.received.add(rq_.start, rq_.start + held_now);
         st.updated = now;
         if (!store(st, e)) {
             o = PartialOutcome::error;
         } else {
-            recorded_ = written_;
+            recorded_ = held_now;
             state_ = st;
         }
     }
@@ -455,12 +481,16 @@ PartialOutcome Partial::finish(bool body_complete, bool durable, std::int64_t no
         return o;
     }
 
-    st.received.add(rq_.start, rq_.start + written_);
+    // bytes written but not hashed (the hash lagged behind a failed write)
+    // are not claimed: whoever sends them again rewrites them
+    std::uint64_t held_now = held();
+
+    st.received.add(rq_.start, rq_.start + held_now);
     st.updated = now;
-    recorded_ = written_;
+    recorded_ = held_now;
 
     if (body_complete && rq_.completes) {
-        std::uint64_t total = rq_.start + written_;
+        std::uint64_t total = rq_.start + held_now;
         if ((st.length && *st.length != total) || st.received.end() > total) {
             state_ = st;
             store(st, e);
@@ -489,7 +519,7 @@ PartialOutcome Partial::finish(bool body_complete, bool durable, std::int64_t no
         return PartialOutcome::error;
     }
 
-    if (hashing_ && written_ == size_) {
+    if (hashing_ && held_now == size_ && written_ == size_ && hashed_ == size_) {
         sha256_ = hash_.final_hex();
     } else if (!hash_file(e)) {
         store(st, e);

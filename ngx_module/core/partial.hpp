@@ -5,6 +5,7 @@
 // store).  Every method blocks and runs on a worker thread; none logs.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -70,6 +71,20 @@ public:
     // records the progress in the state every "checkpoint" bytes.
     PartialOutcome write(const void *data, std::size_t len, std::int64_t now, FsError &e);
 
+    // write() in two halves, for a pipeline: hash() sees the request's bytes
+    // in order on one thread while write_only() stores the same bytes, in
+    // order too, on another; at most one call of each runs at a time.  The
+    // state only ever claims bytes both written and hashed (when hashing):
+    // write_only() records a checkpoint once enough of both are done, and
+    // finish() wants both halves to have stopped.
+    void hash(const void *data, std::size_t len);
+    PartialOutcome write_only(const void *data, std::size_t len, std::int64_t now,
+                              FsError &e);
+
+    // Whether this request's bytes are hashed (it began at 0); without, hash()
+    // need not be called.
+    bool hashing() const { return hashing_; }
+
     // Records what this request wrote; "body_complete" when its whole body
     // arrived.  When the ranges then cover the total, the file is hashed
     // (unless the stream hash covers it), moved into place and the partial
@@ -113,6 +128,9 @@ private:
     // it is gone or belongs to another key now).
     PartialOutcome relock(UploadState &st, FsError &e);
     PartialOutcome record(std::int64_t now, FsError &e);
+    // Bytes of this request that a state may claim: written, and hashed too
+    // when hashing.
+    std::uint64_t held() const;
     bool hash_file(FsError &e);
     void remove_files();
     void close_data();
@@ -134,7 +152,8 @@ private:
     ResumableRequest rq_;
     UploadState state_;
     std::uint64_t written_ = 0;       // bytes of this request on disk
-    std::uint64_t recorded_ = 0;      // of those, in the state file
+    std::atomic<std::uint64_t> hashed_{0};  // of its bytes, hashed (by another thread)
+    std::uint64_t recorded_ = 0;      // of those held, in the state file
     bool hashing_ = false;
     Sha256 hash_;
     std::string sha256_;

@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -285,6 +286,109 @@ START_TEST(test_target_exists)
 }
 END_TEST
 
+/* the contiguous bytes the state file claims */
+static std::uint64_t claimed(const char *key)
+{
+    Partial q(root, {"dir", "f.bin"}, "/dir/f.bin", StoreOptions(), Preconditions());
+    PartialInfo info;
+    FsError e;
+
+    if (q.query(key, info, e) != PartialOutcome::ok) {
+        return (std::uint64_t) -1;
+    }
+    return info.state.received.contiguous();
+}
+
+START_TEST(test_hash_and_write_alongside)
+{
+    /* three checkpoints' worth, in pieces of two sizes, on two threads */
+    std::string data = body(3 * Partial::checkpoint + 12345);
+    Partial p(root, {"dir", "f.bin"}, "/dir/f.bin", StoreOptions(), Preconditions());
+    FsError e;
+    PartialOutcome o = PartialOutcome::ok;
+
+    ck_assert(p.begin(range("k", 0, data.size(), data.size()), 1, e) == PartialOutcome::ok);
+    ck_assert(p.hashing());
+
+    std::thread hasher([&] {
+        for (std::size_t off = 0; off < data.size(); off += 65536) {
+            p.hash(data.data() + off, std::min<std::size_t>(65536, data.size() - off));
+        }
+    });
+    for (std::size_t off = 0; off < data.size() && o == PartialOutcome::ok; off += 1000000) {
+        o = p.write_only(data.data() + off, std::min<std::size_t>(1000000, data.size() - off),
+                         1, e);
+    }
+    hasher.join();
+
+    ck_assert(o == PartialOutcome::ok);
+    ck_assert(p.finish(true, false, 1, e) == PartialOutcome::created);
+    ck_assert_sstr_eq(p.sha256(), sha256_hex(data.data(), data.size()));
+    ck_assert(ck_slurp(root + "/dir/f.bin") == data);
+}
+END_TEST
+
+START_TEST(test_state_claims_only_written_and_hashed)
+{
+    std::uint64_t cp = Partial::checkpoint;
+    std::string data = body(2 * cp + 100);
+    FsError e;
+
+    {
+        Partial p(root, {"dir", "f.bin"}, "/dir/f.bin", StoreOptions(), Preconditions());
+        ck_assert(p.begin(range("k", 0, data.size(), data.size()), 1, e) == PartialOutcome::ok);
+
+        /* written, not hashed yet: no checkpoint claims it */
+        ck_assert(p.write_only(data.data(), cp + 10, 1, e) == PartialOutcome::ok);
+        ck_assert_uint_eq(claimed("k"), 0);
+
+        /* hashed, not written yet: neither */
+        p.hash(data.data(), cp + 10);
+        p.hash(data.data() + cp + 10, cp);
+        ck_assert_uint_eq(claimed("k"), 0);
+
+        /* the next write finds both far enough: the checkpoint claims what
+         * is written, not what is only hashed */
+        ck_assert(p.write_only(data.data() + cp + 10, 50, 1, e) == PartialOutcome::ok);
+        ck_assert_uint_eq(claimed("k"), cp + 60);
+
+        /* broken off with the hash behind the writes: only the bytes that
+         * are both are kept */
+        ck_assert(p.write_only(data.data() + cp + 60, cp, 1, e) == PartialOutcome::ok);
+        ck_assert(p.finish(false, false, 1, e) == PartialOutcome::incomplete);
+        ck_assert_uint_eq(claimed("k"), 2 * cp + 10);
+    }
+
+    /* the rest completes it, hashed from the file */
+    Partial *p = nullptr;
+    ck_assert(put(data, "k", 2 * cp + 10, data.size(), data.size(), &p)
+              == PartialOutcome::created);
+    ck_assert_sstr_eq(p->sha256(), sha256_hex(data.data(), data.size()));
+    delete p;
+    ck_assert(ck_slurp(root + "/dir/f.bin") == data);
+}
+END_TEST
+
+START_TEST(test_not_hashing_claims_what_is_written)
+{
+    std::uint64_t cp = Partial::checkpoint;
+    std::string data = body(cp + 1000);
+    FsError e;
+
+    ck_assert(put(data, "k", 0, 1000, data.size()) == PartialOutcome::incomplete);
+
+    Partial p(root, {"dir", "f.bin"}, "/dir/f.bin", StoreOptions(), Preconditions());
+    ck_assert(p.begin(range("k", 1000, data.size(), data.size()), 1, e) == PartialOutcome::ok);
+    ck_assert(!p.hashing());
+
+    /* a request that does not begin at 0 hashes nothing: written is held */
+    ck_assert(p.write_only(data.data() + 1000, cp, 1, e) == PartialOutcome::ok);
+    ck_assert_uint_eq(claimed("k"), cp + 1000);
+    ck_assert(p.finish(true, false, 1, e) == PartialOutcome::created);
+    ck_assert_sstr_eq(p.sha256(), sha256_hex(data.data(), data.size()));
+}
+END_TEST
+
 Suite *partial_suite(void)
 {
     Suite *s = suite_create("partial");
@@ -301,6 +405,9 @@ Suite *partial_suite(void)
     tcase_add_test(tc, test_sweep);
     tcase_add_test(tc, test_list);
     tcase_add_test(tc, test_target_exists);
+    tcase_add_test(tc, test_hash_and_write_alongside);
+    tcase_add_test(tc, test_state_claims_only_written_and_hashed);
+    tcase_add_test(tc, test_not_hashing_claims_what_is_written);
     suite_add_tcase(s, tc);
 
     return s;

@@ -4,15 +4,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <stdexcept>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <sys/xattr.h>
 
+#include "digest.hpp"
 #include "store.hpp"
 #include "upload.hpp"
 
@@ -367,6 +371,57 @@ START_TEST(test_remove_if_same)
 }
 END_TEST
 
+START_TEST(test_upload_hash_and_write_alongside)
+{
+    std::string data = ck_pattern(3 * 1000003 + 17);
+    Upload u(root, {"p.bin"}, StoreOptions(), Preconditions());
+    FsError e;
+    bool ok = true;
+
+    ck_assert(u.open(e) == OpenOutcome::ok);
+
+    /* the two halves of append() on two threads, each in order */
+    std::thread hasher([&] {
+        for (std::size_t off = 0; off < data.size(); off += 65536) {
+            u.hash(data.data() + off, std::min<std::size_t>(65536, data.size() - off));
+        }
+    });
+    for (std::size_t off = 0; off < data.size(); off += 100000) {
+        ok = ok && u.write(data.data() + off,
+                           std::min<std::size_t>(100000, data.size() - off), e);
+    }
+    hasher.join();
+
+    ck_assert(ok);
+    ck_assert_uint_eq(u.hashed(), data.size());
+    ck_assert(u.commit(false, e) == CommitOutcome::created);
+    ck_assert_uint_eq(u.size(), data.size());
+    ck_assert_sstr_eq(u.sha256(), sha256_hex(data.data(), data.size()));
+    ck_assert(ck_slurp(root + "/p.bin") == data);
+}
+END_TEST
+
+START_TEST(test_upload_refuses_commit_with_unhashed_bytes)
+{
+    Upload u(root, {"u.bin"}, StoreOptions(), Preconditions());
+    FsError e;
+    bool thrown = false;
+
+    ck_assert(u.open(e) == OpenOutcome::ok);
+    u.hash("ab", 2);
+    ck_assert(u.write("abc", 3, e));
+
+    try {
+        u.commit(false, e);
+    } catch (const std::logic_error &) {
+        thrown = true;
+    }
+
+    ck_assert(thrown);
+    ck_assert_int_eq(access((root + "/u.bin").c_str(), F_OK), -1);
+}
+END_TEST
+
 Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -388,6 +443,8 @@ Suite *store_suite(void)
     tcase_add_test(tc, test_upload_hashes_what_it_writes);
     tcase_add_test(tc, test_remembered_sha256);
     tcase_add_test(tc, test_remove_if_same);
+    tcase_add_test(tc, test_upload_hash_and_write_alongside);
+    tcase_add_test(tc, test_upload_refuses_commit_with_unhashed_bytes);
     suite_add_tcase(s, tc);
 
     return s;
