@@ -7,6 +7,10 @@
  * time, but while the body streams, two (the hash of one buffer alongside
  * the write of an earlier one).  Threads only call the core and record the
  * outcome; logging, answering and finalizing happen back on the event loop.
+ *
+ * Every worker's uploads and counters live in a shared-memory zone that
+ * bigupload_status reports; $bigupload_* variables tell the log how each
+ * request ended; bigupload_pass hands a finished file to a backend.
  */
 
 #include "ngx_http_bigupload.h"
