@@ -313,6 +313,9 @@ static void ngx_http_bigupload_fail_fs(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx);
 static ngx_int_t ngx_http_bigupload_post(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx, ngx_http_bigupload_op_e op);
+static ngx_thread_task_t *ngx_http_bigupload_task(ngx_http_request_t *r,
+    ngx_thread_task_t **slot, void *data, void (*handler)(void *data, ngx_log_t *log),
+    void *event_data, ngx_event_handler_pt done);
 static void ngx_http_bigupload_thread(void *data, ngx_log_t *log);
 static void ngx_http_bigupload_thread_done(ngx_event_t *ev);
 static void ngx_http_bigupload_pipeline(ngx_http_request_t *r,
@@ -1983,26 +1986,46 @@ ngx_http_bigupload_sweep_done(ngx_event_t *ev)
 
 /* thread pool ------------------------------------------------------------- */
 
+/*
+ * A request's reusable task, allocated on first use: its thread gets "data"
+ * (a pointer, copied into the task), its completion event "event_data".
+ */
+
+static ngx_thread_task_t *
+ngx_http_bigupload_task(ngx_http_request_t *r, ngx_thread_task_t **slot, void *data,
+    void (*handler)(void *data, ngx_log_t *log), void *event_data,
+    ngx_event_handler_pt done)
+{
+    ngx_thread_task_t  *task = *slot;
+
+    if (task == nullptr) {
+        task = ngx_thread_task_alloc(r->pool, sizeof(void *));
+        if (task == nullptr) {
+            return nullptr;
+        }
+
+        *(void **) task->ctx = data;
+        task->handler = handler;
+        task->event.data = event_data;
+        task->event.handler = done;
+
+        *slot = task;
+    }
+
+    return task;
+}
+
+
 static ngx_int_t
 ngx_http_bigupload_post(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
     ngx_http_bigupload_op_e op)
 {
     ngx_thread_task_t  *task;
 
-    task = ctx->task;
-
+    task = ngx_http_bigupload_task(r, &ctx->task, ctx, ngx_http_bigupload_thread,
+                                   r, ngx_http_bigupload_thread_done);
     if (task == nullptr) {
-        task = ngx_thread_task_alloc(r->pool, sizeof(ngx_http_bigupload_ctx_t *));
-        if (task == nullptr) {
-            return NGX_ERROR;
-        }
-
-        *(ngx_http_bigupload_ctx_t **) task->ctx = ctx;
-        task->handler = ngx_http_bigupload_thread;
-        task->event.data = r;
-        task->event.handler = ngx_http_bigupload_thread_done;
-
-        ctx->task = task;
+        return NGX_ERROR;
     }
 
     ctx->op = op;
@@ -2323,20 +2346,10 @@ ngx_http_bigupload_post_lane(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ct
 {
     ngx_thread_task_t  *task;
 
-    task = lane->task;
-
+    task = ngx_http_bigupload_task(r, &lane->task, lane, ngx_http_bigupload_lane_thread,
+                                   lane, ngx_http_bigupload_lane_done);
     if (task == nullptr) {
-        task = ngx_thread_task_alloc(r->pool, sizeof(ngx_http_bigupload_lane_t *));
-        if (task == nullptr) {
-            return NGX_ERROR;
-        }
-
-        *(ngx_http_bigupload_lane_t **) task->ctx = lane;
-        task->handler = ngx_http_bigupload_lane_thread;
-        task->event.data = lane;
-        task->event.handler = ngx_http_bigupload_lane_done;
-
-        lane->task = task;
+        return NGX_ERROR;
     }
 
     lane->first = (ctx->head + skip) % ctx->nbufs;
