@@ -309,6 +309,10 @@ static void ngx_http_bigupload_abandon(ngx_http_request_t *r,
 static void ngx_http_bigupload_fail(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx, ngx_uint_t status, const char *code,
     const std::string &message);
+static bigupload::ErrnoStatus ngx_http_bigupload_log_fs(ngx_log_t *log,
+    const bigupload::FsError &e);
+static void ngx_http_bigupload_internal_error(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx, const char *what);
 static void ngx_http_bigupload_fail_fs(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx);
 static ngx_int_t ngx_http_bigupload_post(ngx_http_request_t *r,
@@ -1609,19 +1613,40 @@ ngx_http_bigupload_fail_fs(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
 {
     bigupload::ErrnoStatus  es;
 
-    es = bigupload::status_for_errno(ctx->fserr.err);
-
-    if (es.client_fault) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, ctx->fserr.err,
-                      "bigupload: %s \"%s\" failed", ctx->fserr.op.c_str(),
-                      ctx->fserr.path.c_str());
-    } else {
-        ngx_log_error(NGX_LOG_CRIT, r->connection->log, ctx->fserr.err,
-                      "bigupload: %s \"%s\" failed", ctx->fserr.op.c_str(),
-                      ctx->fserr.path.c_str());
-    }
+    es = ngx_http_bigupload_log_fs(r->connection->log, ctx->fserr);
 
     ngx_http_bigupload_fail(r, ctx, (ngx_uint_t) es.status, es.code, es.message);
+}
+
+
+/* a failed syscall, logged at the level its errno calls for */
+
+static bigupload::ErrnoStatus
+ngx_http_bigupload_log_fs(ngx_log_t *log, const bigupload::FsError &e)
+{
+    ngx_uint_t              level;
+    bigupload::ErrnoStatus  es;
+
+    es = bigupload::status_for_errno(e.err);
+    level = es.client_fault ? NGX_LOG_ERR : NGX_LOG_CRIT;
+
+    ngx_log_error(level, log, e.err,
+                  "bigupload: %s \"%s\" failed", e.op.c_str(), e.path.c_str());
+
+    return es;
+}
+
+
+/* a bug (an exception): logged, and answered with a plain 500 */
+
+static void
+ngx_http_bigupload_internal_error(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
+    const char *what)
+{
+    ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0, "bigupload: %s", what);
+
+    ngx_http_bigupload_fail(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                            "internal", "internal error");
 }
 
 
@@ -2203,10 +2228,7 @@ ngx_http_bigupload_thread_done(ngx_event_t *ev)
 
     } else if (ctx->thread_exception) {
         ctx->thread_exception = false;
-        ngx_log_error(NGX_LOG_ALERT, c->log, 0,
-                      "bigupload: exception on the thread pool");
-        ngx_http_bigupload_fail(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                "internal", "internal error");
+        ngx_http_bigupload_internal_error(r, ctx, "exception on the thread pool");
 
     } else {
         try {
@@ -2237,9 +2259,7 @@ ngx_http_bigupload_thread_done(ngx_event_t *ev)
 
             case ngx_http_bigupload_op_status:
                 if (ctx->fserr.err) {
-                    ngx_log_error(NGX_LOG_CRIT, c->log, ctx->fserr.err,
-                                  "bigupload: %s \"%s\" failed",
-                                  ctx->fserr.op.c_str(), ctx->fserr.path.c_str());
+                    (void) ngx_http_bigupload_log_fs(c->log, ctx->fserr);
                 }
 
                 ngx_http_bigupload_status_report(r, ctx);
@@ -2250,10 +2270,7 @@ ngx_http_bigupload_thread_done(ngx_event_t *ev)
             }
 
         } catch (...) {
-            ngx_log_error(NGX_LOG_ALERT, c->log, 0,
-                          "bigupload: exception after a thread task");
-            ngx_http_bigupload_fail(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                    "internal", "internal error");
+            ngx_http_bigupload_internal_error(r, ctx, "exception after a thread task");
         }
     }
 
@@ -2458,10 +2475,7 @@ ngx_http_bigupload_lane_done(ngx_event_t *ev)
             ctx->hash_failed = 1;
         }
 
-        ngx_log_error(NGX_LOG_ALERT, c->log, 0,
-                      "bigupload: exception on the thread pool");
-        ngx_http_bigupload_fail(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                "internal", "internal error");
+        ngx_http_bigupload_internal_error(r, ctx, "exception on the thread pool");
 
     } else if (!lane->io_ok && !ctx->failed) {
         try {
@@ -2476,10 +2490,7 @@ ngx_http_bigupload_lane_done(ngx_event_t *ev)
             }
 
         } catch (...) {
-            ngx_log_error(NGX_LOG_ALERT, c->log, 0,
-                          "bigupload: exception after a thread task");
-            ngx_http_bigupload_fail(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                    "internal", "internal error");
+            ngx_http_bigupload_internal_error(r, ctx, "exception after a thread task");
         }
     }
 
