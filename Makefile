@@ -14,10 +14,15 @@ WARN       := -Wall -Wextra -Werror
 CXXFLAGS   ?= -O2 -g
 CORE_FLAGS := $(CXXSTD) $(WARN) $(CXXFLAGS) -fPIC -Ingx_module/core
 
-CORE_SRCS   := $(wildcard ngx_module/core/*.cpp)
-CORE_HDRS   := $(wildcard ngx_module/core/*.hpp)
+# one source list for nginx's build (./config) and this one
+SOURCES     := ngx_module/sources
+CORE_SRCS   := $(addprefix ngx_module/,$(shell sed -n 's/^core //p' $(SOURCES)))
+GLUE_SRCS   := $(addprefix ngx_module/,$(shell sed -n 's/^glue //p' $(SOURCES)))
+UNLISTED    := $(filter-out $(CORE_SRCS) $(GLUE_SRCS),$(shell find ngx_module -name '*.cpp'))
+$(if $(UNLISTED),$(error not listed in $(SOURCES): $(UNLISTED)))
+CORE_HDRS   := $(wildcard ngx_module/core/*/*.hpp)
 CORE_OBJS   := $(CORE_SRCS:ngx_module/core/%.cpp=$(BUILD)/core/%.o)
-GLUE_SRCS   := $(wildcard ngx_module/*.cpp) $(wildcard ngx_module/*.h)
+GLUE_HDRS   := $(wildcard ngx_module/*.h)
 
 # bgclient: client/bgclient.cpp holds main(); every other client/*.cpp is
 # also linked into the unit tests.
@@ -45,7 +50,7 @@ test-deps:
 # --- the nginx module ---------------------------------------------------------
 # A private copy of the nginx-dev sources, configured with Debian's own
 # conf_flags, so that the module's struct layouts match /usr/sbin/nginx.
-$(BUILD)/nginx/objs/Makefile: config $(NGX_SRC)/conf_flags
+$(BUILD)/nginx/objs/Makefile: config $(SOURCES) $(NGX_SRC)/conf_flags
 	rm -rf $(BUILD)/nginx && mkdir -p $(BUILD) && cp -a $(NGX_SRC) $(BUILD)/nginx
 	cd $(BUILD)/nginx && bash -c '. ./conf_flags && ./configure "$${NGX_CONF_FLAGS[@]}" \
 	    --with-cc-opt="-g -O2 -fstack-protector-strong -Wformat -Werror=format-security -fPIC -D_FORTIFY_SOURCE=2" \
@@ -53,7 +58,7 @@ $(BUILD)/nginx/objs/Makefile: config $(NGX_SRC)/conf_flags
 	    --add-dynamic-module=$(CURDIR)' > configure.log 2>&1 \
 	    || { tail -30 configure.log; exit 1; }
 
-$(MODULE): $(BUILD)/nginx/objs/Makefile $(GLUE_SRCS) $(CORE_SRCS) $(CORE_HDRS)
+$(MODULE): $(BUILD)/nginx/objs/Makefile $(GLUE_SRCS) $(GLUE_HDRS) $(CORE_SRCS) $(CORE_HDRS)
 	$(MAKE) -C $(BUILD)/nginx -f objs/Makefile modules
 	# a new file, not rewritten in place: running nginx processes map the old one
 	cp $(BUILD)/nginx/objs/ngx_http_bigupload_module.so $@.tmp && mv -f $@.tmp $@
@@ -126,3 +131,6 @@ test-bench-quick:
 
 clean:
 	rm -rf $(BUILD) t/servroot
+
+# --- further targets, one fragment per concern (fuzzing, sanitizers, packages …)
+include $(sort $(wildcard mk/*.mk))

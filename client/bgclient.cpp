@@ -24,7 +24,7 @@
 #include <curl/curl.h>
 #include <unistd.h>
 
-#include "size.hpp"
+#include "base/size.hpp"
 #include "tool_args.hpp"
 #include "tool_exit.hpp"
 #include "tool_filehash.hpp"

@@ -5,8 +5,8 @@
 
 #include <unistd.h>
 
-#include "path.hpp"
-#include "size.hpp"
+#include "base/path.hpp"
+#include "base/size.hpp"
 #include "tool_exit.hpp"
 #include "tool_resume.hpp"
 #include "tool_url.hpp"

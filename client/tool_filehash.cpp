@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "digest.hpp"
+#include "base/digest.hpp"
 #include "tool_signal.hpp"
 
 namespace bgclient {

@@ -17,7 +17,7 @@
 #include <string>
 #include <thread>
 
-#include "range.hpp"
+#include "base/range.hpp"
 
 namespace bgclient {
 

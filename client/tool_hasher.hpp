@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "digest.hpp"
+#include "base/digest.hpp"
 
 namespace bgclient {
 

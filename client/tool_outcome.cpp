@@ -5,7 +5,7 @@
 #include <curl/curl.h>
 #include <nlohmann/json.hpp>
 
-#include "digest.hpp"
+#include "base/digest.hpp"
 #include "tool_exit.hpp"
 #include "tool_resume.hpp"
 #include "tool_retry.hpp"

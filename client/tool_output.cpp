@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "size.hpp"
+#include "base/size.hpp"
 #include "tool_exit.hpp"
 
 namespace bgclient {

@@ -8,7 +8,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "size.hpp"
+#include "base/size.hpp"
 
 namespace bgclient {
 

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <memory>
 
-#include "size.hpp"
+#include "base/size.hpp"
 #include "tool_easy.hpp"
 #include "tool_signal.hpp"
 #include "tool_transfer.hpp"

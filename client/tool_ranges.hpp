@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "range.hpp"
+#include "base/range.hpp"
 #include "tool_args.hpp"
 #include "tool_filehash.hpp"
 #include "tool_outcome.hpp"

@@ -1,7 +1,7 @@
 #include "tool_resume.hpp"
 
-#include "digest.hpp"
-#include "size.hpp"
+#include "base/digest.hpp"
+#include "base/size.hpp"
 
 namespace bgclient {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "range.hpp"
+#include "base/range.hpp"
 
 namespace bgclient {
 

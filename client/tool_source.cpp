@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "tool_signal.hpp"
-#include "upload_state.hpp"
+#include "engine/upload_state.hpp"
 
 namespace bgclient {
 

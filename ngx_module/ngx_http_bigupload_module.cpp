@@ -23,13 +23,13 @@
 #include <string>
 #include <vector>
 
-#include "errmap.hpp"
-#include "partial.hpp"
-#include "path.hpp"
-#include "response.hpp"
-#include "size.hpp"
-#include "status.hpp"
-#include "upload.hpp"
+#include "proto/errmap.hpp"
+#include "engine/partial.hpp"
+#include "base/path.hpp"
+#include "report/response.hpp"
+#include "base/size.hpp"
+#include "report/status.hpp"
+#include "engine/upload.hpp"
 
 
 #define NGX_HTTP_BIGUPLOAD_MIN_READ  (1024 * 1024)

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "size.hpp"
+#include "base/size.hpp"
 #include "tool_args.hpp"
 #include "tool_exit.hpp"
 #include "tool_url.hpp"

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "tool_exit.hpp"
-#include "digest.hpp"
+#include "base/digest.hpp"
 #include "tool_outcome.hpp"
 #include "tool_output.hpp"
 #include "tool_transfer.hpp"

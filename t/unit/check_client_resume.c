@@ -12,15 +12,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "digest.hpp"
-#include "range.hpp"
+#include "base/digest.hpp"
+#include "base/range.hpp"
 #include "tool_args.hpp"
 #include "tool_filehash.hpp"
 #include "tool_outcome.hpp"
 #include "tool_output.hpp"
 #include "tool_resume.hpp"
 #include "tool_source.hpp"
-#include "upload_state.hpp"
+#include "engine/upload_state.hpp"
 
 /* after the C++ headers: check.h defines macros such as fail() */
 #include <check.h>

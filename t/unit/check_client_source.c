@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "digest.hpp"
+#include "base/digest.hpp"
 #include "tool_hasher.hpp"
 #include "tool_signal.hpp"
 #include "tool_source.hpp"

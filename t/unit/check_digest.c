@@ -1,7 +1,7 @@
 /* SHA-256 over OpenSSL EVP, streamed and one-shot. */
 #include <string>
 
-#include "digest.hpp"
+#include "base/digest.hpp"
 
 /* after the C++ headers: check.h defines macros such as fail() */
 #include <check.h>

@@ -1,7 +1,7 @@
 /* The one errno -> HTTP status map. */
 #include <cerrno>
 
-#include "errmap.hpp"
+#include "proto/errmap.hpp"
 
 /* after the C++ headers: check.h defines macros such as fail() */
 #include <check.h>

@@ -10,8 +10,8 @@
 #include <thread>
 #include <vector>
 
-#include "digest.hpp"
-#include "partial.hpp"
+#include "base/digest.hpp"
+#include "engine/partial.hpp"
 
 /* after the C++ headers: check.h defines macros such as fail() */
 #include <check.h>

@@ -2,7 +2,7 @@
 #include <string>
 #include <vector>
 
-#include "path.hpp"
+#include "base/path.hpp"
 
 /* after the C++ headers: check.h defines macros such as fail() */
 #include <check.h>

@@ -2,7 +2,7 @@
 #include <string>
 #include <vector>
 
-#include "range.hpp"
+#include "base/range.hpp"
 
 /* after the C++ headers: check.h defines macros such as fail() */
 #include <check.h>

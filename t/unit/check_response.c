@@ -1,7 +1,7 @@
 /* JSON bodies of the module's answers. */
 #include <nlohmann/json.hpp>
 
-#include "response.hpp"
+#include "report/response.hpp"
 
 /* after the C++ headers: check.h defines macros such as fail() */
 #include <check.h>

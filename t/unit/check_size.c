@@ -1,7 +1,7 @@
 /* Size parsing (with overflow) and human formatting. */
 #include <cstdint>
 
-#include "size.hpp"
+#include "base/size.hpp"
 
 /* after the C++ headers: check.h defines macros such as fail() */
 #include <check.h>

@@ -1,8 +1,8 @@
 /* The resumable upload's state file: round trip, truncation, corruption. */
 #include <string>
 
-#include "digest.hpp"
-#include "upload_state.hpp"
+#include "base/digest.hpp"
+#include "engine/upload_state.hpp"
 
 /* after the C++ headers: check.h defines macros such as fail() */
 #include <check.h>

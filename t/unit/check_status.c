@@ -5,7 +5,7 @@
 #include <sstream>
 #include <string>
 
-#include "status.hpp"
+#include "report/status.hpp"
 
 /* after the C++ headers: check.h defines macros such as fail() */
 #include <check.h>

@@ -16,9 +16,9 @@
 
 #include <sys/xattr.h>
 
-#include "digest.hpp"
-#include "store.hpp"
-#include "upload.hpp"
+#include "base/digest.hpp"
+#include "engine/store.hpp"
+#include "engine/upload.hpp"
 
 /* after the C++ headers: check.h defines macros such as fail() */
 #include <check.h>

@@ -1,4 +1,4 @@
-#include "size.hpp"
+#include "base/size.hpp"
 
 #include <cmath>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "store.hpp"
+#include "engine/store.hpp"
 
 #include <fcntl.h>
 #include <sys/random.h>

@@ -1,8 +1,8 @@
-#include "upload_state.hpp"
+#include "engine/upload_state.hpp"
 
 #include <nlohmann/json.hpp>
 
-#include "digest.hpp"
+#include "base/digest.hpp"
 
 namespace bigupload {
 

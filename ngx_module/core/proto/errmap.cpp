@@ -1,4 +1,4 @@
-#include "errmap.hpp"
+#include "proto/errmap.hpp"
 
 #include <cerrno>
 

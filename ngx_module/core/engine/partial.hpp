@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "digest.hpp"
-#include "status.hpp"
-#include "store.hpp"
-#include "upload_state.hpp"
+#include "base/digest.hpp"
+#include "report/status.hpp"
+#include "engine/store.hpp"
+#include "engine/upload_state.hpp"
 
 namespace bigupload {
 

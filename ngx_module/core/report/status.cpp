@@ -1,4 +1,4 @@
-#include "status.hpp"
+#include "report/status.hpp"
 
 #include <cmath>
 #include <cstdio>

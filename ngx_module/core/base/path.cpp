@@ -1,4 +1,4 @@
-#include "path.hpp"
+#include "base/path.hpp"
 
 #include <climits>
 

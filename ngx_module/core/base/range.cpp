@@ -1,6 +1,6 @@
-#include "range.hpp"
+#include "base/range.hpp"
 
-#include "size.hpp"
+#include "base/size.hpp"
 
 #include <algorithm>
 #include <limits>

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "digest.hpp"
-#include "store.hpp"
+#include "base/digest.hpp"
+#include "engine/store.hpp"
 
 namespace bigupload {
 

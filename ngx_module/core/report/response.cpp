@@ -1,4 +1,4 @@
-#include "response.hpp"
+#include "report/response.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,4 +1,4 @@
-#include "partial.hpp"
+#include "engine/partial.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "range.hpp"
+#include "base/range.hpp"
 
 namespace bigupload {
 
