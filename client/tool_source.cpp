@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "tool_signal.hpp"
-#include "engine/upload_state.hpp"
+#include "proto/native.hpp"
 
 namespace bgclient {
 

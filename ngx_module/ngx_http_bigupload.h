@@ -1,6 +1,32 @@
 /*
- * The one header of the glue that includes nginx: inside extern "C", first.
- * The core (core/) never includes this file.
+ * The one header of the glue: it includes nginx (inside extern "C", first),
+ * and holds the configuration, the per-request context, the front-end
+ * callback table and the prototypes that cross files.  The core (core/)
+ * never includes it.
+ *
+ * The glue is split by concern, as nginx's src/http/v2/ is:
+ *
+ *   ngx_http_bigupload_module.cpp     directives, configuration, the content
+ *                                     handler that picks a front-end
+ *   ngx_http_bigupload_request.cpp    the request context, request headers,
+ *                                     remote path and target
+ *   ngx_http_bigupload_thread.cpp     thread-pool tasks: an engine step or a
+ *                                     call, their completion
+ *   ngx_http_bigupload_pipeline.cpp   an upload's steps: open, body, the hash
+ *                                     and write lanes, finish, abort
+ *   ngx_http_bigupload_body.cpp       reading the body into the ring
+ *   ngx_http_bigupload_answer.cpp     sending answers
+ *   ngx_http_bigupload_error.cpp      failures: the errors table, logging
+ *   ngx_http_bigupload_zone.cpp       the status zone: counters, uploads
+ *   ngx_http_bigupload_sweep.cpp      expiry of stale partials
+ *   ngx_http_bigupload_status.cpp     the status endpoint
+ *   ngx_http_bigupload_variables.cpp  $bigupload_*
+ *   ngx_http_bigupload_pass_module.cpp  bigupload_pass (a filter module)
+ *   ngx_http_bigupload_native.cpp     the native dialect (a front-end)
+ *
+ * Dependencies go one way: front-ends -> engine (the rest of the glue) ->
+ * core.  The engine reaches a front-end only through its
+ * ngx_http_bigupload_frontend_t, never by name.
  */
 
 #ifndef NGX_HTTP_BIGUPLOAD_H_INCLUDED
@@ -13,10 +39,411 @@ extern "C" {
 #include <ngx_thread_pool.h>
 }
 
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/ring.hpp"
+#include "engine/upload.hpp"
+#include "proto/errors.hpp"
+#include "proto/http.hpp"
+#include "report/status.hpp"
+
 static_assert(__cplusplus >= 201703L, "bigupload needs C++17");
 
 #if !(NGX_THREADS)
 #error "bigupload needs nginx built --with-threads (Debian's nginx is)"
 #endif
+
+
+/* nginx's socket reads (client_body_buffer_size) in a bigupload location */
+#define NGX_HTTP_BIGUPLOAD_MIN_READ  (1024 * 1024)
+
+/* most ring buffers one lane task takes: a buffer a lane is done with is
+ * refilled while it works on the next */
+#define NGX_HTTP_BIGUPLOAD_LANE_BUFS  1
+
+/* long enough never to fire; worker_shutdown_timeout bounds the wait */
+#define NGX_HTTP_BIGUPLOAD_GUARD     (24 * 60 * 60 * 1000)
+
+/* the status zone when bigupload_zone does not size it */
+#define NGX_HTTP_BIGUPLOAD_ZONE      (1024 * 1024)
+
+
+/* configuration ------------------------------------------------------------ */
+
+typedef struct {
+    ngx_flag_t                  enable;
+    ngx_http_complex_value_t   *store;
+    off_t                       max_size;
+    ngx_flag_t                  overwrite;
+    ngx_flag_t                  create_dirs;
+    ngx_uint_t                  access;
+    ngx_str_t                   thread_pool_name;
+    ngx_thread_pool_t          *thread_pool;
+    ngx_flag_t                  fsync;
+    ngx_bufs_t                  bufs;
+    time_t                      expire;
+    ngx_flag_t                  status;
+} ngx_http_bigupload_loc_conf_t;
+
+
+/* a store without variables, swept from the start */
+typedef struct {
+    ngx_str_t                   root;
+    time_t                      expire;
+    ngx_thread_pool_t          *thread_pool;
+} ngx_http_bigupload_store_t;
+
+
+typedef struct {
+    ngx_array_t                 stores;    /* of ngx_http_bigupload_store_t */
+    size_t                      zone_size;
+    ngx_shm_zone_t             *zone;
+    ngx_flag_t                  used;      /* a location uploads or reports */
+} ngx_http_bigupload_main_conf_t;
+
+
+/* the request context ------------------------------------------------------ */
+
+struct ngx_http_bigupload_ctx_t;
+typedef struct ngx_http_bigupload_slot_s  ngx_http_bigupload_slot_t;
+
+
+/*
+ * A front-end: one dialect (native, later tus, the IETF draft, forms).  The
+ * content handler gives a request to the first enabled front-end that
+ * detects its dialect; the front-end parses it with its core parser and
+ * starts engine operations (ngx_http_bigupload_upload, _call); the engine
+ * calls "done" when an operation ends, and the front-end sets the answer.
+ */
+typedef struct {
+    const char                 *name;
+
+    /* whether the request speaks this dialect (its headers only) */
+    ngx_int_t                 (*detect)(ngx_http_request_t *r);
+
+    /* takes the request, as a content handler does (NGX_DONE once an
+     * engine operation runs, or an answer's status) */
+    ngx_int_t                 (*handler)(ngx_http_request_t *r,
+                                         ngx_http_bigupload_ctx_t *ctx);
+
+    /* an engine operation ended: ctx->op says which, ctx->outcome how;
+     * sets the answer (ngx_http_bigupload_set_answer) or fails */
+    void                      (*done)(ngx_http_request_t *r,
+                                      ngx_http_bigupload_ctx_t *ctx);
+} ngx_http_bigupload_frontend_t;
+
+
+/* what the request is, for the counters and the variables */
+typedef enum {
+    ngx_http_bigupload_kind_none = 0,
+    ngx_http_bigupload_kind_upload,        /* it sends bytes of a file */
+    ngx_http_bigupload_kind_query,         /* HEAD */
+    ngx_http_bigupload_kind_cancel,        /* DELETE */
+    ngx_http_bigupload_kind_status         /* the status endpoint */
+} ngx_http_bigupload_kind_e;
+
+
+/* the thread-pool operation in flight (or the last one) */
+typedef enum {
+    ngx_http_bigupload_op_none = 0,
+    ngx_http_bigupload_op_open,            /* Upload::open() */
+    ngx_http_bigupload_op_finish,          /* Upload::finish() */
+    ngx_http_bigupload_op_abort,           /* Upload::abort() */
+    ngx_http_bigupload_op_call             /* ctx->call */
+} ngx_http_bigupload_op_e;
+
+
+/*
+ * Where a request is.  An upload: open -> body -> finish -> answer -> done;
+ * a failure in open, body or finish records the error (ctx->failed), undoes
+ * what the upload did (abort, when it has something to undo) and answers
+ * it.  A request about an upload or the status: call -> answer -> done.
+ * Every step but done may have tasks in flight; the answer goes out once
+ * none is, and after done nothing touches the request.
+ */
+typedef enum {
+    ngx_http_bigupload_phase_start = 0,
+    ngx_http_bigupload_phase_open,
+    ngx_http_bigupload_phase_body,
+    ngx_http_bigupload_phase_finish,
+    ngx_http_bigupload_phase_abort,
+    ngx_http_bigupload_phase_call,
+    ngx_http_bigupload_phase_answer,
+    ngx_http_bigupload_phase_done
+} ngx_http_bigupload_phase_e;
+
+
+typedef struct {
+    ngx_queue_t                 queue;
+    ngx_http_bigupload_ctx_t   *ctx;
+} ngx_http_bigupload_live_t;
+
+
+/*
+ * One of the two tasks of an upload whose body streams: the hash lane hashes
+ * full ring buffers in order while the write lane writes them, in order too,
+ * so that the hash of one buffer runs alongside the write of an earlier one.
+ * Over HTTP/2 one lane does both ("both").
+ */
+struct ngx_http_bigupload_lane_t {
+    ngx_http_bigupload_ctx_t   *ctx = nullptr;
+    ngx_thread_task_t          *task = nullptr;
+    bool                        hash = false;
+    bool                        both = false;
+    bool                        busy = false;
+
+    /* its buffers: n of the ring from "first" */
+    ngx_uint_t                  first = 0;
+    ngx_uint_t                  n = 0;
+
+    /* written by the thread, read on the event loop after completion */
+    ngx_uint_t                  done = 0;
+    bigupload::Outcome          outcome = bigupload::Outcome::ok;
+    bigupload::FsError          fserr;
+    bool                        thread_exception = false;
+};
+
+
+/* the answer to send once no task is in flight */
+struct ngx_http_bigupload_answer_t {
+    ngx_uint_t                  status = 0;
+    std::string                 body;
+    std::string                 content_type;       /* "": JSON when a body */
+    std::vector<bigupload::HeaderField>  headers;
+    off_t                       content_length = -1;    /* HEAD of a file */
+    bool                        location = false;       /* Location: the URI */
+};
+
+
+/*
+ * Per-request state.  A C++ object: created by the content handler, deleted
+ * by a request pool cleanup (which hands what the upload left to the thread
+ * pool for removal).
+ */
+struct ngx_http_bigupload_ctx_t {
+    ngx_http_request_t                  *request = nullptr;
+    ngx_http_bigupload_loc_conf_t       *conf = nullptr;
+    const ngx_http_bigupload_frontend_t *fe = nullptr;
+
+    ngx_http_bigupload_kind_e            kind = ngx_http_bigupload_kind_none;
+    ngx_http_bigupload_phase_e           phase = ngx_http_bigupload_phase_start;
+    std::string                          remote_path;     /* "/a/b.bin" */
+    int64_t                              start_ms = 0;
+
+    /* the upload (plain or resumable: the engine does not care which) and
+     * what a front-end's call runs on the pool */
+    std::unique_ptr<bigupload::Upload>   upload;
+    off_t                                length = -1;     /* declared, for the status */
+    std::function<bigupload::Outcome(std::int64_t, bigupload::FsError &)>  call;
+
+    /* a front-end's own state about the request */
+    std::shared_ptr<void>                fe_ctx;
+
+    /* thread pool: the task of open/finish/abort/call, or the lanes */
+    ngx_http_bigupload_op_e              op = ngx_http_bigupload_op_none;
+    ngx_thread_task_t                   *task = nullptr;
+    ngx_uint_t                           in_flight = 0;
+    ngx_http_bigupload_lane_t            hash_lane;
+    ngx_http_bigupload_lane_t            write_lane;
+
+    /* written by the thread, read on the event loop after completion */
+    bigupload::Outcome                   outcome = bigupload::Outcome::ok;
+    bigupload::FsError                   fserr;
+    bool                                 thread_exception = false;
+
+    /* a non-cancelable timer while a task is in flight: a worker that is
+     * shutting down gracefully waits for it (r->blocked is not a timer) */
+    ngx_event_t                          guard{};
+
+    /* in the worker's list of live requests, for a fast shutdown */
+    ngx_http_bigupload_live_t            live{};
+
+    /* the body: a ring of buffers (its bookkeeping in the core) */
+    ngx_buf_t                           *bufs = nullptr;
+    bigupload::Ring                      ring;
+    off_t                                received = 0;
+
+    /* the status zone, and this upload's slot in it (none: untracked) */
+    ngx_shm_zone_t                      *zone = nullptr;
+    ngx_http_bigupload_slot_t           *slot = nullptr;
+
+    /* bigupload_pass: its configuration, and the backend's status once its
+     * header went out */
+    void                                *pass_conf = nullptr;
+    ngx_uint_t                           pass_status = 0;
+
+    /* a status request: the snapshot, completed on the thread pool */
+    std::unique_ptr<bigupload::StatusSnapshot>  report;
+    std::vector<std::pair<std::string, time_t>> report_stores;
+    bool                                 prometheus = false;
+
+    ngx_http_bigupload_answer_t          answer;
+
+    /* the failure to answer (once the upload undid what it did) */
+    bigupload::Error                     error = bigupload::Error::none;
+    ngx_uint_t                           status = 0;
+    std::string                          error_message;
+
+    unsigned                             failed:1;
+    unsigned                             opened:1;       /* the upload's open() succeeded */
+    unsigned                             opening:1;      /* in read_client_request_body() */
+    unsigned                             reading:1;      /* the socket is read */
+    unsigned                             nginx_done:1;   /* nginx read the whole body */
+    unsigned                             body_done:1;    /* all of it is in the ring */
+    unsigned                             hash_failed:1;  /* the hash lane threw */
+    unsigned                             client_gone:1;
+    unsigned                             passed:1;       /* bigupload_pass took it */
+    unsigned                             pass_removed:1; /* and its cleanup removed the file */
+
+    ngx_http_bigupload_ctx_t()
+        : failed(0), opened(0), opening(0), reading(0), nginx_done(0), body_done(0),
+          hash_failed(0), client_gone(0), passed(0), pass_removed(0)
+    {
+        hash_lane.ctx = this;
+        hash_lane.hash = true;
+        write_lane.ctx = this;
+    }
+};
+
+
+extern "C" {
+extern ngx_module_t  ngx_http_bigupload_module;
+extern ngx_module_t  ngx_http_bigupload_pass_module;
+}
+
+
+/* ngx_http_bigupload_request.cpp */
+ngx_http_bigupload_ctx_t *ngx_http_bigupload_create_ctx(ngx_http_request_t *r,
+    ngx_http_bigupload_loc_conf_t *conf);
+ngx_http_bigupload_ctx_t *ngx_http_bigupload_get_ctx(ngx_http_request_t *r);
+void ngx_http_bigupload_init_live(void);
+void ngx_http_bigupload_exit_live(void);
+void ngx_http_bigupload_http_request(ngx_http_request_t *r,
+    bigupload::HttpRequest &rq);
+bigupload::Error ngx_http_bigupload_target(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx, bigupload::Target &target,
+    bigupload::ErrorArgs &why);
+ngx_int_t ngx_http_bigupload_detach(ngx_thread_pool_t *tp, ngx_log_t *log,
+    std::function<void()> fn);
+
+/* ngx_http_bigupload_thread.cpp */
+ngx_int_t ngx_http_bigupload_post(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx, ngx_http_bigupload_op_e op);
+ngx_thread_task_t *ngx_http_bigupload_task(ngx_http_request_t *r,
+    ngx_thread_task_t **slot, void *data,
+    void (*handler)(void *data, ngx_log_t *log), void *event_data,
+    ngx_event_handler_pt done);
+void ngx_http_bigupload_task_posted(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx);
+void ngx_http_bigupload_task_done(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx);
+void ngx_http_bigupload_resume(ngx_http_request_t *r);
+void ngx_http_bigupload_guard_handler(ngx_event_t *ev);
+
+/* ngx_http_bigupload_pipeline.cpp: the engine's entry points */
+ngx_int_t ngx_http_bigupload_upload(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx, std::unique_ptr<bigupload::Upload> upload,
+    off_t length);
+ngx_int_t ngx_http_bigupload_call(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx,
+    std::function<bigupload::Outcome(std::int64_t, bigupload::FsError &)> fn);
+void ngx_http_bigupload_opened(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx);
+void ngx_http_bigupload_drive(ngx_http_request_t *r);
+void ngx_http_bigupload_pipeline(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx);
+
+/* ngx_http_bigupload_body.cpp */
+ngx_int_t ngx_http_bigupload_read_body(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx);
+void ngx_http_bigupload_read(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx);
+
+/* ngx_http_bigupload_answer.cpp */
+void ngx_http_bigupload_set_answer(ngx_http_bigupload_ctx_t *ctx, ngx_uint_t status,
+    std::string body, std::vector<bigupload::HeaderField> headers);
+void ngx_http_bigupload_finish(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx);
+ngx_int_t ngx_http_bigupload_send(ngx_http_request_t *r,
+    const ngx_http_bigupload_answer_t &a);
+ngx_int_t ngx_http_bigupload_add_header(ngx_http_request_t *r,
+    const std::string &name, const std::string &value);
+ngx_int_t ngx_http_bigupload_refuse_body(ngx_http_request_t *r);
+
+/* ngx_http_bigupload_error.cpp */
+ngx_int_t ngx_http_bigupload_refuse(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx, bigupload::Error e,
+    const bigupload::ErrorArgs &args);
+void ngx_http_bigupload_fail(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
+    bigupload::Error e, const bigupload::ErrorArgs &args, ngx_uint_t status = 0,
+    ngx_uint_t log = 1);
+void ngx_http_bigupload_fail_outcome(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx);
+void ngx_http_bigupload_log_fs(ngx_log_t *log, const bigupload::FsError &e);
+void ngx_http_bigupload_internal_error(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx, const char *what);
+void ngx_http_bigupload_abandon(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx);
+void ngx_http_bigupload_log_exception(ngx_log_t *log, const char *where) noexcept;
+
+/* ngx_http_bigupload_zone.cpp */
+ngx_int_t ngx_http_bigupload_init_zone(ngx_shm_zone_t *shm_zone, void *data);
+void ngx_http_bigupload_track(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx);
+void ngx_http_bigupload_track_progress(ngx_http_bigupload_ctx_t *ctx);
+void ngx_http_bigupload_untrack(ngx_http_bigupload_ctx_t *ctx, ngx_uint_t account);
+void ngx_http_bigupload_count_expired(ngx_uint_t n);
+void ngx_http_bigupload_snapshot(ngx_shm_zone_t *zone, bigupload::StatusSnapshot &s);
+void ngx_http_bigupload_reap(ngx_shm_zone_t *zone, ngx_log_t *log);
+void ngx_http_bigupload_set_zone(ngx_shm_zone_t *zone);
+bigupload::Result ngx_http_bigupload_result(ngx_http_bigupload_ctx_t *ctx);
+
+/* ngx_http_bigupload_sweep.cpp */
+ngx_int_t ngx_http_bigupload_init_sweep(ngx_cycle_t *cycle,
+    ngx_http_bigupload_main_conf_t *bmcf);
+void ngx_http_bigupload_exit_sweep(void);
+void ngx_http_bigupload_register_store(ngx_http_bigupload_loc_conf_t *conf,
+    const std::string &root);
+void ngx_http_bigupload_known_stores(std::vector<std::pair<std::string, time_t>> &out);
+
+/* ngx_http_bigupload_status.cpp */
+ngx_int_t ngx_http_bigupload_status_handler(ngx_http_request_t *r);
+
+/* ngx_http_bigupload_variables.cpp */
+ngx_int_t ngx_http_bigupload_add_variables(ngx_conf_t *cf);
+
+/* ngx_http_bigupload_pass_module.cpp */
+ngx_uint_t ngx_http_bigupload_pass_wanted(ngx_http_request_t *r);
+ngx_int_t ngx_http_bigupload_pass(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx);
+
+/* the front-ends */
+extern const ngx_http_bigupload_frontend_t  ngx_http_bigupload_native;
+
+
+/*
+ * The exception wall: every function nginx calls runs its C++ inside one of
+ * these, so that no exception crosses into nginx.  What to do after one is
+ * the caller's ("on_exception").
+ */
+template <typename F, typename G>
+static inline void
+ngx_http_bigupload_guarded(ngx_log_t *log, const char *where, F &&body,
+    G &&on_exception) noexcept
+{
+    try {
+        body();
+        return;
+
+    } catch (...) {
+        ngx_http_bigupload_log_exception(log, where);
+    }
+
+    try {
+        on_exception();
+    } catch (...) {
+        ngx_http_bigupload_log_exception(log, where);
+    }
+}
+
 
 #endif /* NGX_HTTP_BIGUPLOAD_H_INCLUDED */

@@ -20,7 +20,7 @@
 #include "tool_output.hpp"
 #include "tool_resume.hpp"
 #include "tool_source.hpp"
-#include "engine/upload_state.hpp"
+#include "proto/native.hpp"
 
 /* after the C++ headers: check.h defines macros such as fail() */
 #include <check.h>

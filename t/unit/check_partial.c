@@ -11,7 +11,8 @@
 #include <vector>
 
 #include "base/digest.hpp"
-#include "engine/partial.hpp"
+#include "engine/resumable.hpp"
+#include "proto/native.hpp"
 
 /* after the C++ headers: check.h defines macros such as fail() */
 #include <check.h>
@@ -40,30 +41,55 @@ static std::string body(std::size_t n)
     return s;
 }
 
-static ResumableRequest range(const char *key, std::uint64_t a, std::uint64_t b,
-                              std::optional<std::uint64_t> total)
+static UploadRequest range(std::uint64_t a, std::uint64_t b,
+                           std::optional<std::uint64_t> total)
 {
-    ResumableRequest rq;
-    rq.key = key;
+    UploadRequest rq;
     rq.start = a;
     rq.end = b;
     rq.total = total;
     return rq;
 }
 
-/* one request: begin, write [a, b) of data, finish */
-static PartialOutcome put(const std::string &data, const char *key, std::uint64_t a,
-                          std::uint64_t b, std::optional<std::uint64_t> total,
-                          Partial **keep = nullptr)
+/* the target of every upload here, and its partial in the store */
+static Target target(void)
 {
-    Partial *p = new Partial(root, {"dir", "f.bin"}, "/dir/f.bin", StoreOptions(),
-                             Preconditions());
+    Target t;
+    t.root = root;
+    t.remote_path = "/dir/f.bin";
+    t.segments = {"dir", "f.bin"};
+    return t;
+}
+
+static PartialStore partials(void)
+{
+    return PartialStore(root, StoreOptions());
+}
+
+static const std::string &id(void)
+{
+    static const std::string i = native_partial_id("/dir/f.bin");
+    return i;
+}
+
+/* a request of key "key" for [a, b) */
+static ResumableUpload *request(const char *key, const UploadRequest &rq)
+{
+    return new ResumableUpload(partials(), id(), key, target(), rq);
+}
+
+/* one request: open, write [a, b) of data, finish */
+static Outcome put(const std::string &data, const char *key, std::uint64_t a,
+                   std::uint64_t b, std::optional<std::uint64_t> total,
+                   ResumableUpload **keep = nullptr)
+{
+    ResumableUpload *p = request(key, range(a, b, total));
     FsError e;
-    PartialOutcome o = p->begin(range(key, a, b, total), 100, e);
-    if (o == PartialOutcome::ok) {
+    Outcome o = p->open(100, e);
+    if (o == Outcome::ok) {
         o = p->write(data.data() + a, b - a, 100, e);
     }
-    if (o == PartialOutcome::ok) {
+    if (o == Outcome::ok) {
         o = p->finish(true, false, 100, e);
     }
     if (keep) {
@@ -78,11 +104,11 @@ START_TEST(test_sequential_in_two_requests)
 {
     std::string data = body(3000000);
 
-    ck_assert(put(data, "k1", 0, 1000000, data.size()) == PartialOutcome::incomplete);
+    ck_assert(put(data, "k1", 0, 1000000, data.size()) == Outcome::incomplete);
     ck_assert_int_eq(access((root + "/dir/f.bin").c_str(), F_OK), -1);
 
-    Partial *p = nullptr;
-    ck_assert(put(data, "k1", 1000000, 3000000, data.size(), &p) == PartialOutcome::created);
+    ResumableUpload *p = nullptr;
+    ck_assert(put(data, "k1", 1000000, 3000000, data.size(), &p) == Outcome::created);
     ck_assert_sstr_eq(p->sha256(), sha256_hex(data.data(), data.size()));
     ck_assert_uint_eq(p->size(), data.size());
     delete p;
@@ -97,11 +123,11 @@ START_TEST(test_out_of_order)
     std::uint64_t c = 1000003;
     int order[] = { 3, 1, 0, 2 };
 
-    Partial *p = nullptr;
+    ResumableUpload *p = nullptr;
     for (int k = 0; k < 4; k++) {
         int i = order[k];
-        PartialOutcome o = put(data, "k", i * c, (i + 1) * c, data.size(), k == 3 ? &p : nullptr);
-        ck_assert(o == (k == 3 ? PartialOutcome::created : PartialOutcome::incomplete));
+        Outcome o = put(data, "k", i * c, (i + 1) * c, data.size(), k == 3 ? &p : nullptr);
+        ck_assert(o == (k == 3 ? Outcome::created : Outcome::incomplete));
     }
 
     ck_assert_sstr_eq(p->sha256(), sha256_hex(data.data(), data.size()));
@@ -114,10 +140,10 @@ START_TEST(test_parallel_threads)
 {
     std::string data = body(8 * 262144 + 5);
     std::vector<std::thread> ts;
-    std::vector<PartialOutcome> got(9);
+    std::vector<Outcome> got(9);
 
     /* a first request declares the length */
-    ck_assert(put(data, "k", 0, 0, data.size()) == PartialOutcome::incomplete);
+    ck_assert(put(data, "k", 0, 0, data.size()) == Outcome::incomplete);
 
     for (int i = 0; i < 9; i++) {
         ts.emplace_back([&, i] {
@@ -131,8 +157,8 @@ START_TEST(test_parallel_threads)
 
     int created = 0;
     for (auto o : got) {
-        ck_assert(o == PartialOutcome::created || o == PartialOutcome::incomplete);
-        created += o == PartialOutcome::created;
+        ck_assert(o == Outcome::created || o == Outcome::incomplete);
+        created += o == Outcome::created;
     }
     ck_assert_int_eq(created, 1);
     ck_assert(ck_slurp(root + "/dir/f.bin") == data);
@@ -144,21 +170,21 @@ START_TEST(test_key_and_length_checks)
     std::string data = body(1000);
     FsError e;
 
-    ck_assert(put(data, "owner", 0, 500, 1000) == PartialOutcome::incomplete);
-    ck_assert(put(data, "intruder", 500, 1000, 1000) == PartialOutcome::key_mismatch);
-    ck_assert(put(data, "owner", 500, 1000, 999) == PartialOutcome::length_mismatch);
-    ck_assert(put(data, "owner", 900, 1001, std::nullopt) == PartialOutcome::beyond_length);
+    ck_assert(put(data, "owner", 0, 500, 1000) == Outcome::incomplete);
+    ck_assert(put(data, "intruder", 500, 1000, 1000) == Outcome::key_mismatch);
+    ck_assert(put(data, "owner", 500, 1000, 999) == Outcome::length_mismatch);
+    ck_assert(put(data, "owner", 900, 1001, std::nullopt) == Outcome::beyond_length);
 
     /* the partial is intact and belongs to its owner */
-    Partial q(root, {"dir", "f.bin"}, "/dir/f.bin", StoreOptions(), Preconditions());
+    PartialStore q = partials();
     PartialInfo info;
-    ck_assert(q.query("", info, e) == PartialOutcome::ok);
+    ck_assert(query_partial(q, id(), "", target(), info, e) == Outcome::ok);
     ck_assert(info.found);
     ck_assert_sstr_eq(info.state.key, "owner");
     ck_assert_uint_eq(info.state.received.contiguous(), 500);
-    ck_assert(q.query("intruder", info, e) == PartialOutcome::key_mismatch);
+    ck_assert(query_partial(q, id(), "intruder", target(), info, e) == Outcome::key_mismatch);
 
-    ck_assert(put(data, "owner", 500, 1000, 1000) == PartialOutcome::created);
+    ck_assert(put(data, "owner", 500, 1000, 1000) == Outcome::created);
 }
 END_TEST
 
@@ -168,18 +194,18 @@ START_TEST(test_cancel_and_query)
     FsError e;
     PartialInfo info;
 
-    Partial q(root, {"dir", "f.bin"}, "/dir/f.bin", StoreOptions(), Preconditions());
-    ck_assert(q.query("k", info, e) == PartialOutcome::not_found);
-    ck_assert(q.cancel("k", e) == PartialOutcome::not_found);
+    PartialStore q = partials();
+    ck_assert(query_partial(q, id(), "k", target(), info, e) == Outcome::not_found);
+    ck_assert(q.cancel(id(), "k", e) == Outcome::not_found);
 
-    ck_assert(put(data, "k", 0, 10, std::nullopt) == PartialOutcome::incomplete);
+    ck_assert(put(data, "k", 0, 10, std::nullopt) == Outcome::incomplete);
 
-    Partial c(root, {"dir", "f.bin"}, "/dir/f.bin", StoreOptions(), Preconditions());
-    ck_assert(c.cancel("other", e) == PartialOutcome::key_mismatch);
-    ck_assert(c.cancel("k", e) == PartialOutcome::ok);
+    PartialStore c = partials();
+    ck_assert(c.cancel(id(), "other", e) == Outcome::key_mismatch);
+    ck_assert(c.cancel(id(), "k", e) == Outcome::ok);
 
-    Partial q2(root, {"dir", "f.bin"}, "/dir/f.bin", StoreOptions(), Preconditions());
-    ck_assert(q2.query("k", info, e) == PartialOutcome::not_found);
+    PartialStore q2 = partials();
+    ck_assert(query_partial(q2, id(), "k", target(), info, e) == Outcome::not_found);
     ck_assert(!info.found);
 }
 END_TEST
@@ -187,22 +213,21 @@ END_TEST
 START_TEST(test_unknown_length_completes)
 {
     std::string data = body(5000);
-    Partial p(root, {"dir", "f.bin"}, "/dir/f.bin", StoreOptions(), Preconditions());
     FsError e;
-    ResumableRequest rq;
-    rq.key = "k";
+    UploadRequest rq;
     rq.completes = true;
+    ResumableUpload p(partials(), id(), "k", target(), rq);
 
-    ck_assert(p.begin(rq, 1, e) == PartialOutcome::ok);
-    ck_assert(p.write(data.data(), 2000, 1, e) == PartialOutcome::ok);
+    ck_assert(p.open(1, e) == Outcome::ok);
+    ck_assert(p.write(data.data(), 2000, 1, e) == Outcome::ok);
     /* broken off: what was written is kept */
-    ck_assert(p.finish(false, false, 1, e) == PartialOutcome::incomplete);
+    ck_assert(p.finish(false, false, 1, e) == Outcome::incomplete);
 
-    Partial p2(root, {"dir", "f.bin"}, "/dir/f.bin", StoreOptions(), Preconditions());
     rq.start = 2000;
-    ck_assert(p2.begin(rq, 2, e) == PartialOutcome::ok);
-    ck_assert(p2.write(data.data() + 2000, 3000, 2, e) == PartialOutcome::ok);
-    ck_assert(p2.finish(true, true, 2, e) == PartialOutcome::created);
+    ResumableUpload p2(partials(), id(), "k", target(), rq);
+    ck_assert(p2.open(2, e) == Outcome::ok);
+    ck_assert(p2.write(data.data() + 2000, 3000, 2, e) == Outcome::ok);
+    ck_assert(p2.finish(true, true, 2, e) == Outcome::created);
     ck_assert_sstr_eq(p2.sha256(), sha256_hex(data.data(), data.size()));
     ck_assert(ck_slurp(root + "/dir/f.bin") == data);
 }
@@ -213,18 +238,18 @@ START_TEST(test_corrupt_state_is_refused_and_cancellable)
     std::string data = body(100);
     FsError e;
 
-    ck_assert(put(data, "k", 0, 10, 100) == PartialOutcome::incomplete);
+    ck_assert(put(data, "k", 0, 10, 100) == Outcome::incomplete);
 
     /* damage the state file */
     std::string dir = root + "/.bigupload";
     std::string cmd = "for f in '" + dir + "'/*.state; do printf 'x' >> \"$f\"; done";
     ck_assert_int_eq(system(cmd.c_str()), 0);
 
-    ck_assert(put(data, "k", 10, 100, 100) == PartialOutcome::corrupt);
+    ck_assert(put(data, "k", 10, 100, 100) == Outcome::corrupt);
 
-    Partial c(root, {"dir", "f.bin"}, "/dir/f.bin", StoreOptions(), Preconditions());
-    ck_assert(c.cancel("", e) == PartialOutcome::ok);
-    ck_assert(put(data, "k", 0, 100, 100) == PartialOutcome::created);
+    PartialStore c = partials();
+    ck_assert(c.cancel(id(), "", e) == Outcome::ok);
+    ck_assert(put(data, "k", 0, 100, 100) == Outcome::created);
 }
 END_TEST
 
@@ -233,15 +258,15 @@ START_TEST(test_sweep)
     std::string data = body(100);
     FsError e;
 
-    ck_assert(put(data, "k", 0, 10, 100) == PartialOutcome::incomplete);   /* updated = 100 */
+    ck_assert(put(data, "k", 0, 10, 100) == Outcome::incomplete);   /* updated = 100 */
 
-    ck_assert_int_eq(Partial::sweep(root, 150, 100, e), 0);   /* young */
-    ck_assert_int_eq(Partial::sweep(root, 250, 100, e), 1);   /* stale */
+    ck_assert_int_eq(partials().sweep(150, 100, e), 0);   /* young */
+    ck_assert_int_eq(partials().sweep(250, 100, e), 1);   /* stale */
 
-    Partial q(root, {"dir", "f.bin"}, "/dir/f.bin", StoreOptions(), Preconditions());
+    PartialStore q = partials();
     PartialInfo info;
-    ck_assert(q.query("k", info, e) == PartialOutcome::not_found);
-    ck_assert_int_eq(Partial::sweep(root + "/missing", 250, 100, e), 0);
+    ck_assert(query_partial(q, id(), "k", target(), info, e) == Outcome::not_found);
+    ck_assert_int_eq(PartialStore(root + "/missing", StoreOptions()).sweep(250, 100, e), 0);
 }
 END_TEST
 
@@ -252,13 +277,13 @@ START_TEST(test_list)
     FsError e;
 
     /* no partial directory yet: an empty listing, not an error */
-    ck_assert(Partial::list(root, 3600, out, e));
+    ck_assert(partials().list(3600, out, e));
     ck_assert_int_eq(out.size(), 0);
 
-    ck_assert(put(data, "k", 0, 10, 100) == PartialOutcome::incomplete);   /* updated = 100 */
-    ck_assert(put(data, "k", 50, 60, 100) == PartialOutcome::incomplete);
+    ck_assert(put(data, "k", 0, 10, 100) == Outcome::incomplete);   /* updated = 100 */
+    ck_assert(put(data, "k", 50, 60, 100) == Outcome::incomplete);
 
-    ck_assert(Partial::list(root, 3600, out, e));
+    ck_assert(partials().list(3600, out, e));
     ck_assert_int_eq(out.size(), 1);
     ck_assert_sstr_eq(out[0].path, "/dir/f.bin");
     ck_assert_int_eq(out[0].offset, 10);
@@ -267,9 +292,9 @@ START_TEST(test_list)
     ck_assert_int_eq(out[0].expires, out[0].updated + 3600);
 
     /* once complete, nothing is listed */
-    ck_assert(put(data, "k", 10, 100, 100) == PartialOutcome::created);
+    ck_assert(put(data, "k", 10, 100, 100) == Outcome::created);
     out.clear();
-    ck_assert(Partial::list(root, 3600, out, e));
+    ck_assert(partials().list(3600, out, e));
     ck_assert_int_eq(out.size(), 0);
 }
 END_TEST
@@ -281,7 +306,7 @@ START_TEST(test_target_exists)
     mkdir((root + "/dir").c_str(), 0700);
     { std::ofstream f(root + "/dir/f.bin"); f << "old"; }
 
-    ck_assert(put(data, "k", 0, 100, 100) == PartialOutcome::exists);
+    ck_assert(put(data, "k", 0, 100, 100) == Outcome::exists);
     ck_assert(ck_slurp(root + "/dir/f.bin") == "old");
 }
 END_TEST
@@ -289,11 +314,11 @@ END_TEST
 /* the contiguous bytes the state file claims */
 static std::uint64_t claimed(const char *key)
 {
-    Partial q(root, {"dir", "f.bin"}, "/dir/f.bin", StoreOptions(), Preconditions());
+    PartialStore q = partials();
     PartialInfo info;
     FsError e;
 
-    if (q.query(key, info, e) != PartialOutcome::ok) {
+    if (query_partial(q, id(), key, target(), info, e) != Outcome::ok) {
         return (std::uint64_t) -1;
     }
     return info.state.received.contiguous();
@@ -302,12 +327,12 @@ static std::uint64_t claimed(const char *key)
 START_TEST(test_hash_and_write_alongside)
 {
     /* three checkpoints' worth, in pieces of two sizes, on two threads */
-    std::string data = body(3 * Partial::checkpoint + 12345);
-    Partial p(root, {"dir", "f.bin"}, "/dir/f.bin", StoreOptions(), Preconditions());
+    std::string data = body(3 * ResumableUpload::checkpoint + 12345);
+    ResumableUpload p(partials(), id(), "k", target(), range(0, data.size(), data.size()));
     FsError e;
-    PartialOutcome o = PartialOutcome::ok;
+    Outcome o = Outcome::ok;
 
-    ck_assert(p.begin(range("k", 0, data.size(), data.size()), 1, e) == PartialOutcome::ok);
+    ck_assert(p.open(1, e) == Outcome::ok);
     ck_assert(p.hashing());
 
     std::thread hasher([&] {
@@ -315,14 +340,14 @@ START_TEST(test_hash_and_write_alongside)
             p.hash(data.data() + off, std::min<std::size_t>(65536, data.size() - off));
         }
     });
-    for (std::size_t off = 0; off < data.size() && o == PartialOutcome::ok; off += 1000000) {
-        o = p.write_only(data.data() + off, std::min<std::size_t>(1000000, data.size() - off),
-                         1, e);
+    for (std::size_t off = 0; off < data.size() && o == Outcome::ok; off += 1000000) {
+        o = p.write_at(data.data() + off, std::min<std::size_t>(1000000, data.size() - off),
+                       off, 1, e);
     }
     hasher.join();
 
-    ck_assert(o == PartialOutcome::ok);
-    ck_assert(p.finish(true, false, 1, e) == PartialOutcome::created);
+    ck_assert(o == Outcome::ok);
+    ck_assert(p.finish(true, false, 1, e) == Outcome::created);
     ck_assert_sstr_eq(p.sha256(), sha256_hex(data.data(), data.size()));
     ck_assert(ck_slurp(root + "/dir/f.bin") == data);
 }
@@ -330,16 +355,16 @@ END_TEST
 
 START_TEST(test_state_claims_only_written_and_hashed)
 {
-    std::uint64_t cp = Partial::checkpoint;
+    std::uint64_t cp = ResumableUpload::checkpoint;
     std::string data = body(2 * cp + 100);
     FsError e;
 
     {
-        Partial p(root, {"dir", "f.bin"}, "/dir/f.bin", StoreOptions(), Preconditions());
-        ck_assert(p.begin(range("k", 0, data.size(), data.size()), 1, e) == PartialOutcome::ok);
+        ResumableUpload p(partials(), id(), "k", target(), range(0, data.size(), data.size()));
+        ck_assert(p.open(1, e) == Outcome::ok);
 
         /* written, not hashed yet: no checkpoint claims it */
-        ck_assert(p.write_only(data.data(), cp + 10, 1, e) == PartialOutcome::ok);
+        ck_assert(p.write_at(data.data(), cp + 10, 0, 1, e) == Outcome::ok);
         ck_assert_uint_eq(claimed("k"), 0);
 
         /* hashed, not written yet: neither */
@@ -349,20 +374,20 @@ START_TEST(test_state_claims_only_written_and_hashed)
 
         /* the next write finds both far enough: the checkpoint claims what
          * is written, not what is only hashed */
-        ck_assert(p.write_only(data.data() + cp + 10, 50, 1, e) == PartialOutcome::ok);
+        ck_assert(p.write_at(data.data() + cp + 10, 50, cp + 10, 1, e) == Outcome::ok);
         ck_assert_uint_eq(claimed("k"), cp + 60);
 
         /* broken off with the hash behind the writes: only the bytes that
          * are both are kept */
-        ck_assert(p.write_only(data.data() + cp + 60, cp, 1, e) == PartialOutcome::ok);
-        ck_assert(p.finish(false, false, 1, e) == PartialOutcome::incomplete);
+        ck_assert(p.write_at(data.data() + cp + 60, cp, cp + 60, 1, e) == Outcome::ok);
+        ck_assert(p.finish(false, false, 1, e) == Outcome::incomplete);
         ck_assert_uint_eq(claimed("k"), 2 * cp + 10);
     }
 
     /* the rest completes it, hashed from the file */
-    Partial *p = nullptr;
+    ResumableUpload *p = nullptr;
     ck_assert(put(data, "k", 2 * cp + 10, data.size(), data.size(), &p)
-              == PartialOutcome::created);
+              == Outcome::created);
     ck_assert_sstr_eq(p->sha256(), sha256_hex(data.data(), data.size()));
     delete p;
     ck_assert(ck_slurp(root + "/dir/f.bin") == data);
@@ -371,21 +396,111 @@ END_TEST
 
 START_TEST(test_not_hashing_claims_what_is_written)
 {
-    std::uint64_t cp = Partial::checkpoint;
+    std::uint64_t cp = ResumableUpload::checkpoint;
     std::string data = body(cp + 1000);
     FsError e;
 
-    ck_assert(put(data, "k", 0, 1000, data.size()) == PartialOutcome::incomplete);
+    ck_assert(put(data, "k", 0, 1000, data.size()) == Outcome::incomplete);
 
-    Partial p(root, {"dir", "f.bin"}, "/dir/f.bin", StoreOptions(), Preconditions());
-    ck_assert(p.begin(range("k", 1000, data.size(), data.size()), 1, e) == PartialOutcome::ok);
+    ResumableUpload p(partials(), id(), "k", target(), range(1000, data.size(), data.size()));
+    ck_assert(p.open(1, e) == Outcome::ok);
     ck_assert(!p.hashing());
 
     /* a request that does not begin at 0 hashes nothing: written is held */
-    ck_assert(p.write_only(data.data() + 1000, cp, 1, e) == PartialOutcome::ok);
+    ck_assert(p.write_at(data.data() + 1000, cp, 1000, 1, e) == Outcome::ok);
     ck_assert_uint_eq(claimed("k"), cp + 1000);
-    ck_assert(p.finish(true, false, 1, e) == PartialOutcome::created);
+    ck_assert(p.finish(true, false, 1, e) == Outcome::created);
     ck_assert_sstr_eq(p.sha256(), sha256_hex(data.data(), data.size()));
+}
+END_TEST
+
+/* a partial addressed by an id the store made up, its target in its state */
+START_TEST(test_server_named)
+{
+    std::string data = body(3000);
+    std::string sid = PartialStore::new_id();
+    FsError e;
+
+    ck_assert_int_eq(sid.size(), 32);
+    ck_assert(PartialStore::valid_id(sid));
+    ck_assert(sid != PartialStore::new_id());
+    ck_assert(!PartialStore::valid_id("../x"));
+    ck_assert(!PartialStore::valid_id(""));
+
+    /* an append to an id that does not exist finds nothing */
+    UploadRequest rq;
+    rq.start = 0;
+    ResumableUpload missing(partials(), sid, "", Target{root, "", {}, {}, {}}, rq, Bind::join);
+    ck_assert(missing.open(1, e) == Outcome::not_found);
+
+    /* created with its target and length, no key: the id is its secret */
+    rq.total = 3000;
+    rq.end = 1000;
+    ResumableUpload c(partials(), sid, "", target(), rq, Bind::create);
+    ck_assert(c.open(1, e) == Outcome::ok);
+    ck_assert(c.write(data.data(), 1000, 1, e) == Outcome::ok);
+    ck_assert(c.finish(true, false, 1, e) == Outcome::incomplete);
+
+    /* the same id cannot be created twice */
+    ResumableUpload again(partials(), sid, "", target(), rq, Bind::create);
+    ck_assert(again.open(1, e) == Outcome::exists);
+
+    /* appended to by id alone: the target comes from the state */
+    UploadRequest rest;
+    rest.start = 1000;
+    rest.end = 3000;
+    ResumableUpload a(partials(), sid, "", Target{root, "", {}, {}, {}}, rest, Bind::join);
+    ck_assert(a.open(2, e) == Outcome::ok);
+    ck_assert_sstr_eq(a.remote_path(), "/dir/f.bin");
+    ck_assert(a.write(data.data() + 1000, 2000, 2, e) == Outcome::ok);
+    ck_assert(a.finish(true, false, 2, e) == Outcome::created);
+    ck_assert_sstr_eq(a.sha256(), sha256_hex(data.data(), data.size()));
+    ck_assert(ck_slurp(root + "/dir/f.bin") == data);
+
+    /* another store's partial of the same path has its own id */
+    ck_assert(sid != id());
+}
+END_TEST
+
+/* a state a damaged store or another program wrote names a bad target */
+START_TEST(test_bad_target_in_state)
+{
+    FsError e;
+    PartialStore s = partials();
+    ck_assert(s.open(true, e));
+
+    UploadState st;
+    st.path = "/../escape";
+    st.created = st.updated = 1;
+    ck_assert(s.save("abc", st, e));
+
+    UploadRequest rq;
+    ResumableUpload a(partials(), "abc", "", Target{root, "", {}, {}, {}}, rq, Bind::join);
+    ck_assert(a.open(1, e) == Outcome::corrupt);
+}
+END_TEST
+
+/* the state file a previous version wrote (version 1, the id derived from
+ * the path) is resumed as it was */
+START_TEST(test_previous_layout_resumed)
+{
+    std::string data = body(2000);
+    FsError e;
+
+    ck_assert_int_eq(mkdir((root + "/.bigupload").c_str(), 0700), 0);
+    std::string line = "{\"version\":1,\"key\":\"old\",\"path\":\"/dir/f.bin\","
+                       "\"length\":2000,\"received\":\"0-999\",\"created\":1,"
+                       "\"updated\":2}";
+    std::string base = root + "/.bigupload/" + sha256_hex("/dir/f.bin", 10).substr(0, 40);
+    { std::ofstream f(base + ".state", std::ios::binary);
+      f << line << "\nsha256 " << sha256_hex(line.data(), line.size()) << "\n"; }
+    { std::ofstream f(base + ".data", std::ios::binary); f << data.substr(0, 1000); }
+
+    ResumableUpload *p = nullptr;
+    ck_assert(put(data, "old", 1000, 2000, 2000, &p) == Outcome::created);
+    ck_assert_sstr_eq(p->sha256(), sha256_hex(data.data(), data.size()));
+    delete p;
+    ck_assert(ck_slurp(root + "/dir/f.bin") == data);
 }
 END_TEST
 
@@ -408,6 +523,9 @@ Suite *partial_suite(void)
     tcase_add_test(tc, test_hash_and_write_alongside);
     tcase_add_test(tc, test_state_claims_only_written_and_hashed);
     tcase_add_test(tc, test_not_hashing_claims_what_is_written);
+    tcase_add_test(tc, test_server_named);
+    tcase_add_test(tc, test_bad_target_in_state);
+    tcase_add_test(tc, test_previous_layout_resumed);
     suite_add_tcase(s, tc);
 
     return s;

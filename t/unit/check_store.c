@@ -18,7 +18,7 @@
 
 #include "base/digest.hpp"
 #include "engine/store.hpp"
-#include "engine/upload.hpp"
+#include "engine/outcome.hpp"
 
 /* after the C++ headers: check.h defines macros such as fail() */
 #include <check.h>
@@ -61,7 +61,7 @@ static int temp_files(const std::string &dir)
     return n;
 }
 
-static OpenOutcome open_file(TargetFile &f, std::vector<std::string> segs,
+static Outcome open_file(TargetFile &f, std::vector<std::string> segs,
                              StoreOptions opt, Preconditions pre, FsError &e)
 {
     return f.open(root, segs, opt, pre, e);
@@ -75,7 +75,7 @@ START_TEST(test_create_write_commit)
     opt.file_mode = 0640;
     opt.dir_mode = dir_mode_for(0640);
 
-    ck_assert(open_file(f, {"a", "b", "c.bin"}, opt, {}, e) == OpenOutcome::ok);
+    ck_assert(open_file(f, {"a", "b", "c.bin"}, opt, {}, e) == Outcome::ok);
     ck_assert(f.has_temp());
     ck_assert_int_eq(temp_files(root + "/a/b"), 1);
 
@@ -84,7 +84,7 @@ START_TEST(test_create_write_commit)
     ck_assert_int_eq(access((root + "/a/b/c.bin").c_str(), F_OK), -1);
     ck_assert(f.write_at("world", 5, 6, e));
 
-    ck_assert(f.commit(false, true, e) == CommitOutcome::created);
+    ck_assert(f.commit(false, true, e) == Outcome::created);
     ck_assert_sstr_eq(ck_slurp(root + "/a/b/c.bin").c_str(), "hello world");
     ck_assert_int_eq(temp_files(root + "/a/b"), 0);
 
@@ -101,13 +101,13 @@ START_TEST(test_no_clobber_when_target_appears)
     TargetFile f;
     FsError e;
 
-    ck_assert(open_file(f, {"x.bin"}, {}, {}, e) == OpenOutcome::ok);
+    ck_assert(open_file(f, {"x.bin"}, {}, {}, e) == Outcome::ok);
     ck_assert(f.write_at("new", 3, 0, e));
 
     /* someone else finishes first */
     spit(root + "/x.bin", "old");
 
-    ck_assert(f.commit(false, false, e) == CommitOutcome::exists);
+    ck_assert(f.commit(false, false, e) == Outcome::exists);
     ck_assert_sstr_eq(ck_slurp(root + "/x.bin").c_str(), "old");
 
     f.abort();
@@ -124,9 +124,9 @@ START_TEST(test_overwrite_replaces)
 
     spit(root + "/x.bin", "old");
 
-    ck_assert(open_file(f, {"x.bin"}, opt, {}, e) == OpenOutcome::ok);
+    ck_assert(open_file(f, {"x.bin"}, opt, {}, e) == Outcome::ok);
     ck_assert(f.write_at("new", 3, 0, e));
-    ck_assert(f.commit(true, false, e) == CommitOutcome::replaced);
+    ck_assert(f.commit(true, false, e) == Outcome::replaced);
     ck_assert_sstr_eq(ck_slurp(root + "/x.bin").c_str(), "new");
     ck_assert_int_eq(temp_files(root), 0);
 }
@@ -138,13 +138,13 @@ START_TEST(test_exists_without_overwrite)
     FsError e;
 
     spit(root + "/x.bin", "old");
-    ck_assert(open_file(f, {"x.bin"}, {}, {}, e) == OpenOutcome::exists);
+    ck_assert(open_file(f, {"x.bin"}, {}, {}, e) == Outcome::exists);
     ck_assert(!f.has_temp());
 
     mkdir((root + "/d").c_str(), 0700);
     StoreOptions opt;
     opt.overwrite = true;
-    ck_assert(open_file(f, {"d"}, opt, {}, e) == OpenOutcome::is_directory);
+    ck_assert(open_file(f, {"d"}, opt, {}, e) == Outcome::is_directory);
 }
 END_TEST
 
@@ -157,7 +157,7 @@ START_TEST(test_symlink_escape_refused)
 
     ck_assert_int_eq(symlink(outside, (root + "/link").c_str()), 0);
 
-    ck_assert(open_file(f, {"link", "evil.bin"}, {}, {}, e) == OpenOutcome::error);
+    ck_assert(open_file(f, {"link", "evil.bin"}, {}, {}, e) == Outcome::error);
     ck_assert_int_eq(e.err, ELOOP);
     ck_assert_sstr_eq(e.op.c_str(), "openat");
     ck_assert_int_eq(access((std::string(outside) + "/evil.bin").c_str(), F_OK), -1);
@@ -166,7 +166,7 @@ START_TEST(test_symlink_escape_refused)
     /* deeper: a symlink in the middle of the path */
     mkdir((root + "/a").c_str(), 0700);
     ck_assert_int_eq(symlink(outside, (root + "/a/l").c_str()), 0);
-    ck_assert(open_file(f, {"a", "l", "b", "evil.bin"}, {}, {}, e) == OpenOutcome::error);
+    ck_assert(open_file(f, {"a", "l", "b", "evil.bin"}, {}, {}, e) == Outcome::error);
     ck_assert_int_eq(e.err, ELOOP);
     ck_assert_int_eq(access((std::string(outside) + "/b").c_str(), F_OK), -1);
 
@@ -180,7 +180,7 @@ START_TEST(test_file_as_directory)
     FsError e;
 
     spit(root + "/file", "x");
-    ck_assert(open_file(f, {"file", "x.bin"}, {}, {}, e) == OpenOutcome::error);
+    ck_assert(open_file(f, {"file", "x.bin"}, {}, {}, e) == Outcome::error);
     ck_assert_int_eq(e.err, ENOTDIR);
 }
 END_TEST
@@ -192,7 +192,7 @@ START_TEST(test_create_dirs_off)
     StoreOptions opt;
     opt.create_dirs = false;
 
-    ck_assert(open_file(f, {"missing", "x.bin"}, opt, {}, e) == OpenOutcome::error);
+    ck_assert(open_file(f, {"missing", "x.bin"}, opt, {}, e) == Outcome::error);
     ck_assert_int_eq(e.err, ENOENT);
     ck_assert_int_eq(access((root + "/missing").c_str(), F_OK), -1);
 }
@@ -204,8 +204,8 @@ START_TEST(test_missing_root_is_created)
     FsError e;
     std::string deep = root + "/users/alice";
 
-    ck_assert(f.open(deep, {"x.bin"}, {}, {}, e) == OpenOutcome::ok);
-    ck_assert(f.commit(false, false, e) == CommitOutcome::created);
+    ck_assert(f.open(deep, {"x.bin"}, {}, {}, e) == Outcome::ok);
+    ck_assert(f.commit(false, false, e) == Outcome::created);
     ck_assert_int_eq(access((deep + "/x.bin").c_str(), F_OK), 0);
 }
 END_TEST
@@ -215,10 +215,10 @@ START_TEST(test_relative_root_refused)
     TargetFile f;
     FsError e;
 
-    ck_assert(f.open("relative/store", {"x.bin"}, {}, {}, e) == OpenOutcome::error);
+    ck_assert(f.open("relative/store", {"x.bin"}, {}, {}, e) == Outcome::error);
     ck_assert_int_eq(e.err, EINVAL);
     ck_assert_int_eq(access("relative", F_OK), -1);
-    ck_assert(f.open("", {"x.bin"}, {}, {}, e) == OpenOutcome::error);
+    ck_assert(f.open("", {"x.bin"}, {}, {}, e) == Outcome::error);
     ck_assert_int_eq(e.err, EINVAL);
 }
 END_TEST
@@ -234,26 +234,26 @@ START_TEST(test_preconditions)
     /* If-None-Match: * against an existing file */
     spit(root + "/x.bin", "old");
     ck_assert(parse_preconditions("", "*", pre));
-    ck_assert(open_file(f, {"x.bin"}, opt, pre, e) == OpenOutcome::precondition_failed);
+    ck_assert(open_file(f, {"x.bin"}, opt, pre, e) == Outcome::precondition_failed);
 
     /* If-Match: * against a missing file */
     ck_assert(parse_preconditions("*", "", pre));
-    ck_assert(open_file(f, {"y.bin"}, opt, pre, e) == OpenOutcome::precondition_failed);
+    ck_assert(open_file(f, {"y.bin"}, opt, pre, e) == Outcome::precondition_failed);
 
     /* If-Match with the current entity tag */
     struct stat st;
     ck_assert_int_eq(stat((root + "/x.bin").c_str(), &st), 0);
     std::string tag = etag_for(st.st_mtime, st.st_size);
     ck_assert(parse_preconditions(("\"nope\", " + tag).c_str(), "", pre));
-    ck_assert(open_file(f, {"x.bin"}, opt, pre, e) == OpenOutcome::ok);
+    ck_assert(open_file(f, {"x.bin"}, opt, pre, e) == Outcome::ok);
     f.abort();
 
     ck_assert(parse_preconditions("\"nope\"", "", pre));
-    ck_assert(open_file(f, {"x.bin"}, opt, pre, e) == OpenOutcome::precondition_failed);
+    ck_assert(open_file(f, {"x.bin"}, opt, pre, e) == Outcome::precondition_failed);
 
     /* a weak tag never matches If-Match */
     ck_assert(parse_preconditions(("W/" + tag).c_str(), "", pre));
-    ck_assert(open_file(f, {"x.bin"}, opt, pre, e) == OpenOutcome::precondition_failed);
+    ck_assert(open_file(f, {"x.bin"}, opt, pre, e) == Outcome::precondition_failed);
 
     ck_assert_int_eq(temp_files(root), 0);
 }
@@ -280,145 +280,12 @@ START_TEST(test_destructor_removes_temp)
     {
         TargetFile f;
         FsError e;
-        ck_assert(open_file(f, {"x.bin"}, {}, {}, e) == OpenOutcome::ok);
+        ck_assert(open_file(f, {"x.bin"}, {}, {}, e) == Outcome::ok);
         ck_assert(f.write_at("abc", 3, 0, e));
         ck_assert_int_eq(temp_files(root), 1);
     }
     ck_assert_int_eq(temp_files(root), 0);
     ck_assert_int_eq(access((root + "/x.bin").c_str(), F_OK), -1);
-}
-END_TEST
-
-START_TEST(test_upload_hashes_what_it_writes)
-{
-    Upload u(root, {"h.bin"}, StoreOptions(), Preconditions());
-    FsError e;
-
-    ck_assert(u.open(e) == OpenOutcome::ok);
-    ck_assert(u.append("ab", 2, e));
-    ck_assert(u.append("c", 1, e));
-    ck_assert(u.commit(false, e) == CommitOutcome::created);
-    ck_assert_uint_eq(u.size(), 3);
-    ck_assert_sstr_eq(u.sha256().c_str(),
-        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    ck_assert_sstr_eq(ck_slurp(root + "/h.bin").c_str(), "abc");
-}
-END_TEST
-
-START_TEST(test_remembered_sha256)
-{
-    Upload u(root, {"m.bin"}, StoreOptions(), Preconditions());
-    FsError e;
-
-    ck_assert(u.open(e) == OpenOutcome::ok);
-    ck_assert(u.append("abc", 3, e));
-    ck_assert(u.commit(false, e) == CommitOutcome::created);
-
-    std::string path = root + "/m.bin";
-    int fd = open(path.c_str(), O_RDWR);
-    ck_assert_int_ne(fd, -1);
-
-    /* a filesystem without user xattrs remembers nothing, and says so */
-    bool xattrs = fsetxattr(fd, "user.probe", "1", 1, 0) == 0;
-    ck_assert(xattrs || errno == ENOTSUP);
-
-    if (xattrs) {
-        ck_assert_sstr_eq(remembered_sha256(fd),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    } else {
-        ck_assert_sstr_eq(remembered_sha256(fd), "");
-    }
-
-    /* changed since: forgotten */
-    ck_assert_int_eq(pwrite(fd, "d", 1, 3), 1);
-    ck_assert_sstr_eq(remembered_sha256(fd), "");
-
-    /* a value that is not a digest is never reported */
-    if (xattrs) {
-        remember_sha256(fd, "not a digest");
-        ck_assert_sstr_eq(remembered_sha256(fd), "");
-        std::string bad = std::string(64, 'Z') + " 4 0.0";
-        ck_assert_int_eq(fsetxattr(fd, "user.bigupload.sha256", bad.data(), bad.size(), 0), 0);
-        ck_assert_sstr_eq(remembered_sha256(fd), "");
-    }
-    close(fd);
-}
-END_TEST
-
-START_TEST(test_remove_if_same)
-{
-    Upload u(root, {"r.bin"}, StoreOptions(), Preconditions());
-    FsError e;
-    const char *abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
-
-    ck_assert(u.open(e) == OpenOutcome::ok);
-    ck_assert(u.append("abc", 3, e));
-    ck_assert(u.commit(false, e) == CommitOutcome::created);
-
-    std::string path = root + "/r.bin";
-    int fd = open(path.c_str(), O_RDONLY);
-    bool xattrs = fsetxattr(fd, "user.probe", "1", 1, 0) == 0;
-    close(fd);
-
-    if (xattrs) {
-        /* replaced by another file since: left alone */
-        ck_assert(!remove_if_same(path, std::string(64, '0')));
-        ck_assert_int_eq(access(path.c_str(), F_OK), 0);
-    }
-    ck_assert(remove_if_same(path, abc));
-    ck_assert_int_ne(access(path.c_str(), F_OK), 0);
-    ck_assert(!remove_if_same(path, abc));   /* gone already */
-}
-END_TEST
-
-START_TEST(test_upload_hash_and_write_alongside)
-{
-    std::string data = ck_pattern(3 * 1000003 + 17);
-    Upload u(root, {"p.bin"}, StoreOptions(), Preconditions());
-    FsError e;
-    bool ok = true;
-
-    ck_assert(u.open(e) == OpenOutcome::ok);
-
-    /* the two halves of append() on two threads, each in order */
-    std::thread hasher([&] {
-        for (std::size_t off = 0; off < data.size(); off += 65536) {
-            u.hash(data.data() + off, std::min<std::size_t>(65536, data.size() - off));
-        }
-    });
-    for (std::size_t off = 0; off < data.size(); off += 100000) {
-        ok = ok && u.write(data.data() + off,
-                           std::min<std::size_t>(100000, data.size() - off), e);
-    }
-    hasher.join();
-
-    ck_assert(ok);
-    ck_assert_uint_eq(u.hashed(), data.size());
-    ck_assert(u.commit(false, e) == CommitOutcome::created);
-    ck_assert_uint_eq(u.size(), data.size());
-    ck_assert_sstr_eq(u.sha256(), sha256_hex(data.data(), data.size()));
-    ck_assert(ck_slurp(root + "/p.bin") == data);
-}
-END_TEST
-
-START_TEST(test_upload_refuses_commit_with_unhashed_bytes)
-{
-    Upload u(root, {"u.bin"}, StoreOptions(), Preconditions());
-    FsError e;
-    bool thrown = false;
-
-    ck_assert(u.open(e) == OpenOutcome::ok);
-    u.hash("ab", 2);
-    ck_assert(u.write("abc", 3, e));
-
-    try {
-        u.commit(false, e);
-    } catch (const std::logic_error &) {
-        thrown = true;
-    }
-
-    ck_assert(thrown);
-    ck_assert_int_eq(access((root + "/u.bin").c_str(), F_OK), -1);
 }
 END_TEST
 
@@ -440,11 +307,6 @@ Suite *store_suite(void)
     tcase_add_test(tc, test_preconditions);
     tcase_add_test(tc, test_parse_preconditions);
     tcase_add_test(tc, test_destructor_removes_temp);
-    tcase_add_test(tc, test_upload_hashes_what_it_writes);
-    tcase_add_test(tc, test_remembered_sha256);
-    tcase_add_test(tc, test_remove_if_same);
-    tcase_add_test(tc, test_upload_hash_and_write_alongside);
-    tcase_add_test(tc, test_upload_refuses_commit_with_unhashed_bytes);
     suite_add_tcase(s, tc);
 
     return s;

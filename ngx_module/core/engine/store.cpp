@@ -178,20 +178,14 @@ TargetFile::~TargetFile()
 
 void TargetFile::close_all()
 {
-    if (fd_ != -1) {
-        ::close(fd_);
-        fd_ = -1;
-    }
-    if (dir_fd_ != -1) {
-        ::close(dir_fd_);
-        dir_fd_ = -1;
-    }
+    fd_.reset();
+    dir_fd_.reset();
 }
 
 void TargetFile::abort()
 {
-    if (!tmp_name_.empty() && dir_fd_ != -1) {
-        ::unlinkat(dir_fd_, tmp_name_.c_str(), 0);
+    if (!tmp_name_.empty() && dir_fd_) {
+        ::unlinkat(dir_fd_.get(), tmp_name_.c_str(), 0);
     }
     tmp_name_.clear();
     close_all();
@@ -271,8 +265,8 @@ int open_target_dir(const std::string &root, const std::vector<std::string> &seg
         return -1;
     }
 
-    int dfd = open_store_root(root, opt, e);
-    if (dfd == -1) {
+    Fd dfd(open_store_root(root, opt, e));
+    if (!dfd) {
         return -1;
     }
 
@@ -283,19 +277,17 @@ int open_target_dir(const std::string &root, const std::vector<std::string> &seg
     for (std::size_t i = 0; i + 1 < segments.size(); i++) {
         dir_path = join(dir_path, segments[i]);
 
-        int next = open_subdir(dfd, segments[i], dir_path, opt.create_dirs,
-                               opt.dir_mode, e);
-        ::close(dfd);
-        if (next == -1) {
+        dfd = Fd(open_subdir(dfd.get(), segments[i], dir_path, opt.create_dirs,
+                             opt.dir_mode, e));
+        if (!dfd) {
             return -1;
         }
-        dfd = next;
     }
 
-    return dfd;
+    return dfd.release();
 }
 
-OpenOutcome check_target(int dir_fd, const std::string &name, const std::string &path,
+Outcome check_target(int dir_fd, const std::string &name, const std::string &path,
                          const StoreOptions &opt, const Preconditions &pre, FsError &e)
 {
     struct stat st;
@@ -303,40 +295,40 @@ OpenOutcome check_target(int dir_fd, const std::string &name, const std::string 
 
     if (!exists && errno != ENOENT) {
         e = fs_error("fstatat", path);
-        return OpenOutcome::error;
+        return Outcome::error;
     }
 
     if (exists && S_ISDIR(st.st_mode)) {
-        return OpenOutcome::is_directory;
+        return Outcome::is_directory;
     }
 
     if (exists) {
         if (pre.if_none_match_any) {
-            return OpenOutcome::precondition_failed;
+            return Outcome::precondition_failed;
         }
         std::string etag = etag_for(st.st_mtime, st.st_size);
         if ((!pre.if_match_etags.empty() && !etag_matches(pre.if_match_etags, etag))
             || etag_matches(pre.if_none_match_etags, "W/" + etag)
             || etag_matches(pre.if_none_match_etags, etag))
         {
-            return OpenOutcome::precondition_failed;
+            return Outcome::precondition_failed;
         }
         if (!opt.overwrite) {
-            return OpenOutcome::exists;
+            return Outcome::exists;
         }
 
     } else if (pre.if_match_any || !pre.if_match_etags.empty()) {
-        return OpenOutcome::precondition_failed;
+        return Outcome::precondition_failed;
     }
 
-    return OpenOutcome::ok;
+    return Outcome::ok;
 }
 
-CommitOutcome move_into_place(int from_dir, const std::string &from, int to_dir,
+Outcome move_into_place(int from_dir, const std::string &from, int to_dir,
                               const std::string &to, const std::string &to_path,
                               bool may_replace, FsError &e)
 {
-    CommitOutcome outcome = CommitOutcome::created;
+    Outcome outcome = Outcome::created;
 
     // never clobber: rename without replace, or link + unlink where the
     // filesystem has no RENAME_NOREPLACE
@@ -351,22 +343,22 @@ CommitOutcome move_into_place(int from_dir, const std::string &from, int to_dir,
 
     if (rc == -1 && errno == EEXIST) {
         if (!may_replace) {
-            return CommitOutcome::exists;
+            return Outcome::exists;
         }
 
         rc = ::renameat(from_dir, from.c_str(), to_dir, to.c_str());
-        outcome = CommitOutcome::replaced;
+        outcome = Outcome::replaced;
     }
 
     if (rc == -1) {
         e = fs_error("renameat", to_path);
-        return CommitOutcome::error;
+        return Outcome::error;
     }
 
     return outcome;
 }
 
-OpenOutcome TargetFile::open(const std::string &root,
+Outcome TargetFile::open(const std::string &root,
                              const std::vector<std::string> &segments,
                              const StoreOptions &opt, const Preconditions &pre,
                              FsError &e)
@@ -374,18 +366,17 @@ OpenOutcome TargetFile::open(const std::string &root,
     abort();
 
     std::string path;
-    int dfd = open_target_dir(root, segments, opt, path, e);
-    if (dfd == -1) {
-        return OpenOutcome::error;
+    dir_fd_ = Fd(open_target_dir(root, segments, opt, path, e));
+    if (!dir_fd_) {
+        return Outcome::error;
     }
 
-    dir_fd_ = dfd;
     dir_path_ = path;
     name_ = segments.back();
     target_path_ = join(path, name_);
 
-    OpenOutcome o = check_target(dir_fd_, name_, target_path_, opt, pre, e);
-    if (o != OpenOutcome::ok) {
+    Outcome o = check_target(dir_fd_.get(), name_, target_path_, opt, pre, e);
+    if (o != Outcome::ok) {
         close_all();
         return o;
     }
@@ -393,10 +384,10 @@ OpenOutcome TargetFile::open(const std::string &root,
     for (int attempt = 0; attempt < 8; attempt++) {
         std::string tmp = std::string(".bigupload-") + random_hex(8);
 
-        fd_ = ::openat(dir_fd_, tmp.c_str(),
-                       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                       opt.file_mode);
-        if (fd_ != -1) {
+        fd_ = Fd(::openat(dir_fd_.get(), tmp.c_str(),
+                          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                          opt.file_mode));
+        if (fd_) {
             tmp_name_ = tmp;
             tmp_path_ = join(dir_path_, tmp);
             break;
@@ -404,24 +395,24 @@ OpenOutcome TargetFile::open(const std::string &root,
         if (errno != EEXIST) {
             e = fs_error("openat", join(dir_path_, tmp));
             close_all();
-            return OpenOutcome::error;
+            return Outcome::error;
         }
     }
 
-    if (fd_ == -1) {
+    if (!fd_) {
         e = fs_error("openat", join(dir_path_, ".bigupload-*"));
         close_all();
-        return OpenOutcome::error;
+        return Outcome::error;
     }
 
     // the umask must not narrow what the operator configured
-    if (::fchmod(fd_, opt.file_mode) == -1) {
+    if (::fchmod(fd_.get(), opt.file_mode) == -1) {
         e = fs_error("fchmod", tmp_path_);
         abort();
-        return OpenOutcome::error;
+        return Outcome::error;
     }
 
-    return OpenOutcome::ok;
+    return Outcome::ok;
 }
 
 bool pwrite_all(int fd, const void *data, std::size_t len, std::uint64_t offset)
@@ -453,7 +444,7 @@ bool pwrite_all(int fd, const void *data, std::size_t len, std::uint64_t offset)
 bool TargetFile::write_at(const void *data, std::size_t len, std::uint64_t offset,
                           FsError &e)
 {
-    if (!pwrite_all(fd_, data, len, offset)) {
+    if (!pwrite_all(fd_.get(), data, len, offset)) {
         e = fs_error("pwrite", tmp_path_);
         return false;
     }
@@ -461,32 +452,30 @@ bool TargetFile::write_at(const void *data, std::size_t len, std::uint64_t offse
     return true;
 }
 
-CommitOutcome TargetFile::commit(bool may_replace, bool durable, FsError &e)
+Outcome TargetFile::commit(bool may_replace, bool durable, FsError &e)
 {
-    if (durable && ::fsync(fd_) == -1) {
+    if (durable && ::fsync(fd_.get()) == -1) {
         e = fs_error("fsync", tmp_path_);
-        return CommitOutcome::error;
+        return Outcome::error;
     }
 
-    if (::close(fd_) == -1) {
-        fd_ = -1;
+    if (!fd_.close()) {
         e = fs_error("close", tmp_path_);
-        return CommitOutcome::error;
+        return Outcome::error;
     }
-    fd_ = -1;
 
-    CommitOutcome outcome = move_into_place(dir_fd_, tmp_name_, dir_fd_, name_,
-                                            target_path_, may_replace, e);
-    if (outcome == CommitOutcome::exists || outcome == CommitOutcome::error) {
+    Outcome outcome = move_into_place(dir_fd_.get(), tmp_name_, dir_fd_.get(), name_,
+                                      target_path_, may_replace, e);
+    if (outcome == Outcome::exists || outcome == Outcome::error) {
         return outcome;
     }
 
     tmp_name_.clear();
 
-    if (durable && ::fsync(dir_fd_) == -1) {
+    if (durable && ::fsync(dir_fd_.get()) == -1) {
         e = fs_error("fsync", dir_path_);
         close_all();
-        return CommitOutcome::error;
+        return Outcome::error;
     }
 
     close_all();
@@ -539,16 +528,42 @@ std::string remembered_sha256(int fd)
     return value.substr(0, 64);
 }
 
+TargetInfo probe_target(const std::string &root, const std::vector<std::string> &segments,
+                        const StoreOptions &opt)
+{
+    TargetInfo info;
+    StoreOptions o = opt;
+    o.create_dirs = false;
+    std::string dir_path;
+    FsError ignored;
+
+    Fd dfd(open_target_dir(root, segments, o, dir_path, ignored));
+    if (!dfd) {
+        return info;
+    }
+
+    struct stat st;
+    Fd fd(::openat(dfd.get(), segments.back().c_str(),
+                   O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    if (fd && ::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode)) {
+        info.exists = true;
+        info.size = static_cast<std::uint64_t>(st.st_size);
+        info.sha256 = remembered_sha256(fd.get());
+    }
+
+    return info;
+}
+
 bool remove_if_same(const std::string &path, const std::string &hex)
 {
-    int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (fd == -1) {
+    Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    if (!fd) {
         return false;
     }
 
-    bool xattrs = ::fgetxattr(fd, sha256_xattr, nullptr, 0) >= 0 || errno != ENOTSUP;
-    bool same = !xattrs || remembered_sha256(fd) == hex;
-    ::close(fd);
+    bool xattrs = ::fgetxattr(fd.get(), sha256_xattr, nullptr, 0) >= 0 || errno != ENOTSUP;
+    bool same = !xattrs || remembered_sha256(fd.get()) == hex;
+    fd.reset();
 
     return same && ::unlink(path.c_str()) == 0;
 }

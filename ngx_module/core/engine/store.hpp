@@ -11,6 +11,9 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/fd.hpp"
+#include "engine/outcome.hpp"
+
 namespace bigupload {
 
 struct FsError {
@@ -41,21 +44,6 @@ struct StoreOptions {
     mode_t dir_mode = 0700;
 };
 
-enum class OpenOutcome {
-    ok,
-    precondition_failed,     // 412
-    exists,                  // 409: overwrite off and the target is there
-    is_directory,            // 409: the target is a directory
-    error,                   // see FsError
-};
-
-enum class CommitOutcome {
-    created,                 // 201
-    replaced,                // 200
-    exists,                  // 409: a file appeared meanwhile, overwrite off
-    error,
-};
-
 // nginx-style entity tag of a file: "<mtime hex>-<size hex>" in quotes.
 std::string etag_for(std::int64_t mtime, std::int64_t size);
 
@@ -83,13 +71,13 @@ int open_target_dir(const std::string &root, const std::vector<std::string> &seg
                     const StoreOptions &opt, std::string &dir_path, FsError &e);
 
 // Whether an upload may go to "name" in "dir_fd": preconditions, overwrite,
-// directories.
-OpenOutcome check_target(int dir_fd, const std::string &name, const std::string &path,
+// directories.  ok, precondition_failed, exists, is_directory or error.
+Outcome check_target(int dir_fd, const std::string &name, const std::string &path,
                          const StoreOptions &opt, const Preconditions &pre, FsError &e);
 
 // Renames "from" to "to" (relative to their directories) without replacing
-// an existing file unless "may_replace".
-CommitOutcome move_into_place(int from_dir, const std::string &from, int to_dir,
+// an existing file unless "may_replace": created, replaced, exists or error.
+Outcome move_into_place(int from_dir, const std::string &from, int to_dir,
                               const std::string &to, const std::string &to_path,
                               bool may_replace, FsError &e);
 
@@ -110,6 +98,18 @@ std::string remembered_sha256(int fd);
 // filesystem without user xattrs, removes it.  True when removed.
 bool remove_if_same(const std::string &path, const std::string &hex);
 
+// What is at a target now: a regular file's size and remembered sha256.
+struct TargetInfo {
+    bool exists = false;
+    std::uint64_t size = 0;
+    std::string sha256;                      // "" when not remembered
+};
+
+// Looks at the target "segments" below "root" without creating anything or
+// following a symlink; a missing file (or directory) is not an error.
+TargetInfo probe_target(const std::string &root, const std::vector<std::string> &segments,
+                        const StoreOptions &opt);
+
 class TargetFile {
 public:
     TargetFile() = default;
@@ -120,18 +120,19 @@ public:
     // Opens (creating when allowed) the store root and every directory of
     // "segments" but the last without following symlinks, evaluates the
     // preconditions against the target, and creates the temp file.
-    OpenOutcome open(const std::string &root, const std::vector<std::string> &segments,
+    Outcome open(const std::string &root, const std::vector<std::string> &segments,
                      const StoreOptions &opt, const Preconditions &pre, FsError &e);
 
     // Writes all of [data, data+len) at "offset" (loops over short writes).
     bool write_at(const void *data, std::size_t len, std::uint64_t offset, FsError &e);
 
     // Records the sha256 of what was written (see remember_sha256).
-    void remember(const std::string &hex) { remember_sha256(fd_, hex); }
+    void remember(const std::string &hex) { remember_sha256(fd_.get(), hex); }
 
     // Moves the temp file into place; never replaces when "may_replace" is
     // false.  With "durable", fsyncs the file before and its directory after.
-    CommitOutcome commit(bool may_replace, bool durable, FsError &e);
+    // created, replaced, exists (a file appeared there) or error.
+    Outcome commit(bool may_replace, bool durable, FsError &e);
 
     // Closes and removes the temp file (idempotent).
     void abort();
@@ -143,8 +144,8 @@ public:
 private:
     void close_all();
 
-    int dir_fd_ = -1;
-    int fd_ = -1;
+    Fd dir_fd_;
+    Fd fd_;
     std::string name_;
     std::string tmp_name_;
     std::string tmp_path_;

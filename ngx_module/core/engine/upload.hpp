@@ -1,85 +1,102 @@
-// One upload as the front ends (plain PUT today; resumable, tus and the IETF
-// draft later) see it: a target in the store, bytes appended in order and
-// hashed on the way, then committed atomically or aborted.  Every method but
-// the accessors blocks and runs on a worker thread; at most one runs at a time,
-// but for hash() and write(), which may run alongside each other.
+// The upload engine's one interface: what the nginx glue drives for every
+// kind of upload, whichever protocol asked for it.  A plain upload (one
+// request, atomic or nothing: plain.hpp) and a resumable one (a partial kept
+// across requests: resumable.hpp) implement it; the front-ends choose which,
+// the glue never does.
+//
+// Every method but the accessors blocks and runs on a worker thread, one at
+// a time, except hash() and write_at(), which may run alongside each other
+// (two pool tasks of one request: the hash of one buffer while an earlier
+// one is written).  None logs: failures come back as an Outcome, and an
+// FsError for Outcome::error, to be logged and answered on the event loop.
 #pragma once
 
 #include <cstdint>
-#include <stdexcept>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "base/digest.hpp"
+#include "engine/outcome.hpp"
 #include "engine/store.hpp"
 
 namespace bigupload {
 
+// What one request asks of an upload: where its bytes go.
+struct UploadRequest {
+    std::uint64_t start = 0;                 // offset of the request's first byte
+    std::optional<std::uint64_t> end;        // one past its last byte, when known
+    std::optional<std::uint64_t> total;      // the upload's length, when declared
+    bool completes = false;                  // the body ends the upload
+};
+
+// Where a finished upload goes: a remote path below a store root.
+struct Target {
+    std::string root;                        // the store (absolute)
+    std::string remote_path;                 // "/a/b.bin"
+    std::vector<std::string> segments;       // {"a", "b.bin"}
+    StoreOptions opt;
+    Preconditions pre;
+};
+
 class Upload {
 public:
-    Upload(std::string root, std::vector<std::string> segments, StoreOptions opt,
-           Preconditions pre)
-        : root_(std::move(root)), segments_(std::move(segments)), opt_(opt),
-          pre_(std::move(pre)) {}
+    virtual ~Upload() = default;
 
-    OpenOutcome open(FsError &e) { return file_.open(root_, segments_, opt_, pre_, e); }
+    // Prepares the target and the file the bytes go to.
+    virtual Outcome open(std::int64_t now, FsError &e) = 0;
 
-    // Hashes and writes the next bytes of the body.
-    bool append(const void *data, std::size_t len, FsError &e)
+    // Whether hash() must see this request's bytes (in order).
+    virtual bool hashing() const = 0;
+    virtual void hash(const void *data, std::size_t len) = 0;
+
+    // Writes bytes of this request at "offset" in the upload; the offsets of
+    // one request follow each other without a gap.
+    virtual Outcome write_at(const void *data, std::size_t len, std::uint64_t offset,
+                             std::int64_t now, FsError &e) = 0;
+
+    // hash() and write_at() of the request's next bytes, in one call.
+    Outcome write(const void *data, std::size_t len, std::int64_t now, FsError &e)
     {
-        hash(data, len);
-        return write(data, len, e);
-    }
-
-    // append() in two halves, for a pipeline: hash() sees the body in order
-    // on one thread while write() stores the same bytes, in order too, on
-    // another.  At most one call of each runs at a time; commit() only once
-    // both have seen every byte.
-    void hash(const void *data, std::size_t len)
-    {
-        hash_.update(data, len);
-        hashed_ += len;
-    }
-
-    bool write(const void *data, std::size_t len, FsError &e)
-    {
-        if (!file_.write_at(data, len, size_, e)) {
-            return false;
+        if (hashing()) {
+            hash(data, len);
         }
-        size_ += len;
-        return true;
+        return write_at(data, len, offset() + written(), now, e);
     }
 
-    CommitOutcome commit(bool durable, FsError &e)
-    {
-        if (hashed_ != size_) {
-            // a digest of other bytes than the file's must never be answered
-            throw std::logic_error("upload committed with hashed != written bytes");
-        }
+    // The body ended ("body_complete": all of it arrived).  Completes the
+    // upload when it has every byte: created / replaced; else incomplete.
+    virtual Outcome finish(bool body_complete, bool durable, std::int64_t now,
+                           FsError &e) = 0;
 
-        sha256_ = hash_.final_hex();
-        file_.remember(sha256_);
-        bool may_replace = opt_.overwrite && !pre_.if_none_match_any;
-        return file_.commit(may_replace, durable, e);
-    }
+    // The request failed: a plain upload removes its temp file, a resumable
+    // one keeps what it holds.
+    virtual Outcome abort(bool durable, std::int64_t now, FsError &e) = 0;
 
-    void abort() { file_.abort(); }
+    // Whether open() succeeded and neither finish() nor abort() ran since:
+    // abort() has work to do.
+    virtual bool pending() const = 0;
 
-    std::uint64_t size() const { return size_; }
-    std::uint64_t hashed() const { return hashed_; }
-    const std::string &sha256() const { return sha256_; }
-    const TargetFile &file() const { return file_; }
+    virtual bool resumable() const = 0;
 
-private:
-    std::string root_;
-    std::vector<std::string> segments_;
-    StoreOptions opt_;
-    Preconditions pre_;
-    TargetFile file_;
-    Sha256 hash_;
-    std::uint64_t size_ = 0;        // written
-    std::uint64_t hashed_ = 0;
-    std::string sha256_;
+    // Offset of this request's first byte, and its bytes written so far.
+    virtual std::uint64_t offset() const = 0;
+    virtual std::uint64_t written() const = 0;
+
+    // The length declared for the upload, when it is known.
+    virtual std::optional<std::uint64_t> length() const = 0;
+
+    // The finished file: size, sha256 (hex), where it is.
+    virtual std::uint64_t size() const = 0;
+    virtual const std::string &sha256() const = 0;
+    virtual const std::string &target_path() const = 0;
+
+    // A file only this request knows of, that a dead worker would leave
+    // behind ("" when none): the status zone remembers it for the reaper.
+    virtual std::string temp_path() const { return std::string(); }
+
+    // Removes right now, without a thread, what only this request knows of
+    // (a worker exiting fast).  Never throws.
+    virtual void discard() noexcept {}
 };
 
 }  // namespace bigupload

@@ -95,7 +95,8 @@ StateError parse_state(std::string_view text, UploadState &out)
     auto created = j.find("created");
     auto updated = j.find("updated");
 
-    if (key == j.end() || !key->is_string() || !valid_upload_key(key->get<std::string>())
+    if (key == j.end() || !key->is_string()
+        || !(key->get<std::string>().empty() || valid_upload_key(key->get<std::string>()))
         || path == j.end() || !path->is_string()
         || length == j.end() || !(length->is_null() || length->is_number_unsigned())
         || received == j.end() || !received->is_string()
@@ -124,21 +125,6 @@ StateError parse_state(std::string_view text, UploadState &out)
     out.updated = updated->get<std::int64_t>();
 
     return StateError::ok;
-}
-
-std::string derive_upload_key(std::uint64_t size, std::int64_t mtime_ns,
-                              std::string_view head, std::string_view tail)
-{
-    Sha256 h;
-    std::string meta = "bigupload-key-v1 " + std::to_string(size) + " "
-                       + std::to_string(mtime_ns) + "\n";
-
-    h.update(meta.data(), meta.size());
-    h.update(head.data(), head.size());
-    h.update(tail.data(), tail.size());
-
-    // 128 bits are plenty to tell files apart
-    return h.final_hex().substr(0, 32);
 }
 
 bool valid_upload_key(std::string_view key)

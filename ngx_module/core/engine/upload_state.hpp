@@ -14,7 +14,8 @@
 namespace bigupload {
 
 struct UploadState {
-    std::string key;                        // client-chosen upload key
+    std::string key;                        // client-chosen upload key; "" for an
+                                            // upload whose id is its secret
     std::string path;                       // remote path, for operators
     std::optional<std::uint64_t> length;    // declared total, if known
     RangeSet received;                      // ranges written and synced
@@ -39,12 +40,6 @@ const char *state_error_message(StateError e);
 std::string serialize_state(const UploadState &st);
 
 StateError parse_state(std::string_view text, UploadState &out);
-
-// The key bgclient derives from a file, so that no local state is needed:
-// sha256 over its size, its mtime and its first and last MiB.  A changed file
-// gets another key, and the server refuses to mix it into the partial.
-std::string derive_upload_key(std::uint64_t size, std::int64_t mtime_ns,
-                              std::string_view head, std::string_view tail);
 
 // Upload keys are 1 to 128 characters of [A-Za-z0-9._~+/=-].
 bool valid_upload_key(std::string_view key);

@@ -17,7 +17,9 @@ const char *const failure_reasons[] = {
     "upload_key_mismatch", "length_mismatch", "cancelled", "partial_corrupt",
     "no_space", "quota_exceeded", "file_too_large", "forbidden", "read_only",
     "no_parent", "not_a_directory", "symlink", "cross_device", "io_error",
-    "internal", "backend", "other",
+    "internal", "backend", "method_not_allowed", "bad_format", "needs_upload_key",
+    "upload_length_mismatch", "protocol_not_enabled", "unsupported_media_type",
+    "offset_mismatch", "not_found", "client_closed", "other",
 };
 
 const std::size_t failure_reason_count = sizeof(failure_reasons) / sizeof(failure_reasons[0]);

@@ -45,7 +45,7 @@ struct StatusCounters {
     std::uint64_t partial = 0;               // requests that left a partial
     std::uint64_t cancelled = 0;
     std::uint64_t expired = 0;               // partials removed by the sweep
-    std::uint64_t failed[32] = {};           // by failure_reason_index()
+    std::uint64_t failed[64] = {};           // by failure_reason_index()
     std::uint64_t bytes_received = 0;        // request body bytes, all results
     std::uint64_t bytes_stored = 0;          // sizes of the completed files
     std::uint64_t untracked = 0;             // uploads the zone had no room for

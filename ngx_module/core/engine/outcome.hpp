@@ -1,0 +1,31 @@
+// The one outcome type of the engine: every step of every kind of upload,
+// and of the requests about one (HEAD, DELETE), comes out as one of these.
+// The front-ends turn them into answers through the errors table
+// (proto/errors.hpp).
+#pragma once
+
+namespace bigupload {
+
+// How a step of an upload (or of a request about one) came out.
+enum class Outcome {
+    ok,
+    incomplete,          // finish(): the upload needs more bytes
+    created,             // finish(): stored as a new file
+    replaced,            // finish(): replaced the target
+    completed_elsewhere, // finish(): a request that ended alongside completed it
+    not_found,           // no such partial (or nothing at the target)
+    key_mismatch,        // the partial belongs to another key
+    length_mismatch,     // a length other than the one declared before
+    beyond_length,       // a range past the declared length
+    offset_mismatch,     // an append that does not start where the upload ends
+    body_length_mismatch,// the body's length differs from the length declared
+    cancelled,           // the partial went away while this request wrote
+    corrupt,             // its state cannot be trusted
+    precondition_failed, // If-Match / If-None-Match
+    exists,              // the target is there and may not be replaced
+    appeared,            // finish(): a file appeared at the target meanwhile
+    is_directory,        // the target is a directory
+    error,               // a syscall failed: see FsError
+};
+
+}  // namespace bigupload

@@ -1,0 +1,63 @@
+#include "engine/plain.hpp"
+
+#include <stdexcept>
+
+namespace bigupload {
+
+Outcome PlainUpload::open(std::int64_t, FsError &e)
+{
+    return file_.open(target_.root, target_.segments, target_.opt, target_.pre, e);
+}
+
+void PlainUpload::hash(const void *data, std::size_t len)
+{
+    hash_.update(data, len);
+    hashed_ += len;
+}
+
+Outcome PlainUpload::write_at(const void *data, std::size_t len, std::uint64_t offset,
+                              std::int64_t, FsError &e)
+{
+    if (offset != size_) {
+        throw std::logic_error("plain upload written out of order");
+    }
+
+    if (!file_.write_at(data, len, offset, e)) {
+        return Outcome::error;
+    }
+
+    size_ += len;
+    return Outcome::ok;
+}
+
+Outcome PlainUpload::finish(bool body_complete, bool durable, std::int64_t now, FsError &e)
+{
+    if (!body_complete) {
+        return abort(durable, now, e);
+    }
+
+    if (length_ && *length_ != size_) {
+        return Outcome::body_length_mismatch;
+    }
+
+    if (hashed_ != size_) {
+        // a digest of other bytes than the file's must never be answered
+        throw std::logic_error("upload committed with hashed != written bytes");
+    }
+
+    sha256_ = hash_.final_hex();
+    file_.remember(sha256_);
+
+    bool may_replace = target_.opt.overwrite && !target_.pre.if_none_match_any;
+    Outcome o = file_.commit(may_replace, durable, e);
+
+    return o == Outcome::exists ? Outcome::appeared : o;
+}
+
+Outcome PlainUpload::abort(bool, std::int64_t, FsError &)
+{
+    file_.abort();
+    return Outcome::ok;
+}
+
+}  // namespace bigupload

@@ -1,0 +1,90 @@
+// The bookkeeping of an upload's ring of body buffers, apart from the
+// buffers themselves (the glue's): which hold data, which of those the hash
+// lane and the write lane are done with, and which one is being filled.
+//
+// The ring holds count() buffers of data, oldest first, from head(); the one
+// after them is being filled.  Each lane takes the data buffers in order; a
+// buffer both lanes are done with is free again (pop()).
+#pragma once
+
+#include <cstddef>
+#include <stdexcept>
+
+namespace bigupload {
+
+class Ring {
+public:
+    void reset(std::size_t n)
+    {
+        n_ = n;
+        head_ = count_ = hashed_ = written_ = 0;
+    }
+
+    std::size_t capacity() const { return n_; }
+    std::size_t count() const { return count_; }
+    bool full() const { return count_ == n_; }
+    bool empty() const { return count_ == 0; }
+
+    // The index of the k-th data buffer (0: the oldest).
+    std::size_t at(std::size_t k) const { return (head_ + k) % n_; }
+    std::size_t head() const { return head_; }
+
+    // The buffer being filled (when not full), and the end of its filling:
+    // it holds data from now on.
+    std::size_t filling() const { return at(count_); }
+    void push()
+    {
+        if (full()) {
+            throw std::logic_error("ring: push into a full ring");
+        }
+        count_++;
+    }
+
+    // What the lanes are done with: the first hashed() / written() data
+    // buffers.
+    std::size_t hashed() const { return hashed_; }
+    std::size_t written() const { return written_; }
+    void hashed_more(std::size_t k) { hashed_ = checked(hashed_ + k); }
+    void written_more(std::size_t k) { written_ = checked(written_ + k); }
+    // every data buffer counts as hashed (a request that is not hashed)
+    void hash_none() { hashed_ = count_; }
+    // hashing follows writing (one lane that does both)
+    void hashed_with_writes()
+    {
+        if (hashed_ < written_) {
+            hashed_ = written_;
+        }
+    }
+
+    // Frees the oldest buffer when both lanes are done with it: true with
+    // its index.
+    bool pop(std::size_t &index)
+    {
+        if (hashed_ == 0 || written_ == 0) {
+            return false;
+        }
+        index = head_;
+        head_ = (head_ + 1) % n_;
+        count_--;
+        hashed_--;
+        written_--;
+        return true;
+    }
+
+private:
+    std::size_t checked(std::size_t v) const
+    {
+        if (v > count_) {
+            throw std::logic_error("ring: a lane past the data");
+        }
+        return v;
+    }
+
+    std::size_t n_ = 0;
+    std::size_t head_ = 0;
+    std::size_t count_ = 0;
+    std::size_t hashed_ = 0;
+    std::size_t written_ = 0;
+};
+
+}  // namespace bigupload

@@ -1,0 +1,310 @@
+/*
+ * Reading an upload's body into its ring, unbuffered (nginx's
+ * request_body_no_buffering): nginx's read buffer is consumed into the ring
+ * buffer being filled, and a full ring stops the reading (the client is
+ * slowed by TCP, not timed out) until the lanes free a buffer.  Two ways in:
+ * a Content-Length body over HTTP/1.x is read by nginx straight into the
+ * ring (in place); a chunked or HTTP/2 body is copied out of nginx's buffer.
+ */
+
+#include "ngx_http_bigupload.h"
+
+
+static void ngx_http_bigupload_body_handler(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_bigupload_in_place(ngx_http_request_t *r);
+static void ngx_http_bigupload_read_in_place(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx);
+static void ngx_http_bigupload_consume(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx);
+
+
+/* the target is ready: the ring, and nginx's unbuffered body reading */
+
+ngx_int_t
+ngx_http_bigupload_read_body(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
+{
+    ngx_int_t             rc;
+    bigupload::ErrorArgs  a;
+
+    a.path = ctx->remote_path;
+
+    ctx->bufs = (ngx_buf_t *) ngx_pcalloc(r->pool,
+                                          ctx->conf->bufs.num * sizeof(ngx_buf_t));
+    if (ctx->bufs == nullptr) {
+        ngx_http_bigupload_fail(r, ctx, bigupload::Error::no_memory, a);
+        return NGX_ERROR;
+    }
+
+    for (ngx_int_t i = 0; i < ctx->conf->bufs.num; i++) {
+        u_char *p = (u_char *) ngx_palloc(r->pool, ctx->conf->bufs.size);
+        if (p == nullptr) {
+            ngx_http_bigupload_fail(r, ctx, bigupload::Error::no_memory, a);
+            return NGX_ERROR;
+        }
+
+        ctx->bufs[i].start = p;
+        ctx->bufs[i].pos = p;
+        ctx->bufs[i].last = p;
+        ctx->bufs[i].end = p + ctx->conf->bufs.size;
+    }
+
+    ctx->ring.reset(ctx->conf->bufs.num);
+    ctx->reading = 1;
+
+#if (NGX_HTTP_V2)
+    /* over HTTP/2 the event loop and the client (its framing) keep both
+     * cores busy here: two lanes only add hand-offs (by scripts/bench and
+     * an A/B), so one lane hashes and then writes each buffer */
+    ctx->write_lane.both = r->stream != nullptr;
+#endif
+
+    r->request_body_no_buffering = 1;
+
+    ctx->opening = 1;
+    rc = ngx_http_read_client_request_body(r, ngx_http_bigupload_body_handler);
+    ctx->opening = 0;
+
+    /* nginx installed its own handlers; ours drive the rest in any case */
+    r->write_event_handler = ngx_http_bigupload_drive;
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        /* nginx has logged why and dropped its reference */
+        ctx->reading = 0;
+
+        ngx_http_bigupload_fail(r, ctx, r->connection->error
+                                        ? bigupload::Error::client_closed
+                                        : bigupload::Error::bad_body,
+                                a, rc, 0);
+        return NGX_ERROR;
+    }
+
+    /* the body reader took a reference of its own, the handler's went with
+     * the NGX_DONE it returned; drop the reader's one here as a content
+     * handler would */
+
+    ngx_http_finalize_request(r, NGX_DONE);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_bigupload_body_handler(ngx_http_request_t *r)
+{
+    ngx_http_bigupload_ctx_t  *ctx;
+
+    ctx = (ngx_http_bigupload_ctx_t *)
+              ngx_http_get_module_ctx(r, ngx_http_bigupload_module);
+
+    if (ctx == nullptr || ctx->phase == ngx_http_bigupload_phase_done) {
+        return;
+    }
+
+    ctx->nginx_done = !r->reading_body;
+
+    r->read_event_handler = ngx_http_bigupload_drive;
+    r->write_event_handler = ngx_http_bigupload_drive;
+
+    /* called from ngx_http_read_client_request_body() itself, the upload is
+     * driven once that returns; HTTP/2 may call it later, from an event */
+    if (!ctx->opening) {
+        ngx_http_bigupload_drive(r);
+    }
+}
+
+
+void
+ngx_http_bigupload_read(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
+{
+    ngx_int_t                 rc;
+    ngx_connection_t         *c;
+    ngx_http_request_body_t  *rb;
+    bigupload::ErrorArgs      a;
+
+    c = r->connection;
+    rb = r->request_body;
+
+    for ( ;; ) {
+        ngx_http_bigupload_consume(r, ctx);
+        ngx_http_bigupload_track_progress(ctx);
+
+        /* a lane that is idle starts on a full buffer right away, while the
+         * socket is read on */
+        if (!ctx->failed) {
+            ngx_http_bigupload_pipeline(r, ctx);
+        }
+
+        if (ctx->failed) {
+            return;
+        }
+
+        if (rb->bufs
+            || (ctx->ring.full() && !ctx->nginx_done && ngx_http_bigupload_in_place(r)))
+        {
+            /* the ring is full: leave the rest to nginx, which stops reading
+             * once its own buffer is full too, or, when nginx reads into
+             * the ring, read nothing more (its buffer may point into a full
+             * ring buffer); the client must not time out while the disk
+             * catches up */
+            if (c->read->timer_set) {
+                ngx_del_timer(c->read);
+            }
+            return;
+        }
+
+        if (ctx->nginx_done) {
+            break;
+        }
+
+        ngx_http_bigupload_read_in_place(r, ctx);
+
+        rc = ngx_http_read_unbuffered_request_body(r);
+
+        if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+            ctx->reading = 0;
+
+            a.path = ctx->remote_path;
+            a.bytes = ctx->received;
+
+            ngx_http_bigupload_fail(r, ctx, c->error ? bigupload::Error::client_closed
+                                                     : bigupload::Error::bad_body,
+                                    a, rc);
+            return;
+        }
+
+        if (rc == NGX_OK) {
+            ctx->nginx_done = 1;
+            continue;
+        }
+
+        /* NGX_AGAIN */
+
+        if (rb->bufs == nullptr) {
+            return;
+        }
+    }
+
+    /* the whole body is in the ring: the partly filled buffer goes too */
+
+    ctx->reading = 0;
+    ctx->body_done = 1;
+
+    r->read_event_handler = ngx_http_block_reading;
+
+    if (!ctx->ring.full()) {
+        ngx_buf_t *fill = &ctx->bufs[ctx->ring.filling()];
+
+        if (fill->last > fill->pos) {
+            ctx->ring.push();
+        }
+    }
+}
+
+
+/*
+ * A Content-Length body over HTTP/1.x is read by nginx straight into the ring:
+ * its body buffer is pointed at the free part of the buffer being filled, so
+ * that what the length filter passes on is already where consume() wants it.
+ * Before every read, whenever all nginx passed on is consumed (its busy
+ * buffers then are empty): nginx resets its buffer to its start once full
+ * and consumed, which must then be the free part, never a full ring buffer.
+ * A chunked body keeps nginx's own buffer (the chunk headers lie between the
+ * data), as does HTTP/2, whose buffer also sizes the stream's window.
+ */
+
+static ngx_uint_t
+ngx_http_bigupload_in_place(ngx_http_request_t *r)
+{
+    return !r->headers_in.chunked && r->headers_in.content_length_n > 0
+#if (NGX_HTTP_V2)
+           && r->stream == nullptr
+#endif
+           ;
+}
+
+
+static void
+ngx_http_bigupload_read_in_place(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
+{
+    ngx_buf_t                *b, *fill;
+    ngx_http_request_body_t  *rb;
+
+    rb = r->request_body;
+    b = rb->buf;
+
+    if (!ngx_http_bigupload_in_place(r)
+        || b == nullptr || b->pos != b->last || rb->bufs || ctx->ring.full())
+    {
+        return;
+    }
+
+    fill = &ctx->bufs[ctx->ring.filling()];
+
+    b->start = fill->last;
+    b->pos = fill->last;
+    b->last = fill->last;
+    b->end = fill->end;
+}
+
+
+static void
+ngx_http_bigupload_consume(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
+{
+    size_t                    size;
+    ngx_buf_t                *b, *fill;
+    ngx_chain_t              *cl, *next;
+    ngx_http_request_body_t  *rb;
+    bigupload::ErrorArgs      a;
+
+    rb = r->request_body;
+
+    for (cl = rb->bufs; cl; cl = next) {
+        b = cl->buf;
+
+        if (b->in_file) {
+            ngx_http_bigupload_fail(r, ctx, bigupload::Error::body_in_file, a);
+            return;
+        }
+
+        while (b->pos < b->last) {
+            if (ctx->ring.full()) {
+                rb->bufs = cl;
+                return;
+            }
+
+            fill = &ctx->bufs[ctx->ring.filling()];
+
+            size = ngx_min((size_t) (b->last - b->pos), (size_t) (fill->end - fill->last));
+
+            if (b->pos != fill->last) {
+                /* not read in place: copied (the source may lie further
+                 * on in this very buffer) */
+                ngx_memmove(fill->last, b->pos, size);
+            }
+
+            fill->last += size;
+            b->pos += size;
+            ctx->received += size;
+
+            if (fill->last == fill->end) {
+                ctx->ring.push();
+            }
+
+            if (ctx->conf->max_size == 0 || ctx->received <= ctx->conf->max_size) {
+                continue;
+            }
+
+            rb->bufs = cl;
+
+            a.path = ctx->remote_path;
+            a.limit = ctx->conf->max_size;
+            ngx_http_bigupload_fail(r, ctx, bigupload::Error::too_large_body, a);
+            return;
+        }
+
+        next = cl->next;
+        ngx_free_chain(r->pool, cl);
+    }
+
+    rb->bufs = nullptr;
+}
