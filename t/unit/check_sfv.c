@@ -228,6 +228,13 @@ START_TEST(test_number_limits)
     ck_assert(parse_item_ok("123456789012.123").bare == BareItem(Decimal{123456789012123}));
     ck_assert(parse_item_ok("0.1").bare == BareItem(Decimal{100}));
     ck_assert(parse_item_ok("1.10").bare == BareItem(Decimal{1100}));
+
+    /* a Date's "@" at the very end: nothing past the value is read (this
+     * "@" is followed by "-1" in memory, outside the field) */
+    Item it;
+    Status st = parse_item(std::string_view("@-1", 1), it);
+    ck_assert(st.error == Error::number_no_digits);
+    ck_assert_uint_eq(st.offset, 1);
 }
 END_TEST
 

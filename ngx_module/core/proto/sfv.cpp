@@ -364,7 +364,7 @@ private:
         std::size_t frac_digits = 0;
         std::int64_t int_part = 0, frac_part = 0;
 
-        if (peek() == '-') {
+        if (!empty() && peek() == '-') {          // a Date's "@" may end the input
             negative = true;
             pos_++;
         }
