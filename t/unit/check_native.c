@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "base/digest.hpp"
+#include "proto/media_type.hpp"
 #include "proto/native.hpp"
 
 /* after the C++ headers: check.h defines macros such as fail() */

@@ -46,8 +46,4 @@ bool iequals(std::string_view a, std::string_view b);
 // "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 IMF-fixdate), whatever the locale.
 std::string http_date(std::time_t t);
 
-// The media type of a Content-Type value, lowercased, without parameters
-// ("multipart/form-data" for "Multipart/Form-Data; boundary=x").
-std::string media_type(std::string_view content_type);
-
 }  // namespace bigupload

@@ -4,29 +4,28 @@ namespace bigupload {
 
 bool media_type_is(std::string_view value, std::string_view type_subtype)
 {
-    // OWS may surround the field value (nginx trims it; other callers may not)
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
-        value.remove_prefix(1);
+    return media_type(value) == type_subtype;
+}
+
+std::string media_type(std::string_view content_type)
+{
+    std::size_t end = content_type.find(';');
+    std::string_view t = content_type.substr(0, end);
+
+    while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) {
+        t.remove_prefix(1);
     }
-    if (value.size() < type_subtype.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < type_subtype.size(); i++) {
-        char c = value[i];
-        if (c >= 'A' && c <= 'Z') {
-            c = (char) (c - 'A' + 'a');
-        }
-        if (c != type_subtype[i]) {
-            return false;
-        }
+    while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) {
+        t.remove_suffix(1);
     }
 
-    // after the subtype: the end, or OWS then ";" and parameters
-    std::string_view rest = value.substr(type_subtype.size());
-    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) {
-        rest.remove_prefix(1);
+    std::string out(t);
+    for (char &c : out) {
+        if (c >= 'A' && c <= 'Z') {
+            c = static_cast<char>(c - 'A' + 'a');
+        }
     }
-    return rest.empty() || rest.front() == ';';
+    return out;
 }
 
 }  // namespace bigupload

@@ -3,6 +3,7 @@
 #include "base/digest.hpp"
 #include "base/range.hpp"
 #include "base/size.hpp"
+#include "proto/media_type.hpp"
 
 namespace bigupload {
 
