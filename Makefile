@@ -30,7 +30,7 @@ CLIENT_MAIN := client/bgclient.cpp
 CLIENT_SRCS := $(filter-out $(CLIENT_MAIN),$(wildcard client/*.cpp))
 CLIENT_HDRS := $(wildcard client/*.hpp)
 CLIENT_OBJS := $(CLIENT_SRCS:client/%.cpp=$(BUILD)/client/%.o)
-CLIENT_LIBS := -lcurl -lcrypto -lpthread
+CLIENT_LIBS := -lcurl -lcrypto -lisal -lpthread
 
 UNIT_SRCS   := $(wildcard t/unit/check_*.c)
 UNIT_OBJS   := $(UNIT_SRCS:t/unit/%.c=$(BUILD)/unit/%.o)

@@ -56,6 +56,26 @@ START_TEST(test_repr_digest)
 }
 END_TEST
 
+START_TEST(test_sha256_over_the_digest_class)
+{
+    /* the hex interface and the raw one are the same hash */
+    const std::string data = ck_pattern(70000, 11);
+    bigupload::Sha256 h;
+    h.update(data.data(), 1000);
+    h.update(data.data() + 1000, data.size() - 1000);
+    ck_assert_sstr_eq(h.final_hex(),
+                      bigupload::to_hex(bigupload::digest_of(bigupload::DigestAlg::sha256,
+                                                             data.data(), data.size())));
+
+    /* hex in either case gives the same field; "sha-256" is the registered key */
+    const char *upper = "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855";
+    ck_assert_sstr_eq(bigupload::repr_digest_sha256(upper),
+                      "sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:");
+    ck_assert_sstr_eq(bigupload::repr_digest_sha256(std::string(63, 'a') + "g"), "");
+    ck_assert_sstr_eq(bigupload::repr_digest_sha256(std::string(66, 'a')), "");
+}
+END_TEST
+
 Suite *digest_suite(void)
 {
     Suite *s = suite_create("digest");
@@ -64,6 +84,7 @@ Suite *digest_suite(void)
     tcase_add_test(tc, test_known_vectors);
     tcase_add_test(tc, test_streaming_equals_one_shot);
     tcase_add_test(tc, test_repr_digest);
+    tcase_add_test(tc, test_sha256_over_the_digest_class);
     suite_add_tcase(s, tc);
 
     return s;
