@@ -41,7 +41,7 @@ use Storable ();
 use Time::HiRes qw(time sleep);
 
 our @EXPORT = qw(
-    run_tests repeat_each
+    run_tests repeat_each add_block_preprocessor
     sha256_hex sha256_file gen_file parse_size
     http_request start_bg_request wait_bg
     chunked_body store_path servroot tmp_dir error_log_text
@@ -191,6 +191,31 @@ sub _eval_in_main {
     $where =~ s/["\n]/'/g;
     ## no critic (BuiltinFunctions::ProhibitStringyEval)
     return eval "package main; no strict 'vars';\n#line 1 \"$where\"\n$code";
+}
+
+# add_block_preprocessor(sub { my $block = shift; ... }) (Test::Nginx API):
+# the code sees every block once, before it runs (and before its skip
+# conditions and test count are looked at), and may add or change sections
+# with $block->set_value($section, $value).  The common use is a file's
+# default --- config for the blocks that have none:
+#     $block->set_value(config => $CONFIG) unless defined $block->config;
+# As in Test::Nginx, the preprocessor added last runs first.
+our @BLOCK_PREPROCESSORS;
+
+sub add_block_preprocessor(&) {
+    my ($code) = @_;
+    die "add_block_preprocessor needs a code reference\n" unless ref $code eq 'CODE';
+    unshift @BLOCK_PREPROCESSORS, $code;
+    return;
+}
+
+# Run the preprocessors on a block; returns the error if one died.
+sub _preprocess_block {
+    my ($block) = @_;
+    for my $code (@BLOCK_PREPROCESSORS) {
+        eval { $code->($block); 1 } or return $@ || 'died';
+    }
+    return;
 }
 
 # repeat_each(N): run every block N times (Test::Nginx API).
@@ -1123,6 +1148,14 @@ sub run_tests {
     $B{had_plan} = $had_plan;
     _find_block_lines();
     for my $block (Test::Base::blocks()) {
+        if (defined(my $err = _preprocess_block($block))) {
+            my $lines = $BLOCK_LINES{ $block->name } || [];
+            $B{line} = $lines->[0] // 0;
+            shift @$lines if @$lines > 1;    # duplicate names
+            _t('fail', $block->name . " - block preprocessor");
+            Test::More::diag("block preprocessor died: $err");
+            next;
+        }
         for my $rep (1 .. $REPEAT_EACH) {
             _run_block($block, $rep);
         }
