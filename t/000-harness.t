@@ -29,6 +29,16 @@ add_block_preprocessor(sub {
         if defined $block->broken_default && !defined $block->config;
 });
 
+# For the worker fd check's own tests: poll the comparison with the block's
+# baseline until $done->($result) holds (10 s at most); returns the result.
+sub fds_until {
+    my ($done) = @_;
+    return wait_until(sub {
+        my $r = Test::BigUpload::_fd_compare($Test::BigUpload::B{fd_base});
+        $done->($r) && $r;
+    }, 10);
+}
+
 run_tests();    # no plan: run_tests() calls done_testing()
 
 __DATA__
@@ -553,3 +563,74 @@ dav/x.txt
 --- must_die
 --- error_log
 unknown directive "bogus_default_directive"
+
+
+
+=== TEST 34: worker fd check: an fd the worker keeps open is found, with its target (open_file_cache)
+--- config
+open_file_cache max=16 inactive=60s;
+location / { root $TEST_NGINX_STORE; }
+--- setup
+open my $fh, '>', "$TEST_NGINX_STORE/cached.txt" or die;
+print $fh "cached";
+close $fh;
+--- check
+my $base = Test::BigUpload::_fd_baseline(1);
+is(scalar keys %$base, 1, "a baseline of the one worker");
+my ($st, $h, $b) = http_request(uri => '/cached.txt');
+is("$st $b", "200 cached", "the file is served (and its fd cached)");
+my $r = wait_until(sub { my $r = Test::BigUpload::_fd_compare($base); @{ $r->{leaks} } == 1 && $r }, 5);
+my ($w) = keys %$base;
+my $n = keys %{ $base->{$w} };
+like($r && $r->{leaks}[0], qr{\Aworker $w had $n fds before the request, ${\($n + 1)} now\n  open now:   fd \d+ -> \Q$TEST_NGINX_STORE\E/cached\.txt\z},
+     "the check finds it, with its target");
+--- check_tests: 3
+--- open_fds_allowed
+--- stored_file: cached.txt
+
+
+
+=== TEST 35: worker fd check: a killed worker's replacement is compared with the baseline, the other worker with itself
+--- main_config
+worker_processes 2;
+--- config
+location /t { return 200 "t"; }
+--- request
+GET /t
+--- check
+my $base = $Test::BigUpload::B{fd_base};
+my @old = sort { $a <=> $b } keys %$base;
+is(scalar @old, 2, "a baseline of both workers");
+kill 'KILL', $old[0];
+# (the signal is delivered asynchronously: wait until the worker is gone)
+my $r = main::fds_until(sub {
+    my $c = $_[0]{compared};
+    @$c == 2 && !grep({ $_ == $old[0] } @$c) && !@{ $_[0]{leaks} };
+});
+my ($new) = grep { $_ != $old[1] } @{ $r ? $r->{compared} : [] };
+ok($new && $new != $old[0], "a new worker replaced the killed one");
+is_deeply($r && $r->{notes}, ["worker $old[0] exited during the block: not compared",
+                              "worker $new started during the block: compared with worker $old[0] of the baseline"],
+          "the killed worker is left out, its replacement compared with it");
+--- check_tests: 3
+--- error_log
+exited on signal 9
+
+
+
+=== TEST 36: worker fd check: after a reload the new worker is compared with the old one's baseline
+--- config
+location /t { return 200 "t"; }
+--- request
+GET /t
+--- check
+my $base = $Test::BigUpload::B{fd_base};
+my ($old) = keys %$base;
+kill 'HUP', nginx_pid();
+my $r = main::fds_until(sub { !kill(0, $old) && @{ $_[0]{compared} } == 1 && !@{ $_[0]{leaks} } });
+my $new = $r && $r->{compared}[0];
+ok($new && $new != $old, "a new worker after the reload");
+is_deeply($r && $r->{notes}, ["worker $old exited during the block: not compared",
+                              "worker $new started during the block: compared with worker $old of the baseline"],
+          "the old worker is left out");
+--- check_tests: 2
