@@ -5,6 +5,40 @@
 use lib 't/lib';
 use Test::BigUpload;
 
+# The file's default --- config, for every block that has none (as
+# Test::Nginx files do it).  Blocks 30-33 test this feature itself.
+our $DAV_CONFIG = <<'_EOC_';
+location /dav/ {
+    root $TEST_NGINX_STORE;
+    dav_methods PUT;
+    create_full_put_path on;
+    client_max_body_size 0;
+}
+_EOC_
+
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value(config => $DAV_CONFIG) unless defined $block->config;
+});
+
+# Added last, so it runs first (the Test::Nginx order): a block marked
+# --- broken_default gets a default that nginx must refuse.
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value(config => "bogus_default_directive on;\n")
+        if defined $block->broken_default && !defined $block->config;
+});
+
+# For the worker fd check's own tests: poll the comparison with the block's
+# baseline until $done->($result) holds (10 s at most); returns the result.
+sub fds_until {
+    my ($done) = @_;
+    return wait_until(sub {
+        my $r = Test::BigUpload::_fd_compare($Test::BigUpload::B{fd_base});
+        $done->($r) && $r;
+    }, 10);
+}
+
 run_tests();    # no plan: run_tests() calls done_testing()
 
 __DATA__
@@ -48,13 +82,6 @@ hello world
 
 
 === TEST 3: request_body_gen (8 MiB), BODY sha256 and size
---- config
-location /dav/ {
-    root $TEST_NGINX_STORE;
-    dav_methods PUT;
-    create_full_put_path on;
-    client_max_body_size 0;
-}
 --- request
 PUT /dav/big/gen.bin
 --- request_body_gen: 8m 42
@@ -68,13 +95,6 @@ PUT /dav/big/gen.bin
 
 
 === TEST 4: request_body_gen is deterministic (same size and seed, same sha)
---- config
-location /dav/ {
-    root $TEST_NGINX_STORE;
-    dav_methods PUT;
-    create_full_put_path on;
-    client_max_body_size 0;
-}
 --- request
 PUT /dav/gen2.bin
 --- request_body_gen: 1000001 seed-x
@@ -278,13 +298,6 @@ proto=HTTP/2.0
 
 
 === TEST 17: h2c PUT of a generated body via curl (exec sees TEST_NGINX_BODY_*)
---- config
-location /dav/ {
-    root $TEST_NGINX_STORE;
-    dav_methods PUT;
-    create_full_put_path on;
-    client_max_body_size 0;
-}
 --- request_body_gen: 3m 7
 --- exec
 curl -sS --http2-prior-knowledge -o /dev/null -w '%{http_code} %{http_version}\n' -T $TEST_NGINX_BODY_FILE http://127.0.0.1:$TEST_NGINX_H2_PORT/dav/h2.bin && echo "size=$TEST_NGINX_BODY_SIZE"
@@ -298,13 +311,6 @@ size=3145728
 
 
 === TEST 18: abort_after: client dies mid-body, DAV stores nothing
---- config
-location /dav/ {
-    root $TEST_NGINX_STORE;
-    dav_methods PUT;
-    create_full_put_path on;
-    client_max_body_size 0;
-}
 --- request
 PUT /dav/aborted.bin
 --- request_body_gen: 1m 1
@@ -401,13 +407,6 @@ location /t { return 200 "raw-ok"; }
 
 
 === TEST 23: request_body_file (created by --- init) and stored_sha256 BODY
---- config
-location /dav/ {
-    root $TEST_NGINX_STORE;
-    dav_methods PUT;
-    create_full_put_path on;
-    client_max_body_size 0;
-}
 --- init
 gen_file("$TEST_NGINX_TMP/init-body.bin", '2m', 'init');
 --- request
@@ -508,3 +507,130 @@ GET /pre.txt
 --- response_body: pre
 --- stored_file: pre.txt
 --- stored_body: pre
+
+
+
+=== TEST 30: block preprocessor: a block without --- config gets the file's default
+--- request
+PUT /dav/default/x.txt
+hello
+--- error_code: 201
+--- stored_file: dav/default/x.txt
+--- stored_body
+hello
+--- check
+is($block->config, $main::DAV_CONFIG, "the default is the block's config section");
+like(Test::BigUpload::_read_file("$TEST_NGINX_SERVROOT/conf/nginx.conf"),
+     qr/^location \/dav\/ \{\n    root \Q$TEST_NGINX_STORE\E;\n    dav_methods PUT;$/m,
+     "and is in nginx.conf, with its variables replaced");
+--- check_tests: 2
+
+
+
+=== TEST 31: block preprocessor: a block's own --- config replaces the default, nothing is merged
+--- config
+location /t { return 200 "own\n"; }
+--- request
+GET /t
+--- response_body
+own
+--- check
+my $r = http_request(method => 'PUT', uri => '/dav/x.txt', body => 'x');
+is($r->{status}, 405, "no DAV location from the default");
+unlike(Test::BigUpload::_read_file("$TEST_NGINX_SERVROOT/conf/nginx.conf"), qr/dav_methods/,
+       "the default is not in nginx.conf");
+local @Test::BigUpload::BLOCK_PREPROCESSORS = (sub { die "boom\n" });
+is(Test::BigUpload::_preprocess_block($block), "boom\n", "a preprocessor that dies is reported");
+--- check_tests: 3
+--- not_stored
+dav/x.txt
+
+
+
+=== TEST 32: block preprocessor: an empty --- config is the block's own (defined), it gets no default
+--- config
+--- request
+PUT /dav/x.txt
+x
+--- error_code: 405
+--- not_stored
+dav/x.txt
+
+
+
+=== TEST 33: block preprocessor: the one added last runs first, and what it sets reaches nginx (which must refuse it)
+--- broken_default
+--- must_die
+--- error_log
+unknown directive "bogus_default_directive"
+
+
+
+=== TEST 34: worker fd check: an fd the worker keeps open is found, with its target (open_file_cache)
+--- config
+open_file_cache max=16 inactive=60s;
+location / { root $TEST_NGINX_STORE; }
+--- setup
+open my $fh, '>', "$TEST_NGINX_STORE/cached.txt" or die;
+print $fh "cached";
+close $fh;
+--- check
+my $base = Test::BigUpload::_fd_baseline(1);
+is(scalar keys %$base, 1, "a baseline of the one worker");
+my ($st, $h, $b) = http_request(uri => '/cached.txt');
+is("$st $b", "200 cached", "the file is served (and its fd cached)");
+my $r = wait_until(sub { my $r = Test::BigUpload::_fd_compare($base); @{ $r->{leaks} } == 1 && $r }, 5);
+my ($w) = keys %$base;
+my $n = keys %{ $base->{$w} };
+like($r && $r->{leaks}[0], qr{\Aworker $w had $n fds before the request, ${\($n + 1)} now\n  open now:   fd \d+ -> \Q$TEST_NGINX_STORE\E/cached\.txt\z},
+     "the check finds it, with its target");
+--- check_tests: 3
+--- open_fds_allowed
+--- stored_file: cached.txt
+
+
+
+=== TEST 35: worker fd check: a killed worker's replacement is compared with the baseline, the other worker with itself
+--- main_config
+worker_processes 2;
+--- config
+location /t { return 200 "t"; }
+--- request
+GET /t
+--- check
+my $base = $Test::BigUpload::B{fd_base};
+my @old = sort { $a <=> $b } keys %$base;
+is(scalar @old, 2, "a baseline of both workers");
+kill 'KILL', $old[0];
+# (the signal is delivered asynchronously: wait until the worker is gone)
+my $r = main::fds_until(sub {
+    my $c = $_[0]{compared};
+    @$c == 2 && !grep({ $_ == $old[0] } @$c) && !@{ $_[0]{leaks} };
+});
+my ($new) = grep { $_ != $old[1] } @{ $r ? $r->{compared} : [] };
+ok($new && $new != $old[0], "a new worker replaced the killed one");
+is_deeply($r && $r->{notes}, ["worker $old[0] exited during the block: not compared",
+                              "worker $new started during the block: compared with worker $old[0] of the baseline"],
+          "the killed worker is left out, its replacement compared with it");
+--- check_tests: 3
+--- error_log
+exited on signal 9
+
+
+
+=== TEST 36: worker fd check: after a reload the new worker is compared with the old one's baseline
+--- config
+location /t { return 200 "t"; }
+--- request
+GET /t
+--- check
+my $base = $Test::BigUpload::B{fd_base};
+my ($old) = keys %$base;
+kill 'HUP', nginx_pid();
+my $r = main::fds_until(sub { !kill(0, $old) && @{ $_[0]{compared} } == 1 && !@{ $_[0]{leaks} } });
+my $new = $r && $r->{compared}[0];
+ok($new && $new != $old, "a new worker after the reload");
+is_deeply($r && $r->{notes}, ["worker $old exited during the block: not compared",
+                              "worker $new started during the block: compared with worker $old of the baseline"],
+          "the old worker is left out");
+--- check_tests: 2

@@ -2,16 +2,22 @@
 use lib 't/lib';
 use Test::BigUpload;
 
+# The config of every block that has no --- config of its own.
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value(config => <<'_EOC_') unless defined $block->config;
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+}
+_EOC_
+});
+
 run_tests();
 
 __DATA__
 
 === TEST 1: PUT stores a small file and answers 201 with Location and JSON
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request eval
 "PUT /upload/a.txt\n" . ("hello world\n" x 100)
 --- error_code: 201
@@ -33,11 +39,6 @@ bigupload: stored "
 
 
 === TEST 2: a 256 MiB body is stored byte for byte
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request
 PUT /upload/big/256m.bin
 --- request_body_gen: 256m 1
@@ -54,11 +55,6 @@ PUT /upload/big/256m.bin
 
 
 === TEST 3: POST with a raw body uploads like PUT
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request eval
 "POST /upload/posted.bin\n" . ("p" x 70000)
 --- error_code: 201
@@ -69,11 +65,6 @@ sha256_hex("p" x 70000)
 
 
 === TEST 4: a chunked body is stored and its size reported
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- more_headers
 Transfer-Encoding: chunked
 --- request eval
@@ -89,11 +80,6 @@ sha256_hex(("a" x 100000) . "bbb" . ("c" x 300000))
 
 
 === TEST 5: a large chunked body (streamed by curl from stdin) is stored intact
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request_body_gen: 32m 5
 --- exec
 curl -sS -T - http://127.0.0.1:$TEST_NGINX_PORT/upload/stdin.bin < $TEST_NGINX_BODY_FILE
@@ -105,11 +91,6 @@ curl -sS -T - http://127.0.0.1:$TEST_NGINX_PORT/upload/stdin.bin < $TEST_NGINX_B
 
 
 === TEST 6: an empty body makes an empty file
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request eval
 "PUT /upload/empty\n"
 --- error_code: 201
@@ -138,11 +119,6 @@ is(sprintf("%04o", (stat(store_path("a/b/c")))[2] & 07777), "0750", "directory m
 
 
 === TEST 8: the default access is user:rw, whatever the umask
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request eval
 "PUT /upload/d/f.bin\nxyz"
 --- error_code: 201
@@ -153,11 +129,6 @@ is(sprintf("%04o", (stat(store_path("d")))[2] & 07777), "0700", "directory mode 
 
 
 === TEST 9: other methods get 405 with Allow and a JSON body
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request
 GET /upload/a.txt
 --- error_code: 405
@@ -172,11 +143,6 @@ bigupload: method "GET" not allowed
 
 
 === TEST 10: DELETE never removes a finished file: without a partial it is 404
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- init
 open my $fh, '>', store_path("a.txt") or die; print $fh "keep"; close $fh;
 --- request
@@ -189,11 +155,6 @@ DELETE /upload/a.txt
 
 
 === TEST 11: no Content-Length and no chunked body is 411
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- raw_request eval
 "PUT /upload/nolen.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
 --- error_code: 411
@@ -206,11 +167,6 @@ bigupload: upload of "/nolen.bin" without Content-Length
 
 
 === TEST 12: a body over client_max_body_size's default of 1m needs no raising
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request
 PUT /upload/3m.bin
 --- request_body_gen: 3m 12
@@ -221,11 +177,6 @@ PUT /upload/3m.bin
 
 
 === TEST 13: percent-encoded names are decoded once
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request eval
 "PUT /upload/with%20space/%252e%252e.bin\nq"
 --- error_code: 201
@@ -289,11 +240,6 @@ added to thread pool "default"
 
 
 === TEST 17: without configuration, uploads run on the pool named default
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request eval
 "PUT /upload/pooled.bin\n" . ("z" x 600000)
 --- error_code: 201

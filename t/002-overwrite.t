@@ -2,16 +2,22 @@
 use lib 't/lib';
 use Test::BigUpload;
 
+# The config of every block that has no --- config of its own.
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value(config => <<'_EOC_') unless defined $block->config;
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+}
+_EOC_
+});
+
 run_tests();
 
 __DATA__
 
 === TEST 1: an existing target gets 409 with overwrite off, and is left as it was
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- init
 open my $fh, '>', store_path("x.bin") or die; print $fh "original"; close $fh;
 --- request eval
@@ -32,11 +38,6 @@ is(scalar @errors, 1, "logged once");
 
 
 === TEST 2: 409 comes before the body: no 100 Continue is sent
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- init
 open my $fh, '>', store_path("x.bin") or die; print $fh "original"; close $fh;
 --- more_headers
@@ -95,11 +96,6 @@ bigupload: precondition failed for "
 
 
 === TEST 5: If-None-Match: * lets a new file through
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- more_headers
 If-None-Match: *
 --- request eval
@@ -157,11 +153,6 @@ is($c, "matched", "replaced");
 
 
 === TEST 8: a trailing slash is a collection: 409
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request eval
 "PUT /upload/dir/\ndata"
 --- error_code: 409
@@ -172,11 +163,6 @@ dir
 
 
 === TEST 9: the location itself is a collection too
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request eval
 "PUT /upload/\ndata"
 --- error_code: 409
@@ -203,11 +189,6 @@ ok(-d store_path("d"), "directory still there");
 
 
 === TEST 11: a file where a directory should be is 409
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- init
 open my $fh, '>', store_path("f") or die; close $fh;
 --- request eval
@@ -253,11 +234,6 @@ mkdir store_path("d") or die;
 
 
 === TEST 14: malformed If-Match is 400
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- more_headers
 If-Match: not-a-tag
 --- request eval

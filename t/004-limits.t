@@ -2,17 +2,23 @@
 use lib 't/lib';
 use Test::BigUpload;
 
-run_tests();
-
-__DATA__
-
-=== TEST 1: a Content-Length over bigupload_max_size is 413 before any body is read
---- config
+# The config of every block that has no --- config of its own.
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value(config => <<'_EOC_') unless defined $block->config;
 location /upload/ {
     bigupload;
     bigupload_store $TEST_NGINX_STORE;
     bigupload_max_size 1m;
 }
+_EOC_
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: a Content-Length over bigupload_max_size is 413 before any body is read
 --- request
 PUT /upload/big.bin
 --- request_body_gen: 2m 1
@@ -27,12 +33,6 @@ qr/\[error\] .*bigupload: upload of "\/big\.bin" is 2097152 bytes, more than big
 
 
 === TEST 2: with Expect: 100-continue the 413 comes instead of 100 Continue
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-    bigupload_max_size 1m;
-}
 --- more_headers
 Expect: 100-continue
 --- request
@@ -47,12 +47,6 @@ big.bin
 
 
 === TEST 3: curl with Expect gets 413 and sends no body
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-    bigupload_max_size 1m;
-}
 --- request_body_gen: 8m 3
 --- exec
 curl -sS -o /dev/null -w '%{http_code} %{size_upload}' -H 'Expect: 100-continue' -T $TEST_NGINX_BODY_FILE http://127.0.0.1:$TEST_NGINX_PORT/upload/big.bin
@@ -63,12 +57,6 @@ big.bin
 
 
 === TEST 4: a body of exactly bigupload_max_size is accepted
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-    bigupload_max_size 1m;
-}
 --- request
 PUT /upload/exact.bin
 --- request_body_gen: 1m 4

@@ -11,16 +11,23 @@ BEGIN {
     close $s;
 }
 
+# The config of every block that has no --- config of its own.
+# (TEST 4 has an empty one: its TLS server is in --- http_config.)
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value(config => <<'_EOC_') unless defined $block->config;
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+}
+_EOC_
+});
+
 run_tests();
 
 __DATA__
 
 === TEST 1: HTTP/2 prior knowledge upload is stored byte for byte
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request_body_gen: 64m 1
 --- exec
 curl -sS --http2-prior-knowledge -w '\n%{http_version} %{http_code}' -T $TEST_NGINX_BODY_FILE http://127.0.0.1:$TEST_NGINX_H2_PORT/upload/h2/file.bin
@@ -37,11 +44,6 @@ curl -sS --http2-prior-knowledge -w '\n%{http_version} %{http_code}' -T $TEST_NG
 
 
 === TEST 2: HTTP/2 without Content-Length (stdin) is streamed and stored
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request_body_gen: 16m 2
 --- exec
 curl -sS --http2-prior-knowledge -w '\n%{http_version} %{http_code}' -T - http://127.0.0.1:$TEST_NGINX_H2_PORT/upload/stdin.bin < $TEST_NGINX_BODY_FILE
@@ -56,11 +58,6 @@ curl -sS --http2-prior-knowledge -w '\n%{http_version} %{http_code}' -T - http:/
 # A small body: the client has sent all of it when the 409 comes. (With a big
 # one nginx ends the stream with RST_STREAM(NO_ERROR) after the answer, as
 # for any early answer, and curl 7.88 then sometimes drops the answer.)
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- init
 open my $fh, '>', store_path("x.bin") or die; print $fh "original"; close $fh;
 --- exec
@@ -72,6 +69,7 @@ printf 'replacement' | curl -sS --http2-prior-knowledge -w '\n%{http_code}' --da
 
 
 === TEST 4: HTTP/2 over TLS
+--- config
 --- http_config
 server {
     listen 127.0.0.1:$TEST_NGINX_TLS_PORT ssl http2;
@@ -97,11 +95,6 @@ curl -sS -k --http2 -w '\n%{http_version} %{http_code}' -T $TEST_NGINX_BODY_FILE
 
 
 === TEST 5: an HTTP/2 client that goes away mid-body leaves nothing behind
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request_body_gen: 64m 5
 --- exec
 curl -sS --http2-prior-knowledge --limit-rate 4M -T $TEST_NGINX_BODY_FILE http://127.0.0.1:$TEST_NGINX_H2_PORT/upload/gone.bin & pid=$!

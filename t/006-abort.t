@@ -2,16 +2,22 @@
 use lib 't/lib';
 use Test::BigUpload;
 
+# The config of every block that has no --- config of its own.
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value(config => <<'_EOC_') unless defined $block->config;
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+}
+_EOC_
+});
+
 run_tests();
 
 __DATA__
 
 === TEST 1: client killed after 1 MiB of a 16 MiB body: no target, no temp file
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- more_headers
 Content-Length: 16777216
 --- request eval
@@ -28,11 +34,6 @@ qr/\[info\] .*bigupload: client closed the connection after \d+ bytes of "\/abor
 
 
 === TEST 2: client killed before any body byte: nothing left either
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- more_headers
 Content-Length: 1000000
 --- request eval
@@ -46,11 +47,6 @@ deep/dir/aborted.bin
 
 
 === TEST 3: curl killed mid-upload (rate limited): no target, no temp file
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request_body_gen: 32m 3
 --- exec
 curl -sS --limit-rate 2M -T $TEST_NGINX_BODY_FILE http://127.0.0.1:$TEST_NGINX_PORT/upload/killed.bin & pid=$!
@@ -66,11 +62,6 @@ bigupload: client closed the connection after
 
 
 === TEST 4: a chunked body cut off mid-chunk leaves nothing
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- more_headers
 Transfer-Encoding: chunked
 --- request eval
@@ -104,11 +95,6 @@ stalled.bin
 
 
 === TEST 6: the worker keeps serving after aborted uploads
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- check
 for my $i (1 .. 5) {
     http_request(method => 'PUT', uri => "/upload/a$i.bin",

@@ -12,6 +12,17 @@ END { system("umount '$mnt' 2>/dev/null") if $mounted; }
 diag("cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN): skipping disk-full tests")
     unless $mounted;
 
+# The config of every block that has no --- config of its own.
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value(config => <<'_EOC_') unless defined $block->config;
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_TINY;
+}
+_EOC_
+});
+
 run_tests();
 
 __DATA__
@@ -19,11 +30,6 @@ __DATA__
 === TEST 1: a body larger than the free space gets 507 and leaves no temp file
 --- skip_if: !$ENV{TEST_NGINX_MOUNTED}
 --- skip_reason: mounting a tmpfs is not permitted here
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_TINY;
-}
 --- request
 PUT /upload/full.bin
 --- request_body_gen: 8m 1
@@ -45,11 +51,6 @@ is(scalar @errors, 1, "logged once");
 === TEST 2: after a disk-full failure the space is free again and uploads work
 --- skip_if: !$ENV{TEST_NGINX_MOUNTED}
 --- skip_reason: mounting a tmpfs is not permitted here
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_TINY;
-}
 --- check
 my ($s1) = http_request(method => 'PUT', uri => '/upload/a.bin', body => "a" x 3_000_000);
 is($s1, 507, "too big for the disk");
@@ -63,11 +64,6 @@ unlink "$ENV{TEST_NGINX_TINY}/b.bin";
 === TEST 3: a read-only store is 403 with a crit line
 --- skip_if: !$ENV{TEST_NGINX_MOUNTED}
 --- skip_reason: mounting a tmpfs is not permitted here
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_TINY;
-}
 --- setup
 system("mount -o remount,ro '$ENV{TEST_NGINX_TINY}'") == 0 or die "remount ro";
 --- request eval
@@ -85,11 +81,6 @@ pass("remounted read-write");
 === TEST 4: disk full during a resumable upload: 507, and what arrived is kept
 --- skip_if: !$ENV{TEST_NGINX_MOUNTED}
 --- skip_reason: mounting a tmpfs is not permitted here
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_TINY;
-}
 --- temp_files_allowed
 --- check
 my $data = "r" x 3_000_000;

@@ -2,16 +2,22 @@
 use lib 't/lib';
 use Test::BigUpload;
 
+# The config of every block that has no --- config of its own.
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value(config => <<'_EOC_') unless defined $block->config;
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+}
+_EOC_
+});
+
 run_tests();
 
 __DATA__
 
 === TEST 1: two concurrent PUTs to one path: one 201, one 409, one whole file
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- setup
 gen_file("$TEST_NGINX_TMP/race-a", 8 * 1048576, 101);
 gen_file("$TEST_NGINX_TMP/race-b", 8 * 1048576, 102);
@@ -36,11 +42,6 @@ appeared during the upload and bigupload_overwrite is off
 
 
 === TEST 2: sixteen uploads at once are all stored intact
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- setup
 gen_file("$TEST_NGINX_TMP/many-$_", 4 * 1048576, 200 + $_) for 1 .. 16;
 --- exec
@@ -65,11 +66,6 @@ for my $i (1 .. 16) {
 === TEST 3: with two worker processes, uploads handled by either are stored
 --- main_config
 worker_processes 2;
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- setup
 gen_file("$TEST_NGINX_TMP/w-$_", 2 * 1048576, 300 + $_) for 1 .. 8;
 --- exec

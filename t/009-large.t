@@ -2,17 +2,23 @@
 use lib 't/lib';
 use Test::BigUpload;
 
+# The config of every block that has no --- config of its own.
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value(config => <<'_EOC_') unless defined $block->config;
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+}
+_EOC_
+});
+
 run_tests();
 
 __DATA__
 
 === TEST 1: a 4.5 GiB upload crosses the 4 GiB boundary intact, worker RSS stays small
 --- large
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- setup
 # a sparse file: reads as zeros without taking disk space twice
 truncate_file("$TEST_NGINX_TMP/sparse-4.5g", 4608 * 1048576);
@@ -37,11 +43,6 @@ unlink "$TEST_NGINX_TMP/sparse-4.5g", store_path("big/4.5g.bin");
 
 === TEST 2: chunked upload over 4 GiB
 --- large
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- exec
 head -c 4400000000 /dev/zero | curl -sS -T - http://127.0.0.1:$TEST_NGINX_PORT/upload/chunked-4g.bin
 --- timeout: 600
@@ -54,11 +55,6 @@ unlink store_path("chunked-4g.bin");
 
 
 === TEST 3: memory does not grow with the body: 512 MiB, worker peak RSS under 32 MiB
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- exec
 head -c 536870912 /dev/zero | curl -sS -o /dev/null -w '%{http_code}' -T - http://127.0.0.1:$TEST_NGINX_PORT/upload/half-g.bin
 --- timeout: 120

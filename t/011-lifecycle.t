@@ -3,16 +3,22 @@
 use lib 't/lib';
 use Test::BigUpload;
 
+# The config of every block that has no --- config of its own.
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value(config => <<'_EOC_') unless defined $block->config;
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+}
+_EOC_
+});
+
 run_tests();
 
 __DATA__
 
 === TEST 1: a graceful quit (SIGQUIT) lets an upload in progress finish
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request_body_gen: 12m 1
 --- exec
 curl -sS -o /dev/null -w '%{http_code}' --limit-rate 6M -T $TEST_NGINX_BODY_FILE http://127.0.0.1:$TEST_NGINX_PORT/upload/quit.bin & pid=$!
@@ -45,11 +51,6 @@ sleep 0.3; kill -QUIT $(cat $TEST_NGINX_SERVROOT/logs/nginx.pid); wait $pid
 
 
 === TEST 3: a fast stop (SIGTERM) mid-upload leaves no temp file
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request_body_gen: 32m 3
 --- exec
 curl -sS -o /dev/null --limit-rate 4M -T $TEST_NGINX_BODY_FILE http://127.0.0.1:$TEST_NGINX_PORT/upload/term.bin & pid=$!
@@ -85,11 +86,6 @@ is(scalar @other, 0, "the pipelined GET was not run");
 
 
 === TEST 5: an early 409 says Connection: close (the body was not read)
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- init
 open my $fh, '>', store_path("x.bin") or die; print $fh "original"; close $fh;
 --- more_headers
@@ -103,11 +99,6 @@ Connection: close
 
 
 === TEST 6: a 405 for a request without a body keeps the connection
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- check
 use IO::Socket::INET;
 my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$TEST_NGINX_PORT") or die;
@@ -120,11 +111,6 @@ is(scalar @answers, 2, "both pipelined requests answered on one connection");
 
 
 === TEST 7: many small HTTP/2 uploads, each answered at once
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- exec
 head -c 5000 /dev/urandom > $TEST_NGINX_TMP/small
 for i in 1 2 3 4 5 6 7 8 9 10; do

@@ -14,16 +14,22 @@ sub range_put {
     return `$cmd`;
 }
 
+# The config of every block that has no --- config of its own.
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value(config => <<'_EOC_') unless defined $block->config;
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+}
+_EOC_
+});
+
 run_tests();
 
 __DATA__
 
 === TEST 1: ranges out of order: 204 with the progress, then 201 with the file's sha256
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- setup
 gen_file("$TEST_NGINX_TMP/f12m", 12 * 1048576, 1);
 --- check
@@ -51,11 +57,6 @@ is($st, 200, "HEAD now reports the finished file");
 
 
 === TEST 2: HEAD without a partial is 404; of a finished file 200 with its size
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- init
 open my $fh, '>', store_path("done.bin") or die; print $fh "x" x 1234; close $fh;
 --- check
@@ -69,11 +70,6 @@ is($h2->{'upload-complete'}, '?1', "complete");
 
 
 === TEST 3: another key cannot append: 409, and the partial is intact
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- temp_files_allowed
 --- check
 my ($s1) = http_request(method => 'PUT', uri => '/upload/k.bin', body => "a" x 100,
@@ -94,11 +90,6 @@ has another Upload-Key
 
 
 === TEST 4: DELETE cancels a partial; the wrong key cannot
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- check
 my ($s1) = http_request(method => 'PUT', uri => '/upload/c.bin', body => "a" x 100,
     headers => { 'Upload-Key' => 'k', 'Content-Range' => 'bytes 0-99/300' });
@@ -117,11 +108,6 @@ bigupload: cancelled the partial upload of "/c.bin"
 
 
 === TEST 5: a resumable PUT broken off keeps what arrived; the rest completes it
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- setup
 gen_file("$TEST_NGINX_TMP/f20m", 20 * 1048576, 5);
 --- check
@@ -146,11 +132,6 @@ is(sha256_file(store_path("b.bin")), sha256_file($f), "stored byte for byte");
 
 
 === TEST 6: an append of unknown length (chunked) with Upload-Complete
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- check
 my ($s1) = http_request(method => 'PUT', uri => '/upload/s.bin', body => chunked_body("hello "),
     headers => { 'Upload-Key' => 'ks', 'Upload-Complete' => '?0', 'Transfer-Encoding' => 'chunked' });
@@ -204,11 +185,6 @@ is($s4, 204, "clean up");
 
 
 === TEST 8: four ranges at once on four connections: one 201, three 204, one whole file
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- setup
 gen_file("$TEST_NGINX_TMP/f16m", 16 * 1048576, 8);
 --- exec
@@ -276,11 +252,6 @@ is(sha256_file("$TEST_NGINX_TMP/persist/x.bin"), sha256_file("$TEST_NGINX_TMP/f6
 
 
 === TEST 12: two nginx servers on one store: started on one, finished on the other
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- setup
 gen_file("$TEST_NGINX_TMP/f4m", 4 * 1048576, 12);
 my $p = "$TEST_NGINX_SERVROOT/second";

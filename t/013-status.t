@@ -58,11 +58,27 @@ sub prometheus_samples {
     return \%samples;
 }
 
+# The config of every block that has no --- config of its own.
+# (TEST 1 and 2 have an empty one: their servers are in --- http_config.)
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value(config => <<'_EOC_') unless defined $block->config;
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+}
+location = /bigupload-status {
+    bigupload_status;
+}
+_EOC_
+});
+
 run_tests();
 
 __DATA__
 
 === TEST 1: an upload in flight shows in every worker's status, with a growing byte count
+--- config
 --- main_config
 worker_processes 2;
 --- http_config
@@ -125,6 +141,7 @@ is(sha256_file(store_path("slow.bin")), sha256_file($f), "stored byte for byte")
 
 
 === TEST 2: counters after completed, failed, cancelled and partial uploads, from either worker
+--- config
 --- main_config
 worker_processes 2;
 --- http_config
@@ -328,14 +345,6 @@ like($lines[4], qr{^PUT /upload/gone\.bin \d+ path=/gone\.bin bytes=\d+ size= sh
 === TEST 7: a SIGKILLed worker's upload leaves the status
 --- main_config
 worker_processes 1;
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
-location = /bigupload-status {
-    bigupload_status;
-}
 --- setup
 gen_file("$TEST_NGINX_TMP/f2m", 2 * 1048576, 4);
 --- check
@@ -398,14 +407,6 @@ is($h->{'content-length'}, 6, "its new size");
 === TEST 9: a full zone leaves uploads unlisted, never failed
 --- http_config
 bigupload_zone 32k;
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
-location = /bigupload-status {
-    bigupload_status;
-}
 --- setup
 gen_file("$TEST_NGINX_TMP/z300k", 300 * 1024, 5);
 --- check
@@ -456,14 +457,6 @@ location /upload/ {
 
 
 === TEST 11: a SIGKILLed worker's plain upload: its replacement removes the temp file
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
-location = /bigupload-status {
-    bigupload_status;
-}
 --- setup
 gen_file("$TEST_NGINX_TMP/f2m", 2 * 1048576, 4);
 --- check
@@ -522,14 +515,6 @@ like($text, qr/^bigupload_partials_expired_total 1$/m, "in Prometheus too");
 
 
 === TEST 13: a reload keeps the counters and the uploads in flight; the old worker finishes its upload
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
-location = /bigupload-status {
-    bigupload_status;
-}
 --- setup
 gen_file("$TEST_NGINX_TMP/r1m", 1048576, 6);
 --- check
@@ -580,14 +565,6 @@ is(sha256_file(store_path("during.bin")), sha256_file("$TEST_NGINX_TMP/r1m"), "s
 === TEST 14: with a cache manager process (proxy_cache_path), nothing but workers sweeps or reaps
 --- http_config
 proxy_cache_path $TEST_NGINX_SERVROOT/cache keys_zone=c:1m;
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
-location = /bigupload-status {
-    bigupload_status;
-}
 --- request
 GET /bigupload-status
 --- wait: 2.5

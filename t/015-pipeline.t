@@ -5,17 +5,23 @@
 use lib 't/lib';
 use Test::BigUpload;
 
-run_tests();
-
-__DATA__
-
-=== TEST 1: a Content-Length body through a ring of two 4k buffers
---- config
+# The config of every block that has no --- config of its own.
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value(config => <<'_EOC_') unless defined $block->config;
 location /upload/ {
     bigupload;
     bigupload_store $TEST_NGINX_STORE;
     bigupload_buffers 2 4k;
 }
+_EOC_
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: a Content-Length body through a ring of two 4k buffers
 --- request_body_gen: 5000003 131
 --- exec
 curl -sS -T $TEST_NGINX_BODY_FILE http://127.0.0.1:$TEST_NGINX_PORT/upload/two.bin
@@ -50,12 +56,6 @@ curl -sS -T - http://127.0.0.1:$TEST_NGINX_PORT/upload/three.bin < $TEST_NGINX_B
 
 
 === TEST 3: an HTTP/2 body through a ring of two 4k buffers
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-    bigupload_buffers 2 4k;
-}
 --- request_body_gen: 3000017 133
 --- exec
 curl -sS --http2-prior-knowledge -T $TEST_NGINX_BODY_FILE http://127.0.0.1:$TEST_NGINX_H2_PORT/upload/h2.bin
@@ -70,12 +70,6 @@ curl -sS --http2-prior-knowledge -T $TEST_NGINX_BODY_FILE http://127.0.0.1:$TEST
 
 
 === TEST 4: a slow client: the ring drains between reads and the answer is right
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-    bigupload_buffers 2 4k;
-}
 --- request_body_gen: 2000000 134
 --- exec
 curl -sS --limit-rate 2M -T $TEST_NGINX_BODY_FILE http://127.0.0.1:$TEST_NGINX_PORT/upload/slow.bin
@@ -106,12 +100,6 @@ curl -sS -H 'Upload-Key: pipe1' -T $TEST_NGINX_BODY_FILE http://127.0.0.1:$TEST_
 
 
 === TEST 6: a resumable upload in two ranges with a small ring (the second is not hashed while streaming)
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-    bigupload_buffers 2 4k;
-}
 --- setup
 gen_file("$TEST_NGINX_TMP/two-ranges", 10_000_005, 136);
 --- check

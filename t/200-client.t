@@ -5,16 +5,22 @@
 use lib 't/lib';
 use Test::BigUpload;
 
+# The config of every block that has no --- config of its own.
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value(config => <<'_EOC_') unless defined $block->config;
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+}
+_EOC_
+});
+
 run_tests();
 
 __DATA__
 
 === TEST 1: 256 MiB round trip: stored byte for byte, one success line, nothing on stderr
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request_body_gen: 256m 1
 --- exec
 $TEST_NGINX_BUILD/bgclient http://127.0.0.1:$TEST_NGINX_PORT/upload $TEST_NGINX_BODY_FILE /big/256m.bin
@@ -48,11 +54,6 @@ $TEST_NGINX_BUILD/bgclient http://127.0.0.1:$TEST_NGINX_PORT $TEST_NGINX_TMP/pat
 
 
 === TEST 3: a remote path ending in "/" takes the file's name; odd characters are escaped
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- exec
 printf 'one' > "$TEST_NGINX_TMP/a file.txt" &&
 $TEST_NGINX_BUILD/bgclient http://127.0.0.1:$TEST_NGINX_PORT/upload/ "$TEST_NGINX_TMP/a file.txt" docs/
@@ -64,11 +65,6 @@ $TEST_NGINX_BUILD/bgclient http://127.0.0.1:$TEST_NGINX_PORT/upload/ "$TEST_NGIN
 
 
 === TEST 4: standard input from a pipe is sent chunked
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request_body_gen: 8m 2
 --- exec
 cat $TEST_NGINX_BODY_FILE | $TEST_NGINX_BUILD/bgclient -v http://127.0.0.1:$TEST_NGINX_PORT/upload - /in/stdin.bin
@@ -81,11 +77,6 @@ cat $TEST_NGINX_BODY_FILE | $TEST_NGINX_BUILD/bgclient -v http://127.0.0.1:$TEST
 
 
 === TEST 5: standard input redirected from a file is sent with its length
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request_body_gen: 1m 3
 --- exec
 $TEST_NGINX_BUILD/bgclient -v http://127.0.0.1:$TEST_NGINX_PORT/upload - /in/file.bin < $TEST_NGINX_BODY_FILE
@@ -97,11 +88,6 @@ $TEST_NGINX_BUILD/bgclient -v http://127.0.0.1:$TEST_NGINX_PORT/upload - /in/fil
 
 
 === TEST 6: an existing file: 409, exit code 5, a one-line message, the file untouched
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- init
 open my $f, '>', store_path('x.bin') or die; print $f 'original'; close $f;
 --- exec
@@ -138,11 +124,6 @@ echo "with --overwrite: $?"
 
 
 === TEST 8: --overwrite where the server keeps files: exit 5, and the message says why
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- init
 open my $f, '>', store_path('x.bin') or die; print $f 'original'; close $f;
 --- exec
@@ -173,11 +154,6 @@ $TEST_NGINX_BUILD/bgclient --json http://127.0.0.1:$TEST_NGINX_PORT/upload $TEST
 
 
 === TEST 10: nothing listens: exit 4 at once, each retry said, the last error kept
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- exec
 port=$(perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1:0")->sockport');
 printf 'x' > $TEST_NGINX_TMP/x.bin;
@@ -188,11 +164,6 @@ $TEST_NGINX_BUILD/bgclient --retries 1 http://127.0.0.1:$port/upload $TEST_NGINX
 
 
 === TEST 11: a server that never accepts: exit 4 within --connect-timeout
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- exec
 printf 'x' > $TEST_NGINX_TMP/x.bin;
 perl -MIO::Socket::INET -MTime::HiRes=time,sleep -e '
@@ -212,11 +183,6 @@ perl -MIO::Socket::INET -MTime::HiRes=time,sleep -e '
 
 
 === TEST 12: the server comes back (connection refused at first): a retry succeeds
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request_body_gen: 4m 5
 --- exec
 perl -MIO::Socket::INET -MIO::Select -MTime::HiRes=sleep -e '
@@ -281,11 +247,6 @@ $TEST_NGINX_BUILD/bgclient --retries 3 http://127.0.0.1:$TEST_NGINX_PORT/upload 
 
 
 === TEST 14: the progress bar in a pseudo-terminal: sized to it, <= 10 redraws a second, 100% at the end
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request_body_gen: 32m 7
 --- exec
 s=$(date +%s.%N)
@@ -312,11 +273,6 @@ unlike($exec_stdout, qr/bgclient:/, 'no error');
 
 
 === TEST 15: no progress when stderr is not a terminal; --progress=plain prints log lines
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request_body_gen: 8m 8
 --- exec
 $TEST_NGINX_BUILD/bgclient http://127.0.0.1:$TEST_NGINX_PORT/upload $TEST_NGINX_BODY_FILE /a.bin 2> $TEST_NGINX_TMP/quiet.err &&
@@ -334,11 +290,6 @@ c.bin
 
 
 === TEST 16: Ctrl-C mid-upload: "bgclient: interrupted", exit 130, nothing at the target, the partial kept
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request_body_gen: 64m 9
 --- exec
 $TEST_NGINX_BUILD/bgclient --limit-rate 8M http://127.0.0.1:$TEST_NGINX_PORT/upload $TEST_NGINX_BODY_FILE /int.bin & pid=$!
@@ -398,11 +349,6 @@ b1.bin
 
 
 === TEST 18: --http2 over cleartext (prior knowledge) and --json
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request_body_gen: 16m 10
 --- exec
 $TEST_NGINX_BUILD/bgclient --http2 --json http://127.0.0.1:$TEST_NGINX_H2_PORT/upload $TEST_NGINX_BODY_FILE /h2.bin
@@ -425,11 +371,6 @@ is($j->{path}, '/h2.bin', 'path');
 
 
 === TEST 19: errors found before any network traffic: usage (2), unreadable file (3)
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- exec
 B=$TEST_NGINX_BUILD/bgclient; U=http://127.0.0.1:$TEST_NGINX_PORT/upload
 $B $U; echo "missing args: $?"
@@ -449,11 +390,6 @@ $B --version | grep -q '^bgclient [0-9.]* (libcurl/'; echo "version: $?"
 
 === TEST 20: a 5 GiB sparse file crosses the 4 GiB boundary intact
 --- large
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- exec
 f=$TEST_NGINX_TMP/sparse5g.bin
 rm -f $f; truncate -s 5G $f

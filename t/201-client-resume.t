@@ -35,6 +35,17 @@ sub partial_files {
     return grep { /\.(data|state)$/ } readdir $dh;
 }
 
+# The config of every block that has no --- config of its own.
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value(config => <<'_EOC_') unless defined $block->config;
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+}
+_EOC_
+});
+
 run_tests();
 
 __DATA__
@@ -43,11 +54,6 @@ __DATA__
 --- http_config
 log_format bytes '$request_method $uri $status $request_length';
 access_log logs/bytes.log bytes;
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request_body_gen: 40m 21
 --- exec
 . t/lib/settle.sh; B=$TEST_NGINX_BUILD/bgclient; U=http://127.0.0.1:$TEST_NGINX_PORT/upload
@@ -82,11 +88,6 @@ is(join(' ', partial_files()), '', 'no partial upload left behind');
 
 
 === TEST 2: Ctrl-C keeps what the server took; the same command continues it
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request_body_gen: 24m 22
 --- exec
 . t/lib/settle.sh; B=$TEST_NGINX_BUILD/bgclient; U=http://127.0.0.1:$TEST_NGINX_PORT/upload
@@ -110,11 +111,6 @@ is(join(' ', partial_files()), '', 'no partial upload left behind');
 --- http_config
 log_format bytes '$request_method $uri $status $request_length';
 access_log logs/bytes.log bytes;
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request_body_gen: 32m 23
 --- exec
 $TEST_NGINX_BUILD/bgclient --limit-rate 8M --retries 3 http://127.0.0.1:$TEST_NGINX_PORT/upload $TEST_NGINX_BODY_FILE /w.bin & pid=$!
@@ -140,11 +136,6 @@ is(join(' ', partial_files()), '', 'no partial upload left behind');
 --- http_config
 log_format bytes '$request_method $uri $status $request_length';
 access_log logs/bytes.log bytes;
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request_body_gen: 40m 24
 --- exec
 $TEST_NGINX_BUILD/bgclient -j 4 --json http://127.0.0.1:$TEST_NGINX_PORT/upload $TEST_NGINX_BODY_FILE /j4.bin
@@ -169,11 +160,6 @@ is(join(' ', partial_files()), '', 'no partial upload left behind');
 
 
 === TEST 5: -j 4 killed, then resumed with -j 2 and small chunks: the gaps are filled
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request_body_gen: 40m 25
 --- exec
 . t/lib/settle.sh; B=$TEST_NGINX_BUILD/bgclient; U=http://127.0.0.1:$TEST_NGINX_PORT/upload
@@ -195,11 +181,6 @@ is(join(' ', partial_files()), '', 'no partial upload left behind');
 
 
 === TEST 6: another file, or the same file changed, to the same path: 409, exit 5, the partial intact
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request_body_gen: 24m 26
 --- exec
 . t/lib/settle.sh; B=$TEST_NGINX_BUILD/bgclient; U=http://127.0.0.1:$TEST_NGINX_PORT/upload; T=$TEST_NGINX_TMP
@@ -231,11 +212,6 @@ is(join(' ', partial_files()), '', 'no partial upload left behind');
 --- http_config
 log_format bytes '$request_method $uri $status $request_length';
 access_log logs/bytes.log bytes;
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request_body_gen: 24m 27
 --- exec
 . t/lib/settle.sh; B=$TEST_NGINX_BUILD/bgclient; U=http://127.0.0.1:$TEST_NGINX_PORT/upload; T=$TEST_NGINX_TMP
@@ -262,11 +238,6 @@ is(join(' ', partial_files()), '', 'no partial upload left behind');
 
 
 === TEST 8: --restart discards another file's partial upload (the 409 case) and starts over
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request_body_gen: 24m 28
 --- exec
 . t/lib/settle.sh; B=$TEST_NGINX_BUILD/bgclient; U=http://127.0.0.1:$TEST_NGINX_PORT/upload; T=$TEST_NGINX_TMP
@@ -289,11 +260,6 @@ is(join(' ', partial_files()), '', 'no partial upload left behind');
 
 
 === TEST 9: --status: absent, partial, done (also --json); no file argument
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request_body_gen: 24m 28
 --- exec
 . t/lib/settle.sh; B=$TEST_NGINX_BUILD/bgclient; U=http://127.0.0.1:$TEST_NGINX_PORT/upload
@@ -322,11 +288,6 @@ is(join(' ', partial_files()), '', 'no partial upload left behind');
 --- http_config
 log_format bytes '$request_method $uri $status $request_length $http_upload_key';
 access_log logs/bytes.log bytes;
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request_body_gen: 4m 29
 --- exec
 . t/lib/settle.sh; B=$TEST_NGINX_BUILD/bgclient; U=http://127.0.0.1:$TEST_NGINX_PORT/upload

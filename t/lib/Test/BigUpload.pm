@@ -41,7 +41,7 @@ use Storable ();
 use Time::HiRes qw(time sleep);
 
 our @EXPORT = qw(
-    run_tests repeat_each
+    run_tests repeat_each add_block_preprocessor
     sha256_hex sha256_file gen_file parse_size
     http_request start_bg_request wait_bg
     chunked_body store_path servroot tmp_dir error_log_text
@@ -155,11 +155,7 @@ for my $sig (qw(INT TERM HUP)) {
 
 sub _cleanup_all {
     return unless $$ == $MAIN_PID;
-    for my $pid (keys %BG) {
-        kill 'KILL', $pid;
-        waitpid $pid, 0;
-        delete $BG{$pid};
-    }
+    _reap_bg();
     _stop_nginx();
 }
 
@@ -191,6 +187,31 @@ sub _eval_in_main {
     $where =~ s/["\n]/'/g;
     ## no critic (BuiltinFunctions::ProhibitStringyEval)
     return eval "package main; no strict 'vars';\n#line 1 \"$where\"\n$code";
+}
+
+# add_block_preprocessor(sub { my $block = shift; ... }) (Test::Nginx API):
+# the code sees every block once, before it runs (and before its skip
+# conditions and test count are looked at), and may add or change sections
+# with $block->set_value($section, $value).  The common use is a file's
+# default --- config for the blocks that have none:
+#     $block->set_value(config => $CONFIG) unless defined $block->config;
+# As in Test::Nginx, the preprocessor added last runs first.
+our @BLOCK_PREPROCESSORS;
+
+sub add_block_preprocessor(&) {
+    my ($code) = @_;
+    die "add_block_preprocessor needs a code reference\n" unless ref $code eq 'CODE';
+    unshift @BLOCK_PREPROCESSORS, $code;
+    return;
+}
+
+# Run the preprocessors on a block; returns the error if one died.
+sub _preprocess_block {
+    my ($block) = @_;
+    for my $code (@BLOCK_PREPROCESSORS) {
+        eval { $code->($block); 1 } or return $@ || 'died';
+    }
+    return;
 }
 
 # repeat_each(N): run every block N times (Test::Nginx API).
@@ -993,6 +1014,184 @@ sub _wipe_store {
 }
 
 # ---------------------------------------------------------------------------
+# Worker fd checks: after a block, every worker has the same open files as
+# before its request.  Connections and thread-pool tasks close
+# asynchronously, so the comparison is polled.
+# ---------------------------------------------------------------------------
+
+use constant FD_SETTLE_S => 10;    # how long the fds may take to close
+
+# A process's open fds: { fd => readlink target }, or undef once it is gone.
+sub _proc_fds {
+    my ($pid) = @_;
+    opendir my $dh, "/proc/$pid/fd" or return undef;
+    my %fds;
+    for my $fd (grep { /^\d+\z/ } readdir $dh) {
+        my $t = readlink "/proc/$pid/fd/$fd";
+        $fds{$fd} = $t if defined $t;    # else closed in the meantime
+    }
+    return \%fds;
+}
+
+# What an fd is, for comparing two processes or two moments: its target,
+# without the inode numbers of sockets and pipes (a worker that replaces
+# another gets new channel sockets) and without " (deleted)".
+sub _fd_kind {
+    my ($t) = @_;
+    $t =~ s/^((?:socket|pipe):)\[\d+\]\z/$1\[]/;
+    $t =~ s/ \(deleted\)\z//;
+    return $t;
+}
+
+sub _fd_kinds {
+    my ($fds) = @_;
+    my %k;
+    $k{ _fd_kind($_) }++ for values %$fds;
+    return \%k;
+}
+
+sub _same_kinds {
+    my ($x, $y) = @_;
+    return 0 unless keys %$x == keys %$y;
+    for (keys %$x) { return 0 unless ($y->{$_} // 0) == $x->{$_} }
+    return 1;
+}
+
+# The title nginx gave a process ("nginx: worker process", "... is
+# shutting down", "nginx: cache manager process", ...).
+sub _proc_title {
+    my ($pid) = @_;
+    my $c = _read_file("/proc/$pid/cmdline");
+    $c =~ s/\0.*//s;
+    $c =~ s/\s+\z//;
+    return $c;
+}
+
+# A worker is ready (its modules initialised) once its main thread waits in
+# epoll.  Where the kernel does not tell (wchan "0"), stable fds must do.
+sub _in_event_loop {
+    my ($pid) = @_;
+    my $w = _read_file("/proc/$pid/wchan");
+    return 1 if $w eq '' || $w eq '0';
+    return $w =~ /epoll/ ? 1 : 0;
+}
+
+# The running workers (no cache manager/loader, no worker shutting down):
+# { pid => { fd => target } }.
+sub _worker_fds {
+    my %w;
+    for my $pid (worker_pids()) {
+        next unless _proc_title($pid) eq 'nginx: worker process';
+        my $fds = _proc_fds($pid) or next;
+        $w{$pid} = $fds;
+    }
+    return \%w;
+}
+
+# The baseline, taken after nginx started and before the block's request:
+# all $want workers (0: at least one) in their event loop, with the same
+# fds in three samples in a row.  Returns ($baseline) or (undef, $why).
+sub _fd_baseline {
+    my ($want) = @_;
+    my $deadline = time + 10;
+    my ($prev, $same) = (undef, 0);
+    while (1) {
+        my $snap = _worker_fds();
+        my @pids = sort { $a <=> $b } keys %$snap;
+        my $ready = @pids && @pids >= $want && !grep { !_in_event_loop($_) } @pids;
+        if ($ready && $prev && join(',', @pids) eq join(',', sort { $a <=> $b } keys %$prev)
+            && !grep { !_same_kinds(_fd_kinds($snap->{$_}), _fd_kinds($prev->{$_})) } @pids)
+        {
+            return $snap if ++$same >= 2;
+        }
+        else {
+            $same = 0;
+        }
+        $prev = $snap;
+        if (time >= $deadline) {
+            return (undef, 'no worker process') unless @pids;
+            return (undef, "the workers' fds did not settle within 10 s after nginx started");
+        }
+        sleep 0.025;
+    }
+}
+
+# Compare the running workers with the baseline.  A worker of the baseline
+# is compared with itself; a worker started during the block (a reload, or
+# the replacement of a killed one) with the baseline's workers, as it was
+# forked from the same master with the same config.  Returns
+# { compared => [pids], leaks => [text, ...], notes => [text, ...] }.
+sub _fd_compare {
+    my ($base) = @_;
+    my $now = _worker_fds();
+    my %r = (compared => [], leaks => [], notes => []);
+    for my $pid (sort { $a <=> $b } keys %$base) {
+        next if $now->{$pid};
+        my $title = kill(0, $pid) ? _proc_title($pid) : '';
+        push @{ $r{notes} }, $title =~ /shutting down/
+            ? "worker $pid is shutting down (reload): not compared"
+            : "worker $pid exited during the block: not compared";
+    }
+    my @kinds = map { [$_, _fd_kinds($base->{$_})] } sort { $a <=> $b } keys %$base;
+    for my $pid (sort { $a <=> $b } keys %$now) {
+        my $k = _fd_kinds($now->{$pid});
+        my $ref = $pid;
+        if (!$base->{$pid}) {    # a new worker: like any worker of the baseline?
+            my ($match) = grep { _same_kinds($k, $_->[1]) } @kinds;
+            $ref = ($match || $kinds[0])->[0];
+            push @{ $r{notes} }, "worker $pid started during the block: compared with worker $ref of the baseline";
+        }
+        push @{ $r{compared} }, $pid;
+        next if _same_kinds($k, _fd_kinds($base->{$ref}));
+        push @{ $r{leaks} }, _fd_diff($pid, $now->{$pid}, $ref, $base->{$ref});
+    }
+    return \%r;
+}
+
+# A leak report: the fds that differ, with their targets.
+sub _fd_diff {
+    my ($pid, $after, $ref, $before) = @_;
+    my $fmt = sub { my ($h, $fd) = @_; "fd $fd -> $h->{$fd}" };
+    my $num = sub { sort { $a <=> $b } @_ };
+    my @added = $num->(grep { ($before->{$_} // '') ne $after->{$_} } keys %$after);
+    my @gone  = $num->(grep { ($after->{$_} // '') ne $before->{$_} } keys %$before);
+    my $t = $ref == $pid
+        ? sprintf("worker %d had %d fds before the request, %d now", $pid,
+                  scalar keys %$before, scalar keys %$after)
+        : sprintf("worker %d (started during the block) has %d fds, worker %d had %d before the request",
+                  $pid, scalar keys %$after, $ref, scalar keys %$before);
+    $t .= "\n  open now:   " . join("\n              ", map { $fmt->($after, $_) } @added) if @added;
+    $t .= "\n  open before: " . join("\n               ", map { $fmt->($before, $_) } @gone) if @gone;
+    return $t;
+}
+
+# The check: polled until the workers' fds are back, or FD_SETTLE_S.
+sub _check_worker_fds {
+    my ($name) = @_;
+    my $what = "$name - worker fds back to their count";
+    my $base = $B{fd_base};
+    unless ($base) {
+        Test::More->builder->skip("$what: no baseline: " . ($B{fd_base_why} // '?'));
+        return;
+    }
+    my $r;
+    my $deadline = time + FD_SETTLE_S;
+    while (1) {
+        $r = _fd_compare($base);
+        last if !@{ $r->{leaks} } || time >= $deadline;
+        sleep 0.1;
+    }
+    unless (@{ $r->{compared} }) {
+        Test::More->builder->skip("$what: no worker left to compare ("
+            . join('; ', @{ $r->{notes} }) . ')');
+        return;
+    }
+    Test::More::note($_) for @{ $r->{notes} };
+    _t('ok', !@{ $r->{leaks} }, $what)
+        or Test::More::diag(join "\n", @{ $r->{leaks} }, @{ $r->{notes} });
+}
+
+# ---------------------------------------------------------------------------
 # --- exec
 # ---------------------------------------------------------------------------
 
@@ -1123,6 +1322,14 @@ sub run_tests {
     $B{had_plan} = $had_plan;
     _find_block_lines();
     for my $block (Test::Base::blocks()) {
+        if (defined(my $err = _preprocess_block($block))) {
+            my $lines = $BLOCK_LINES{ $block->name } || [];
+            $B{line} = $lines->[0] // 0;
+            shift @$lines if @$lines > 1;    # duplicate names
+            _t('fail', $block->name . " - block preprocessor");
+            Test::More::diag("block preprocessor died: $err");
+            next;
+        }
         for my $rep (1 .. $REPEAT_EACH) {
             _run_block($block, $rep);
         }
@@ -1154,6 +1361,7 @@ sub _count_tests_inner {
     $n += _lines($b, $_) for qw(response_headers response_headers_like not_stored
         stored_file stored_sha256 stored_size);
     $n++ unless _has($b, 'temp_files_allowed');
+    $n++ unless _has($b, 'open_fds_allowed');
     $n += (_sec($b, 'check_tests') // 0) =~ /(\d+)/ ? $1 : 0;
     return $n;
 }
@@ -1201,11 +1409,7 @@ sub _run_block {
     _unpublish_block_vars();
     my $ok = eval { _run_block_inner($block, $name); 1 };
     my $err = $@;
-    for my $pid (keys %BG) {    # background requests never waited for
-        kill 'KILL', $pid;
-        waitpid $pid, 0;
-        delete $BG{$pid};
-    }
+    _reap_bg();
     unless ($ok) {
         _t('fail', "$name - harness");
         Test::More::diag("block aborted: $err");
@@ -1214,6 +1418,15 @@ sub _run_block {
     _log_tail_diag(40) if _fail_count() > $fails_before && $B{log_files};
     _stop_nginx();
     _unpublish_block_vars();
+}
+
+# Kill and reap the background requests never waited for.
+sub _reap_bg {
+    for my $pid (keys %BG) {
+        kill 'KILL', $pid;
+        waitpid $pid, 0;
+        delete $BG{$pid};
+    }
 }
 
 sub _run_block_inner {
@@ -1265,6 +1478,11 @@ sub _run_block_inner {
         _t('fail', "$name - nginx started");
         Test::More::diag("$why\n---- nginx.conf ----\n$conf");
         return;
+    }
+
+    unless (_has($block, 'open_fds_allowed')) {
+        my ($want) = $conf =~ /^\s*worker_processes\s+(\d+)\s*;/m;
+        @B{qw(fd_base fd_base_why)} = _fd_baseline($want // 0);
     }
 
     if (_has($block, 'init')) {
@@ -1329,6 +1547,11 @@ sub _run_block_inner {
         my @tmp = _temp_files();
         _t('ok', !@tmp, "$name - no orphan .bigupload temp files")
             or Test::More::diag("found in store: @tmp");
+    }
+
+    unless (_has($block, 'open_fds_allowed')) {
+        _reap_bg();    # a request left running holds a connection
+        _check_worker_fds($name);
     }
 }
 
