@@ -8,6 +8,7 @@ use lib 't/lib';
 use Test::More;
 use Test::BigUpload;
 use Test::BigUpload::Cluster;
+use MIME::Base64 ();
 
 my $c = Test::BigUpload::Cluster->new;
 my ($A, $B) = $c->nodes;
@@ -40,8 +41,16 @@ is(sha256_file($c->store(0, 'r/40m.bin')), $sha, 'stored file (mount A): the sou
 is(sha256_file($c->store(1, 'r/40m.bin')), $sha, 'stored file (mount B): the source\'s sha256');
 is(sha256_file($_), $sha, "replica $_") for $c->brick_paths('r/40m.bin');
 
+# node A, which did not finish it, reports the finished file and its sha256
+# (kept in the file's user.bigupload.sha256 attribute)
+my $r = http_request(method => 'HEAD', port => $A->port, uri => $uri);
+is($r->{status}, 200, 'HEAD through node A: 200, the file is there');
+is($r->{headers}{'content-length'}, $size, '... with its size');
+is($r->{headers}{'repr-digest'}, 'sha-256=:' . MIME::Base64::encode_base64(pack('H*', $sha), '') . ':',
+   '... and the sha256 node B recorded (Repr-Digest)');
+
 # who did what: A took the first part, B the rest and stored the file
-is($A->statuses($uri), 'HEAD 404 PUT 499', 'node A: HEAD 404, the PUT broken off (499)');
+is($A->statuses($uri), 'HEAD 404 PUT 499 HEAD 200', 'node A: HEAD 404, the PUT broken off (499), our HEAD');
 like($B->statuses($uri), qr/\A(HEAD 204 )+PUT 201\z/, 'node B: --status (HEAD 204), and then PUT 201');
 is($B->statuses($uri, 'keyed'), 'HEAD 204 PUT 201', 'node B: the rerun\'s HEAD 204 and PUT 201');
 my $storeB = $B->store;

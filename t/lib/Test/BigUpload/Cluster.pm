@@ -55,7 +55,7 @@ END {
 
 sub new {
     my ($class) = @_;
-    my %e = map { $_ => $ENV{"BIGUPLOAD_CLUSTER_$_"} } qw(MNT_A MNT_B BRICKS LOGS);
+    my %e = map { $_ => $ENV{"BIGUPLOAD_CLUSTER_$_"} } qw(MNT_A MNT_B BRICKS LOGS VOLUME MOUNT_OPTS);
     unless ($e{MNT_A} && $e{MNT_B} && -d $e{MNT_A} && -d $e{MNT_B}) {
         Test::More::plan(skip_all => 'not in a cluster: run make test-cluster (t/cluster/run)');
     }
@@ -65,6 +65,8 @@ sub new {
         mounts  => [ $e{MNT_A}, $e{MNT_B} ],
         bricks  => [ split ' ', $e{BRICKS} // '' ],
         logs    => $e{LOGS},
+        volume  => $e{VOLUME},                 # host:/name, for mount -t glusterfs
+        mount_opts => $e{MOUNT_OPTS},
         rel     => "store-$name",    # the store: one directory of the volume
     }, $class;
     $self->wipe_store;
@@ -118,6 +120,29 @@ sub partial_files {
     opendir my $dh, $self->store($i // 0) . '/.bigupload' or return ();
     my @f = sort grep { /\.(data|state)\z/ } readdir $dh;
     return @f;
+}
+
+# The pid of the GlusterFS FUSE client that serves mount $i.
+sub fuse_client {
+    my ($self, $i) = @_;
+    my $m = $self->{mounts}[$i];
+    for my $cmd (glob '/proc/[0-9]*/cmdline') {
+        my @argv = split /\0/, Test::BigUpload::_read_file($cmd);
+        next unless @argv && $argv[0] =~ m{(?:^|/)glusterfs\z} && $argv[-1] eq $m;
+        return $cmd =~ m{/proc/(\d+)/} ? $1 : ();
+    }
+    return;
+}
+
+# Mount $i again, after its client died (a node's crash): the dead mount is
+# detached, a new client mounts the volume at the same place.
+sub remount {
+    my ($self, $i) = @_;
+    my $m = $self->{mounts}[$i];
+    system('umount', '-l', $m) == 0 or return 0;
+    my @o = $self->{mount_opts} ? ('-o', $self->{mount_opts}) : ();
+    system('mount', '-t', 'glusterfs', @o, $self->{volume}, $m) == 0 or return 0;
+    return Test::BigUpload::wait_until(sub { -d $self->store($i) }, 10);
 }
 
 # Two nodes, one per mount, started with the same location settings.
