@@ -5,11 +5,13 @@
 # (the module's fallback where renameat2(RENAME_NOREPLACE) is missing, as
 # on FUSE); user extended attributes (the stored file's sha256).
 #
-# And the behaviour behind issue 15, measured: a file replaced by rename
-# through mount A, read by name through mount B, sometimes fails with
-# ESTALE (open or read) or ENOENT (read: open-behind opened it lazily);
-# opening it again by name then reads the current file.  That is what the
-# module must do; the counts are printed (diag) for the report.
+# And the behaviour behind issue 15, measured: a file that mount A has just
+# replaced by rename, read by name through mount B, fails with ESTALE (open
+# or read) or ENOENT (read: open-behind opens lazily) -- or reads the OLD
+# version without any error.  The counts are printed (diag); that a read
+# after the rename sees the new version is TODO: with GlusterFS's default
+# caches it does not, which is why retrying ESTALE alone cannot make the
+# module's state updates safe across servers.
 use strict;
 use warnings;
 use lib 't/lib';
@@ -43,7 +45,9 @@ SKIP: {
     is(ofd_lock($la), 'locked', 'an OFD lock through mount A');
     is(ofd_lock($lb), 'busy', 'through mount B the same file is busy');
     close $la;
-    is(ofd_lock($lb), 'locked', 'once A closes its file, B gets the lock');
+    # (the release travels to the bricks after close() returned: B may find
+    # the lock busy for a moment, as a blocking F_OFD_SETLKW would wait)
+    ok(wait_until(sub { ofd_lock($lb) eq 'locked' }, 5), 'once A closes its file, B gets the lock');
     close $lb;
 
     # renameat2(RENAME_NOREPLACE): FUSE does not pass the flag on
@@ -71,42 +75,52 @@ SKIP: {
     is($v, 'v1', 'a user xattr set through mount A reads back through mount B');
 }
 
-# issue 15: a state file replaced by rename through A, read by name through B
+# issue 15: a state file replaced by rename through A; then (as when the
+# lock passes from one server to the other) B reads it by name.  B must see
+# what A wrote.  Each round: A renames version n into place and tells B, B
+# opens and reads by name (again after an ESTALE or ENOENT, up to 10 times).
 sub put_state {
-    my ($name, $text) = @_;
-    sysopen(my $fh, "$ma/$name.tmp", O_WRONLY | O_CREAT | O_TRUNC) or die "$name.tmp: $!";
+    my ($text) = @_;
+    sysopen(my $fh, "$ma/state.tmp", O_WRONLY | O_CREAT | O_TRUNC) or die "state.tmp: $!";
     syswrite($fh, $text) == length $text or die "write: $!";
     close $fh;
-    rename "$ma/$name.tmp", "$ma/$name" or die "rename: $!";
+    rename "$ma/state.tmp", "$ma/state" or die "rename: $!";
 }
-put_state('state', "v0\n");
+sub get_state {
+    my ($want) = @_;
+    my @failed;
+    for (1 .. 10) {
+        my ($fh, $buf);
+        if (!sysopen($fh, "$mb/state", O_RDONLY)) { push @failed, 'open ' . ($! + 0) }
+        elsif (!defined sysread($fh, $buf, 4096)) { push @failed, 'read ' . ($! + 0) }
+        else {
+            my $got = $buf =~ /\Aversion (\d+)\n\z/ ? $1 : -1;
+            return ($got == $want ? 'current' : $got >= 0 && $got < $want ? 'old' : "garbled: $buf", @failed);
+        }
+    }
+    return ('never read', @failed);
+}
+put_state("version 0\n");
 ok(wait_until(sub { -e "$mb/state" }, 5), 'the state file is seen through mount B');
-my $writer = fork // die "fork: $!";
-if ($writer == 0) {
-    my ($i, $end) = (0, time + 3);
-    put_state('state', 'v' . ++$i . "\n") while time < $end;
-    POSIX::_exit(0);
-}
-my (%fail, %tries, $reads, $never);
+my (%seen, %errs, $rounds);
 my $end = time + 3;
 while (time < $end) {
-    $reads++;
-    my $ok;
-    for my $try (0 .. 9) {
-        my ($what, $n);
-        if (!sysopen(my $fh, "$mb/state", O_RDONLY)) { $what = 'open' }
-        elsif (!defined($n = sysread($fh, my $buf, 4096))) { $what = 'read' }
-        else { $ok = 1; $tries{$try}++; last }
-        $fail{"$what: " . ($! + 0) . " ($!)"}++;
-    }
-    $never++ unless $ok;
+    $rounds++;
+    put_state("version $rounds\n");
+    my ($what, @failed) = get_state($rounds);
+    $seen{$what}++;
+    $errs{$_}++ for @failed;
 }
-waitpid $writer, 0;
-diag(sprintf 'reading by name through mount B while mount A renames: %d reads, failures: %s; '
-     . 'succeeded after N re-opens: %s', $reads, join(', ', map { "$_ x$fail{$_}" } sort keys %fail) || 'none',
-     join(', ', map { "$_: $tries{$_}" } sort { $a <=> $b } keys %tries));
-ok(!grep({ !/^(open|read): (116|2) / } keys %fail), 'the only failures are ESTALE (116) and ENOENT (2)');
-is($never // 0, 0, 'opening the file again by name always read it (within 10 opens)');
+diag("a file renamed into place through mount A, then read by name through mount B ($rounds rounds): "
+     . join(', ', map { "$_ x$seen{$_}" } sort keys %seen) . '; failed opens/reads on the way: '
+     . (join(', ', map { "$_ x$errs{$_}" } sort keys %errs) || 'none') . ' (116 ESTALE, 2 ENOENT)');
+is(join(' ', grep { !/^(current|old)\z/ } keys %seen), '', 'every round read a whole version, current or older');
+ok(!grep({ !/^(open|read) (116|2)\z/ } keys %errs), 'the only failures on the way are ESTALE and ENOENT');
+TODO: {
+    local $TODO = 'GlusterFS with its default caches (open-behind, quick-read, md-cache): a name replaced'
+        . ' through one mount reads old through another for a while';
+    is($seen{current} // 0, $rounds, 'every round read the version just renamed into place');
+}
 
 $c->stop_all;
 done_testing();
