@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/digest.hpp"
+#include "proto/digest_fields.hpp"
 #include "tool_exit.hpp"
 #include "tool_resume.hpp"
 #include "tool_retry.hpp"

@@ -1,6 +1,7 @@
 #include "tool_resume.hpp"
 
 #include "base/digest.hpp"
+#include "proto/digest_fields.hpp"
 #include "base/size.hpp"
 
 namespace bgclient {

@@ -21,11 +21,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     std::string_view value(reinterpret_cast<const char *>(data), size);
 
-    std::vector<Digest> digests;
+    std::vector<DigestMember> digests;
     if (parse_digest_field(value, digests).ok()) {
         std::optional<std::string> s = format_digest_field(digests);
         fuzz_check(s.has_value());
-        std::vector<Digest> again;
+        std::vector<DigestMember> again;
         fuzz_check(parse_digest_field(*s, again).ok());
         fuzz_check(again == digests);
     } else {

@@ -13,15 +13,12 @@ diag("cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN): skipping disk-fu
     unless $mounted;
 
 # The config of every block that has no --- config of its own.
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value(config => <<'_EOC_') unless defined $block->config;
+default_sections(config => <<'_EOC_');
 location /upload/ {
     bigupload;
     bigupload_store $TEST_NGINX_TINY;
 }
 _EOC_
-});
 
 run_tests();
 

@@ -3,15 +3,12 @@ use lib 't/lib';
 use Test::BigUpload;
 
 # The config of every block that has no --- config of its own.
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value(config => <<'_EOC_') unless defined $block->config;
+default_sections(config => <<'_EOC_');
 location /upload/ {
     bigupload;
     bigupload_store $TEST_NGINX_STORE;
 }
 _EOC_
-});
 
 run_tests();
 

@@ -60,9 +60,7 @@ sub prometheus_samples {
 
 # The config of every block that has no --- config of its own.
 # (TEST 1 and 2 have an empty one: their servers are in --- http_config.)
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value(config => <<'_EOC_') unless defined $block->config;
+default_sections(config => <<'_EOC_');
 location /upload/ {
     bigupload;
     bigupload_store $TEST_NGINX_STORE;
@@ -71,7 +69,6 @@ location = /bigupload-status {
     bigupload_status;
 }
 _EOC_
-});
 
 run_tests();
 

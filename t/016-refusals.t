@@ -6,16 +6,19 @@
 use lib 't/lib';
 use Test::BigUpload;
 
+# The config of every block that has no --- config of its own.
+default_sections(config => <<'_EOC_');
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+}
+_EOC_
+
 run_tests();
 
 __DATA__
 
 === TEST 1: curl -C 1000 -T (a Content-Range without Upload-Key) is 400, not the tail stored as the file
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- setup
 gen_file("$TEST_NGINX_TMP/c.bin", 20000, 3);
 --- exec
@@ -30,11 +33,6 @@ c.bin
 
 
 === TEST 2: Upload-Offset other than 0 without Upload-Key is 400
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request eval
 "PUT /upload/o.bin\n" . ("x" x 100)
 --- more_headers
@@ -49,11 +47,6 @@ bigupload: Upload-Offset without Upload-Key for "/o.bin"
 
 
 === TEST 3: Upload-Complete: ?0 without Upload-Key is 400
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request eval
 "PUT /upload/p.bin\n" . ("x" x 100)
 --- more_headers
@@ -68,11 +61,6 @@ bigupload: Upload-Complete without Upload-Key for "/p.bin"
 
 
 === TEST 4: an Upload-Length other than the body's without Upload-Key is 400; the same length is a whole file
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- check
 my ($st, undef, $b) = http_request(method => 'PUT', uri => '/upload/l.bin', body => "x" x 100,
                                    headers => { 'Upload-Length' => 1000 });
@@ -89,11 +77,6 @@ bigupload: Upload-Length without Upload-Key for "/l.bin"
 
 
 === TEST 5: a chunked body of another length than its Upload-Length is 400 at its end, and nothing is left
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request eval
 "PUT /upload/ch.bin\n" . chunked_body("x" x 3000, "y" x 2000)
 --- more_headers
@@ -109,11 +92,6 @@ ch.bin
 
 
 === TEST 6: a tus creation POST is 400 (tus is not served here), stores nothing, and does not block a later upload
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- check
 my ($st, undef, $b) = http_request(method => 'POST', uri => '/upload/t.bin', body => "",
     headers => { 'Tus-Resumable' => '1.0.0', 'Upload-Length' => 100,
@@ -131,11 +109,6 @@ bigupload: tus request for "/t.bin" refused: not served here
 
 
 === TEST 7: a request in the IETF draft's dialect is 400 too
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- request eval
 "POST /upload/i.bin\n" . ("x" x 100)
 --- more_headers
@@ -151,11 +124,6 @@ bigupload: resumable-upload draft request for "/i.bin" refused: not served here
 
 
 === TEST 8: a multipart/form-data POST (curl -F) is 415, the envelope is not stored
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- setup
 gen_file("$TEST_NGINX_TMP/f.bin", 5000, 4);
 --- exec
@@ -170,11 +138,6 @@ bigupload: a form's body (multipart/form-data) for "/f.bin" refused
 
 
 === TEST 9: a urlencoded form POST (curl -d) is 415; curl -X PUT --data-binary (labelled the same) stores its bytes
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- exec
 curl -sS -d 'a=1&b=2' -o /dev/null -w '%{http_code} ' http://127.0.0.1:$TEST_NGINX_PORT/upload/form.txt
 printf 'raw bytes' | curl -sS -X PUT --data-binary @- -o /dev/null -w '%{http_code}' http://127.0.0.1:$TEST_NGINX_PORT/upload/raw.txt
@@ -190,11 +153,6 @@ bigupload: a form's body (application/x-www-form-urlencoded) for "/form.txt" ref
 
 
 === TEST 10: an empty Upload-Key is 400, not a plain upload
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- raw_request eval
 "PUT /upload/k.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nUpload-Key:\r\nContent-Length: 3\r\n\r\nabc"
 --- error_code: 400
@@ -207,11 +165,6 @@ bigupload: invalid Upload-Key
 
 
 === TEST 11: an empty, a repeated, or a contradictory Upload-Offset is 400, and no partial is made
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- check
 my @cases = (
     [ "Upload-Offset:\r\n", qr/Upload-Offset is empty/ ],

@@ -20,16 +20,19 @@ sub write_v1_partial {
     open my $d, '>', "$dir/$id.data" or die; binmode $d; print $d $head; close $d;
 }
 
+# The config of every block that has no --- config of its own.
+default_sections(config => <<'_EOC_');
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+}
+_EOC_
+
 run_tests();
 
 __DATA__
 
 === TEST 1: a partial the previous layout left is reported and completed with its key
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- setup
 gen_file("$TEST_NGINX_TMP/old.bin", 3 * 1048576, 7);
 --- check
@@ -51,11 +54,6 @@ is(sha256_file(store_path("old/f.bin")), sha256_file($f), "stored byte for byte"
 
 
 === TEST 2: the partial's id is not its path: another key is refused, and a keyless DELETE removes it
---- config
-location /upload/ {
-    bigupload;
-    bigupload_store $TEST_NGINX_STORE;
-}
 --- setup
 gen_file("$TEST_NGINX_TMP/old2.bin", 1048576, 8);
 --- check

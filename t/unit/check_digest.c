@@ -2,6 +2,7 @@
 #include <string>
 
 #include "base/digest.hpp"
+#include "proto/digest_fields.hpp"
 
 /* after the C++ headers: check.h defines macros such as fail() */
 #include <check.h>

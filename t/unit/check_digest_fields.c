@@ -27,7 +27,7 @@ std::string raw(const char *b64) { return *base64_decode(b64, Base64Mode::strict
 
 START_TEST(test_parse_examples)
 {
-    std::vector<Digest> d;
+    std::vector<DigestMember> d;
     DigestFieldStatus st = parse_digest_field(std::string("sha-512=:") + sha512_b64 + ":", d);
     ck_assert(st.ok());
     ck_assert_uint_eq(d.size(), 1);
@@ -74,7 +74,7 @@ END_TEST
 
 START_TEST(test_parse_refuses)
 {
-    std::vector<Digest> d;
+    std::vector<DigestMember> d;
 
     /* a member that is not a Byte Sequence refuses the whole field */
     static const struct {
@@ -148,11 +148,11 @@ END_TEST
 
 START_TEST(test_format)
 {
-    std::vector<Digest> d = { { "sha-256", raw(sha256_b64) }, { "sha-512", raw(sha512_b64) } };
+    std::vector<DigestMember> d = { { "sha-256", raw(sha256_b64) }, { "sha-512", raw(sha512_b64) } };
     std::string s = *format_digest_field(d);
     ck_assert_sstr_eq(s, std::string("sha-256=:") + sha256_b64 + ":, sha-512=:" + sha512_b64 + ":");
 
-    std::vector<Digest> back;
+    std::vector<DigestMember> back;
     ck_assert(parse_digest_field(s, back).ok());
     ck_assert(back == d);
 

@@ -13,6 +13,8 @@
 
 #include "base/digest.hpp"
 
+#include "base/base64.hpp"
+
 #include <cstring>
 #include <new>
 
@@ -452,19 +454,7 @@ std::optional<std::string> from_hex(std::string_view hex)
 
 std::string to_base64(std::string_view raw)
 {
-    // EVP_EncodeBlock takes an int length: whole groups of 3 bytes at a time
-    const std::size_t step = 3 * 16384;
-    unsigned char out[4 * 16384 + 1];
-    std::string b64;
-    b64.reserve((raw.size() + 2) / 3 * 4);
-
-    for (std::size_t off = 0; off < raw.size(); off += step) {
-        std::size_t n = raw.size() - off < step ? raw.size() - off : step;
-        int k = EVP_EncodeBlock(out, reinterpret_cast<const unsigned char *>(raw.data()) + off,
-                                static_cast<int>(n));
-        b64.append(reinterpret_cast<const char *>(out), static_cast<std::size_t>(k));
-    }
-    return b64;
+    return base64_encode(raw);
 }
 
 std::string digest_field_value(DigestAlg alg, std::string_view raw)
@@ -490,39 +480,6 @@ std::string repr_digest_sha256(const std::string &hex)
         return std::string();
     }
     return digest_field_value(DigestAlg::sha256, *raw);
-}
-
-std::string sha256_from_repr_digest(const std::string &value)
-{
-    // a structured-field dictionary: members separated by commas
-    std::size_t pos = 0;
-
-    while (pos < value.size()) {
-        std::size_t end = value.find(',', pos);
-        if (end == std::string::npos) {
-            end = value.size();
-        }
-
-        std::string member = value.substr(pos, end - pos);
-        std::size_t a = member.find_first_not_of(" \t");
-        std::size_t b = member.find_last_not_of(" \t");
-        member = a == std::string::npos ? std::string() : member.substr(a, b - a + 1);
-
-        const std::string key = "sha-256=:";
-        if (member.size() == key.size() + 44 + 1 && member.compare(0, key.size(), key) == 0
-            && member.back() == ':')
-        {
-            unsigned char raw[48];
-            int n = EVP_DecodeBlock(raw, (const unsigned char *) member.data() + key.size(), 44);
-            if (n == 33 && member[key.size() + 43] == '=') {
-                return to_hex(std::string_view(reinterpret_cast<const char *>(raw), 32));
-            }
-        }
-
-        pos = end + 1;
-    }
-
-    return std::string();
 }
 
 }  // namespace bigupload

@@ -132,8 +132,4 @@ std::string sha256_hex(const void *data, std::size_t len);
 // "sha-256=:<base64>:"; empty when "hex" is not 64 hex digits.
 std::string repr_digest_sha256(const std::string &hex);
 
-// The sha256 (lowercase hex) in a Repr-Digest field value; empty when the
-// value has no well-formed sha-256 member.
-std::string sha256_from_repr_digest(const std::string &value);
-
 }  // namespace bigupload

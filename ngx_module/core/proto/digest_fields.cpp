@@ -1,5 +1,7 @@
 #include "proto/digest_fields.hpp"
 
+#include "base/digest.hpp"
+
 namespace bigupload {
 
 const char *digest_field_error_message(DigestFieldError e)
@@ -43,15 +45,15 @@ DigestFieldStatus parse_members(std::string_view value, std::vector<T> &out, Tak
 
 }  // namespace
 
-DigestFieldStatus parse_digest_field(std::string_view value, std::vector<Digest> &out)
+DigestFieldStatus parse_digest_field(std::string_view value, std::vector<DigestMember> &out)
 {
     return parse_members(value, out, [](const std::string &key, const sfv::BareItem *bare,
-                                        std::vector<Digest> &digests) {
+                                        std::vector<DigestMember> &digests) {
         const sfv::ByteSequence *b = bare ? std::get_if<sfv::ByteSequence>(bare) : nullptr;
         if (b == nullptr) {
             return DigestFieldError::not_bytes;
         }
-        digests.push_back(Digest{key, b->bytes});
+        digests.push_back(DigestMember{key, b->bytes});
         return DigestFieldError::none;
     });
 }
@@ -73,7 +75,7 @@ DigestFieldStatus parse_want_digest_field(std::string_view value,
     });
 }
 
-std::optional<std::string> format_digest_field(const std::vector<Digest> &digests)
+std::optional<std::string> format_digest_field(const std::vector<DigestMember> &digests)
 {
     sfv::Dictionary dict;
     for (const auto &d : digests) {
@@ -94,7 +96,7 @@ std::optional<std::string> format_want_digest_field(const std::vector<DigestPref
     return sfv::serialize_dictionary(dict);
 }
 
-const Digest *find_digest(const std::vector<Digest> &digests, std::string_view algorithm)
+const DigestMember *find_digest(const std::vector<DigestMember> &digests, std::string_view algorithm)
 {
     for (const auto &d : digests) {
         if (d.algorithm == algorithm) {
@@ -119,6 +121,18 @@ std::optional<std::string> choose_digest_algorithm(const std::vector<DigestPrefe
         }
     }
     return best;
+}
+
+std::string sha256_from_repr_digest(std::string_view value)
+{
+    std::vector<DigestMember> digests;
+
+    if (!parse_digest_field(value, digests).ok()) {
+        return std::string();
+    }
+
+    const DigestMember *d = find_digest(digests, "sha-256");
+    return d && d->bytes.size() == 32 ? to_hex(d->bytes) : std::string();
 }
 
 }  // namespace bigupload

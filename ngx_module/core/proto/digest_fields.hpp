@@ -17,10 +17,10 @@
 
 namespace bigupload {
 
-struct Digest {
+struct DigestMember {
     std::string algorithm;     // the Dictionary key
     std::string bytes;         // the raw digest, decoded from the Byte Sequence
-    bool operator==(const Digest &o) const
+    bool operator==(const DigestMember &o) const
     {
         return algorithm == o.algorithm && bytes == o.bytes;
     }
@@ -58,7 +58,7 @@ const char *digest_field_error_message(DigestFieldError e);
 // "sha-256=:<b64>:, sha-512=:<b64>:" -> digests in field order (a repeated key
 // keeps its last value, RFC 9651 4.2.2).  An empty value is an empty list:
 // the field counts as absent (RFC 9651 3.2).
-DigestFieldStatus parse_digest_field(std::string_view value, std::vector<Digest> &out);
+DigestFieldStatus parse_digest_field(std::string_view value, std::vector<DigestMember> &out);
 
 // "sha-512=3, sha-256=10, unixsum=0" -> preferences in field order.
 DigestFieldStatus parse_want_digest_field(std::string_view value,
@@ -66,11 +66,11 @@ DigestFieldStatus parse_want_digest_field(std::string_view value,
 
 // The field values we send; nullopt when an algorithm is not a valid key
 // (or a weight is outside 0..10).  An empty list gives "": omit the field.
-std::optional<std::string> format_digest_field(const std::vector<Digest> &digests);
+std::optional<std::string> format_digest_field(const std::vector<DigestMember> &digests);
 std::optional<std::string> format_want_digest_field(const std::vector<DigestPreference> &prefs);
 
 // The digest for "algorithm", or nullptr.
-const Digest *find_digest(const std::vector<Digest> &digests, std::string_view algorithm);
+const DigestMember *find_digest(const std::vector<DigestMember> &digests, std::string_view algorithm);
 
 // What to answer a Want-*-Digest with: of the "supported" algorithms (in
 // our order of preference), the one the peer weighs highest; a tie goes to
@@ -79,5 +79,9 @@ const Digest *find_digest(const std::vector<Digest> &digests, std::string_view a
 // or none then: the caller's policy).
 std::optional<std::string> choose_digest_algorithm(const std::vector<DigestPreference> &prefs,
                                                    const std::vector<std::string_view> &supported);
+
+// The sha256 (lowercase hex) in a Repr-Digest field value; empty when the
+// field is not a valid digest field or has no sha-256 member of 32 bytes.
+std::string sha256_from_repr_digest(std::string_view value);
 
 }  // namespace bigupload

@@ -41,7 +41,7 @@ use Storable ();
 use Time::HiRes qw(time sleep);
 
 our @EXPORT = qw(
-    run_tests repeat_each add_block_preprocessor
+    run_tests repeat_each add_block_preprocessor default_sections
     sha256_hex sha256_file gen_file parse_size
     http_request start_bg_request wait_bg
     chunked_body store_path servroot tmp_dir error_log_text
@@ -202,6 +202,20 @@ sub add_block_preprocessor(&) {
     my ($code) = @_;
     die "add_block_preprocessor needs a code reference\n" unless ref $code eq 'CODE';
     unshift @BLOCK_PREPROCESSORS, $code;
+    return;
+}
+
+# default_sections(config => "...", http_config => "..."): the common use of
+# a preprocessor, once: a block without one of these sections gets the
+# file's default (an empty section of its own counts as its own).
+sub default_sections {
+    my (%defaults) = @_;
+    add_block_preprocessor(sub {
+        my $block = shift;
+        for my $name (sort keys %defaults) {
+            $block->set_value($name => $defaults{$name}) unless defined $block->$name;
+        }
+    });
     return;
 }
 
