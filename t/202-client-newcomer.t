@@ -1,0 +1,83 @@
+# What a newcomer hit (issue 17) and bgclient's memory (issue 14): the
+# original tool's example against make run's server (scripts/bgserver-run),
+# two such servers side by side, a URL that is not an upload location, a
+# rerun of a finished upload, a file that changes while it is sent, the
+# small messages, and the resumable hash's bounded memory.
+use lib 't/lib';
+use Test::BigUpload;
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: make run's server takes the original tool's example verbatim: /uploads/example.zip is <store>/example.zip, logged at notice
+--- config
+location / {
+    return 404;
+}
+--- request_body_gen: 3m 21
+--- exec
+b=$TEST_NGINX_TMP/run1; rm -rf $b; mkdir -p $b/work &&
+ln -s $TEST_NGINX_BUILD/ngx_http_bigupload_module.so $b/ &&
+port=$TEST_NGINX_PORT2 &&
+{ BIGUPLOAD_BUILD=$b sh scripts/bgserver-run 127.0.0.1 $port $b/store 2> $b/server.log & } &&
+srv=$! && trap 'kill -TERM $srv 2>/dev/null; wait $srv 2>/dev/null' EXIT &&
+for i in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:$port/ && break; sleep 0.1; done &&
+cp $TEST_NGINX_BODY_FILE $b/work/example.zip && cd $b/work &&
+$TEST_NGINX_BUILD/bgclient http://127.0.0.1:$port ./example.zip /uploads/example.zip &&
+printf 'tiny' > small.zip &&
+$TEST_NGINX_BUILD/bgclient http://127.0.0.1:$port ./small.zip /uploads/small.zip &&
+$TEST_NGINX_BUILD/bgclient http://127.0.0.1:$port/upload ./small.zip /in/small.zip &&
+echo "stored $(sha256sum < $b/store/example.zip | cut -c1-64) $(cat $b/store/small.zip) $(cat $b/store/in/small.zip)" &&
+grep -c '^error_log stderr notice;$' $b/run/$port/nginx.conf &&
+kill -TERM $srv && wait $srv; trap - EXIT;
+echo "info lines: $(grep -c '\[info\]' $b/server.log)"
+--- timeout: 60
+--- exit_code: 0
+--- stdout_like
+\Auploaded \./example\.zip -> http://127\.0\.0\.1:\d+/uploads/example\.zip \(3\.00 MiB, [^)]*sha256 $TEST_NGINX_BODY_SHA256\)
+uploaded \./small\.zip -> http://127\.0\.0\.1:\d+/uploads/small\.zip \(4 B, [^)]*\)
+uploaded \./small\.zip -> http://127\.0\.0\.1:\d+/upload/in/small\.zip \(4 B, [^)]*\)
+stored $TEST_NGINX_BODY_SHA256 tiny tiny
+1
+info lines: 0
+\z
+--- stderr_like: \A\z
+
+
+
+=== TEST 2: two servers on two ports keep their own build/run/<port>/; stopping one leaves the other running with its files; a second start on a busy port is refused
+--- config
+location / {
+    return 404;
+}
+--- exec
+b=$TEST_NGINX_TMP/run2; rm -rf $b; mkdir -p $b &&
+ln -s $TEST_NGINX_BUILD/ngx_http_bigupload_module.so $b/ &&
+pa=$TEST_NGINX_PORT2 &&
+pb=$(perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1:0")->sockport') &&
+up() { for i in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:$1/ && return 0; sleep 0.1; done; return 1; } &&
+{ BIGUPLOAD_BUILD=$b sh scripts/bgserver-run 127.0.0.1 $pa $b/store-a 2> $b/a.log & } && sa=$! && up $pa &&
+{ BIGUPLOAD_BUILD=$b sh scripts/bgserver-run 127.0.0.1 $pb $b/store-b 2> $b/b.log & } && sb=$! && up $pb &&
+trap 'kill -TERM $sa $sb 2>/dev/null; wait 2>/dev/null' EXIT &&
+test "$(cat $b/run/$pa/nginx.pid)" = $sa && test "$(cat $b/run/$pb/nginx.pid)" = $sb &&
+grep -q "listen 127.0.0.1:$pa;" $b/run/$pa/nginx.conf && grep -q "listen 127.0.0.1:$pb;" $b/run/$pb/nginx.conf &&
+echo "two directories" &&
+BIGUPLOAD_BUILD=$b sh scripts/bgserver-run 127.0.0.1 $pb $b/store-c 2> $b/c.log; echo "second start on $pb: $?" &&
+grep -q "store-b" $b/run/$pb/nginx.conf && ! grep -q "store-c" $b/run/$pb/nginx.conf && echo "config of $pb untouched" &&
+kill -INT $sa && wait $sa;
+test ! -e $b/run/$pa/nginx.pid && echo "a stopped, its pid file removed" &&
+test "$(cat $b/run/$pb/nginx.pid)" = $sb && kill -0 $sb && echo "b runs, its pid file kept" &&
+printf 'bee' > $b/f && $TEST_NGINX_BUILD/bgclient -q http://127.0.0.1:$pb/upload $b/f /f && cat $b/store-b/f && echo &&
+sed "s/$pb/PORT/g" $b/c.log
+--- timeout: 60
+--- exit_code: 0
+--- stdout_like eval
+qr{\Atwo directories
+second start on \d+: 1
+config of \d+ untouched
+a stopped, its pid file removed
+b runs, its pid file kept
+bee
+bgserver: a server started from \S+/run/PORT already runs on port PORT \(pid \d+\); stop it first, or choose another port
+\z}
