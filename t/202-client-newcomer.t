@@ -81,3 +81,27 @@ b runs, its pid file kept
 bee
 bgserver: a server started from \S+/run/PORT already runs on port PORT \(pid \d+\); stop it first, or choose another port
 \z}
+
+
+
+=== TEST 3: a URL that is not an upload location (nginx's own HTML 413 and 405) is said to be one, not a size limit
+--- config
+location / {
+    root html;
+}
+--- request_body_gen: 3m 22
+--- exec
+printf 'tiny' > $TEST_NGINX_TMP/tiny.zip;
+$TEST_NGINX_BUILD/bgclient http://127.0.0.1:$TEST_NGINX_PORT $TEST_NGINX_BODY_FILE /uploads/example.zip; echo "big: $?";
+$TEST_NGINX_BUILD/bgclient http://127.0.0.1:$TEST_NGINX_PORT $TEST_NGINX_TMP/tiny.zip /uploads/tiny.zip; echo "small: $?";
+$TEST_NGINX_BUILD/bgclient --no-resume http://127.0.0.1:$TEST_NGINX_PORT $TEST_NGINX_TMP/tiny.zip /uploads/tiny.zip; echo "plain: $?"
+--- exit_code: 0
+--- stdout
+big: 5
+small: 5
+plain: 5
+--- stderr_like
+\Abgclient: http://127\.0\.0\.1:\d+/uploads/example\.zip does not look like an upload location: the server answered HTTP 413 Request Entity Too Large with a page of its own, not bigupload's JSON \(is it a bigupload location, or did a proxy in front of one refuse the size\?\)
+bgclient: http://127\.0\.0\.1:\d+/uploads/tiny\.zip does not look like an upload location: the server answered HTTP 405 Not Allowed with a page of its own, not bigupload's JSON \(is it a bigupload location\?\)
+bgclient: http://127\.0\.0\.1:\d+/uploads/tiny\.zip does not look like an upload location: the server answered HTTP 405 Not Allowed with a page of its own, not bigupload's JSON \(is it a bigupload location\?\)
+\z

@@ -511,6 +511,59 @@ START_TEST(server_taken_counts_acknowledged)
 }
 END_TEST
 
+/* nginx's own HTML 404/405/413 where no bigupload location is (issue 17.2):
+ * the URL is the suspect, not a size limit */
+START_TEST(not_an_upload_location)
+{
+    const char *url = "http://127.0.0.1:8083/upload/a/b.bin";
+    Outcome o = classify(answer(413, "<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n"
+                                     "<body><center><h1>413 Request Entity Too Large</h1></center>"
+                                     "<hr><center>nginx/1.22.1</center></body></html>\r\n",
+                                "Request Entity Too Large"),
+                         input());
+    ck_assert_int_eq(o.exit_code, exit_refused);
+    ck_assert(!o.retryable);
+    ck_assert_sstr_eq(o.message, std::string(url)
+                      + " does not look like an upload location: the server answered HTTP 413"
+                        " Request Entity Too Large with a page of its own, not bigupload's JSON"
+                        " (is it a bigupload location, or did a proxy in front of one refuse"
+                        " the size?)");
+    check_one_line(o);
+
+    o = classify(answer(405, "<html><head><title>405 Not Allowed</title></head></html>", "Not Allowed"),
+                 input());
+    ck_assert_int_eq(o.exit_code, exit_refused);
+    ck_assert_sstr_eq(o.message, std::string(url)
+                      + " does not look like an upload location: the server answered HTTP 405"
+                        " Not Allowed with a page of its own, not bigupload's JSON"
+                        " (is it a bigupload location?)");
+
+    /* HTTP/2: no reason phrase, an empty body (e.g. "return 404;") */
+    o = classify(answer(404, ""), input(true));
+    ck_assert_sstr_eq(o.message, std::string(url)
+                      + " does not look like an upload location: the server answered HTTP 404"
+                        " Not Found with a page of its own, not bigupload's JSON"
+                        " (is it a bigupload location?)");
+
+    /* the module's own 413 and 405 (JSON bodies) keep their reasons */
+    o = classify(answer(413, "{\"error\": \"too_large\", \"message\": \"the file is larger than 1.00 GiB\"}",
+                        "Request Entity Too Large"),
+                 input());
+    ck_assert_sstr_eq(o.message, "server refused the upload (HTTP 413 Request Entity Too Large):"
+                                 " the file is larger than 1.00 GiB");
+    o = classify(answer(405, "{\"error\": \"method_not_allowed\", \"message\": \"PUT and POST upload here\"}",
+                        "Not Allowed"),
+                 input());
+    ck_assert_sstr_eq(o.message, "server refused the upload (HTTP 405 Not Allowed): PUT and POST upload here");
+    o = classify(answer(404, "{\"error\": \"not_found\"}"), input());
+    ck_assert_sstr_eq(o.message, "server refused the upload (HTTP 404 Not Found): not_found");
+
+    /* other statuses without JSON are not guessed at */
+    o = classify(answer(403, "<html>forbidden</html>"), input());
+    ck_assert_sstr_eq(o.message, "server refused the upload (HTTP 403 Forbidden)");
+}
+END_TEST
+
 Suite *client_outcome_suite(void);
 
 Suite *client_outcome_suite(void)
@@ -523,6 +576,7 @@ Suite *client_outcome_suite(void)
     tcase_add_test(tc, backend_answer);
     tcase_add_test(tc, exists);
     tcase_add_test(tc, refused);
+    tcase_add_test(tc, not_an_upload_location);
     tcase_add_test(tc, server_errors);
     tcase_add_test(tc, transport);
     tcase_add_test(tc, local_and_interrupt);
