@@ -118,6 +118,7 @@ public:
         if (!src_) {
             return fail(exit_local_file, error);
         }
+        rep_.size = reported_size(0);
 
         // Regular files are sent resumably (an empty one has nothing to
         // resume, standard input cannot be read again): see README "bgclient".
@@ -178,7 +179,7 @@ public:
             rep_.attempts = attempt;
             rep_.status = r.status;
             rep_.http_version = r.http_version;
-            rep_.size = at.local_size;
+            rep_.size = reported_size(at.local_size);
             rep_.sha256 = at.local_sha256;
             rep_.elapsed = r.elapsed;
             rep_.sent = at.sent;
@@ -250,7 +251,15 @@ private:
         at.local_sha256 = read_all ? sha : std::string();
         at.local_size = src_->bytes_read();
         at.done = src_->bytes_read();
+        at.sent = static_cast<std::int64_t>(src_->bytes_read());
         return at;
+    }
+
+    // The file's size, also when the upload failed before reading it (a
+    // connect failure); from a pipe, the bytes read.
+    std::uint64_t reported_size(std::uint64_t bytes_read) const
+    {
+        return src_->size() >= 0 ? static_cast<std::uint64_t>(src_->size()) : bytes_read;
     }
 
     // An attempt failed before anything was sent: its result is r.

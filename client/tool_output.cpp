@@ -13,7 +13,9 @@ namespace {
 
 double rate_of(const Report &r)
 {
-    double bytes = r.sent >= 0 ? static_cast<double>(r.sent) : static_cast<double>(r.size);
+    // size is the file's, also when a failed attempt sent none of it
+    double bytes = r.sent >= 0 ? static_cast<double>(r.sent)
+                   : r.exit_code == exit_ok ? static_cast<double>(r.size) : 0.0;
     return r.elapsed > 0 ? bytes / r.elapsed : -1;
 }
 

@@ -14,7 +14,7 @@ struct Report {
     std::string url;            // what was PUT, credentials redacted
     long status = 0;            // final HTTP status, 0 when none
     std::string server_error;   // the server's JSON "error" code
-    std::uint64_t size = 0;     // bytes sent
+    std::uint64_t size = 0;     // the file's size (from a pipe: bytes read)
     std::string sha256;         // of the bytes sent (empty when none were)
     std::string server_sha256;
     std::string server_path;

@@ -105,3 +105,27 @@ plain: 5
 bgclient: http://127\.0\.0\.1:\d+/uploads/tiny\.zip does not look like an upload location: the server answered HTTP 405 Not Allowed with a page of its own, not bigupload's JSON \(is it a bigupload location\?\)
 bgclient: http://127\.0\.0\.1:\d+/uploads/tiny\.zip does not look like an upload location: the server answered HTTP 405 Not Allowed with a page of its own, not bigupload's JSON \(is it a bigupload location\?\)
 \z
+
+
+
+=== TEST 4: --json on a connect failure reports the file's real size; the reserved-name error names the full remote path
+--- config
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+}
+--- request_body_gen: 3m 23
+--- exec
+$TEST_NGINX_BUILD/bgclient --json --retries 0 http://127.0.0.1:9/upload $TEST_NGINX_BODY_FILE /x.bin; echo "exit $?";
+printf 'x' > $TEST_NGINX_TMP/.bigupload-x;
+$TEST_NGINX_BUILD/bgclient http://127.0.0.1:$TEST_NGINX_PORT/upload $TEST_NGINX_TMP/.bigupload-x /w/; echo "exit $?"
+--- exit_code: 0
+--- stdout_like
+\A\{"ok":false,"exit_code":4,"error":"transport",.*"size":3145728,"elapsed":[0-9.]+,"bytes_per_second":0,"attempts":1\}
+exit 4
+exit 2
+\z
+--- stderr_like
+\Abgclient: upload to http://127\.0\.0\.1:9/upload/x\.bin failed: .*Couldn't connect to server
+bgclient: bad <remote_path> '/w/\.bigupload-x' \('/w/' and the file's name\): path uses the reserved "\.bigupload" prefix
+\z

@@ -447,6 +447,24 @@ START_TEST(error_output)
     ck_assert(!j.contains("created"));
     ck_assert(!j.contains("sha256"));
     ck_assert(j["file"].get<std::string>().find("caf") == 0);
+
+    /* a connect failure: the file's size, and no rate made of bytes that
+     * were never sent (issue 17.7) */
+    Report c;
+    c.exit_code = exit_transport;
+    c.message = "upload to http://h/up/x failed: Couldn't connect to server";
+    c.file = "./big.iso";
+    c.url = "http://h/up/x";
+    c.size = 3000000;
+    c.elapsed = 0.002;
+    c.attempts = 1;
+    j = nlohmann::json::parse(report_json(c));
+    ck_assert(j["size"] == 3000000);
+    ck_assert(j["bytes_per_second"] == 0);
+    c.sent = 1000;
+    c.elapsed = 0.5;
+    j = nlohmann::json::parse(report_json(c));
+    ck_assert(j["bytes_per_second"] == 2000);
 }
 END_TEST
 
