@@ -25,6 +25,10 @@ double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
 
 std::string success_line(const Report &r)
 {
+    if (r.already) {
+        return "already uploaded " + r.file + " -> " + r.url + " ("
+               + bigupload::format_size(r.size) + ", sha256 matches: " + r.sha256 + ")";
+    }
     double rate = rate_of(r);
     return "uploaded " + r.file + " -> " + r.url + " ("
            + bigupload::format_size(r.size) + ", "
@@ -77,6 +81,7 @@ std::string report_json(const Report &r)
     }
     if (r.exit_code == exit_ok) {
         j["created"] = r.status == 201;
+        j["already"] = r.already;
     }
     j["elapsed"] = round3(r.elapsed);
     double rate = rate_of(r);

@@ -129,3 +129,75 @@ exit 2
 \Abgclient: upload to http://127\.0\.0\.1:9/upload/x\.bin failed: .*Couldn't connect to server
 bgclient: bad <remote_path> '/w/\.bigupload-x' \('/w/' and the file's name\): path uses the reserved "\.bigupload" prefix
 \z
+
+
+
+=== TEST 5: rerunning a command that succeeded is safe: "already uploaded", exit 0 ("already":true); another file at the target stays exit 5
+--- config
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+}
+--- request_body_gen: 3m 24
+--- exec
+u=http://127.0.0.1:$TEST_NGINX_PORT/upload;
+$TEST_NGINX_BUILD/bgclient $u $TEST_NGINX_BODY_FILE /f.bin > /dev/null; echo "first: $?";
+$TEST_NGINX_BUILD/bgclient $u $TEST_NGINX_BODY_FILE /f.bin; echo "rerun: $?";
+$TEST_NGINX_BUILD/bgclient -j 3 --json $u $TEST_NGINX_BODY_FILE /f.bin; echo "json: $?";
+$TEST_NGINX_BUILD/bgclient -q $u $TEST_NGINX_BODY_FILE /f.bin; echo "quiet: $?";
+head -c 3145728 /dev/zero > $TEST_NGINX_TMP/same-size.bin;
+$TEST_NGINX_BUILD/bgclient $u $TEST_NGINX_TMP/same-size.bin /f.bin; echo "same size, other bytes: $?";
+printf 'short' > $TEST_NGINX_TMP/short.bin;
+$TEST_NGINX_BUILD/bgclient $u $TEST_NGINX_TMP/short.bin /f.bin; echo "other size: $?"
+--- timeout: 60
+--- exit_code: 0
+--- stdout_like
+\Afirst: 0
+already uploaded \S+/gen/\S+ -> http://127\.0\.0\.1:\d+/upload/f\.bin \(3\.00 MiB, sha256 matches: $TEST_NGINX_BODY_SHA256\)
+rerun: 0
+\{"ok":true,"exit_code":0,"file":"[^"]+","url":"http://127\.0\.0\.1:\d+/upload/f\.bin","status":200,"http_version":"HTTP/1\.1","size":3145728,"sha256":"$TEST_NGINX_BODY_SHA256","server_sha256":"$TEST_NGINX_BODY_SHA256","created":false,"already":true,"elapsed":[0-9.]+,"bytes_per_second":0,"attempts":1\}
+json: 0
+quiet: 0
+same size, other bytes: 5
+other size: 5
+\z
+--- stderr_like
+\Abgclient: remote file already exists: http://127\.0\.0\.1:\d+/upload/f\.bin \(use --overwrite to replace it\)
+bgclient: remote file already exists: http://127\.0\.0\.1:\d+/upload/f\.bin \(use --overwrite to replace it\)
+\z
+--- stored_file: f.bin
+--- stored_sha256: BODY
+
+
+
+=== TEST 6: killed after the last byte, before the answer came: the server completed the upload, and the rerun says "already uploaded"
+--- config
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+    bigupload_pass /notify;
+}
+location /notify {
+    internal;
+    proxy_pass http://127.0.0.1:$TEST_NGINX_PORT2;
+}
+--- request_body_gen: 3m 25
+--- exec
+perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new(Listen => 5, LocalAddr => "127.0.0.1:$TEST_NGINX_PORT2", ReuseAddr => 1) or die; print "listening\n"; $| = 1; while ($c = $s->accept) { push @k, $c }' &
+sleep 0.5;
+u=http://127.0.0.1:$TEST_NGINX_PORT/upload;
+$TEST_NGINX_BUILD/bgclient --max-time 3 $u $TEST_NGINX_BODY_FILE /f.bin 2> /dev/null; echo "killed by --max-time: $?";
+sha256sum < $TEST_NGINX_STORE/f.bin | cut -c1-64;
+$TEST_NGINX_BUILD/bgclient $u $TEST_NGINX_BODY_FILE /f.bin; echo "rerun: $?"
+--- timeout: 60
+--- exit_code: 0
+--- stdout_like
+\Alistening
+killed by --max-time: 4
+$TEST_NGINX_BODY_SHA256
+already uploaded \S+ -> http://127\.0\.0\.1:\d+/upload/f\.bin \(3\.00 MiB, sha256 matches: $TEST_NGINX_BODY_SHA256\)
+rerun: 0
+\z
+--- stderr_like: \A\z
+--- stored_file: f.bin
+--- stored_sha256: BODY

@@ -426,6 +426,52 @@ START_TEST(success_output)
 }
 END_TEST
 
+/* the server held this very file (HEAD: same size, same Repr-Digest):
+ * nothing was sent, and the line and the JSON say so (issue 17.3) */
+START_TEST(already_output)
+{
+    Report r;
+    r.file = "./big.iso";
+    r.url = "http://127.0.0.1:8083/upload/isos/big.iso";
+    r.status = 200;
+    r.size = 3ull << 30;
+    r.elapsed = 2.5;
+    r.sent = 0;
+    r.sha256 = sha_a;
+    r.server_sha256 = sha_a;
+    r.http_version = "HTTP/1.1";
+    r.attempts = 1;
+    r.already = true;
+    ck_assert_sstr_eq(success_line(r),
+                     "already uploaded ./big.iso -> http://127.0.0.1:8083/upload/isos/big.iso "
+                     "(3.00 GiB, sha256 matches: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08)");
+    nlohmann::json j = nlohmann::json::parse(report_json(r));
+    ck_assert(j["ok"] == true);
+    ck_assert(j["already"] == true);
+    ck_assert(j["created"] == false);
+    ck_assert(j["status"] == 200);
+    ck_assert(j["size"] == (3ull << 30));
+    ck_assert(j["sha256"] == sha_a);
+    ck_assert(j["server_sha256"] == sha_a);
+    ck_assert(j["bytes_per_second"] == 0);
+
+    /* an upload that sent the file is not "already" */
+    r.already = false;
+    r.status = 201;
+    r.sent = -1;
+    j = nlohmann::json::parse(report_json(r));
+    ck_assert(j["already"] == false);
+    ck_assert(j["created"] == true);
+    ck_assert(success_line(r).rfind("uploaded ./big.iso -> ", 0) == 0);
+
+    /* a failure has neither */
+    r.exit_code = exit_refused;
+    r.message = "remote file already exists";
+    j = nlohmann::json::parse(report_json(r));
+    ck_assert(!j.contains("already") && !j.contains("created"));
+}
+END_TEST
+
 START_TEST(error_output)
 {
     Report r;
@@ -602,6 +648,7 @@ Suite *client_outcome_suite(void)
     tcase_add_test(tc, one_line_text);
     tcase_add_test(tc, success_output);
     tcase_add_test(tc, error_output);
+    tcase_add_test(tc, already_output);
     tcase_add_test(tc, server_taken_counts_acknowledged);
     suite_add_tcase(s, tc);
     return s;
