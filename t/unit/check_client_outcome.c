@@ -63,6 +63,22 @@ bool has(const std::string &s, const char *needle)
     return s.find(needle) != std::string::npos;
 }
 
+// A successful report of a 3 GiB file whose sha256 the server confirmed.
+Report big_iso_report(long status, double elapsed)
+{
+    Report r;
+    r.file = "./big.iso";
+    r.url = "http://127.0.0.1:8083/upload/isos/big.iso";
+    r.status = status;
+    r.size = 3ull << 30;
+    r.elapsed = elapsed;
+    r.sha256 = sha_a;
+    r.server_sha256 = sha_a;
+    r.http_version = "HTTP/1.1";
+    r.attempts = 1;
+    return r;
+}
+
 void check_one_line(const Outcome &o)
 {
     ck_assert_msg(o.message.find('\n') == std::string::npos, "multi-line: %s", o.message.c_str());
@@ -391,18 +407,9 @@ END_TEST
 
 START_TEST(success_output)
 {
-    Report r;
-    r.file = "./big.iso";
-    r.url = "http://127.0.0.1:8083/upload/isos/big.iso";
-    r.status = 201;
-    r.size = 3ull << 30;
-    r.elapsed = 24.0;
-    r.sha256 = sha_a;
-    r.server_sha256 = sha_a;
+    Report r = big_iso_report(201, 24.0);
     r.server_path = "/isos/big.iso";
     r.location = "/upload/isos/big.iso";
-    r.http_version = "HTTP/1.1";
-    r.attempts = 1;
     ck_assert_sstr_eq(success_line(r),
                      "uploaded ./big.iso -> http://127.0.0.1:8083/upload/isos/big.iso "
                      "(3.00 GiB, 128 MiB/s, sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08)");
@@ -430,17 +437,8 @@ END_TEST
  * nothing was sent, and the line and the JSON say so (issue 17.3) */
 START_TEST(already_output)
 {
-    Report r;
-    r.file = "./big.iso";
-    r.url = "http://127.0.0.1:8083/upload/isos/big.iso";
-    r.status = 200;
-    r.size = 3ull << 30;
-    r.elapsed = 2.5;
+    Report r = big_iso_report(200, 2.5);
     r.sent = 0;
-    r.sha256 = sha_a;
-    r.server_sha256 = sha_a;
-    r.http_version = "HTTP/1.1";
-    r.attempts = 1;
     r.already = true;
     ck_assert_sstr_eq(success_line(r),
                      "already uploaded ./big.iso -> http://127.0.0.1:8083/upload/isos/big.iso "
