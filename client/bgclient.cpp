@@ -595,8 +595,24 @@ private:
         return out;
     }
 
+    // A file that grew or was modified while it was sent: the upload holds
+    // the bytes read (as curl -T), which may not be the file as it is now.
+    // Printed even with -q: it is about what the upload holds.
+    void warn_if_changed(bool completed)
+    {
+        ChangeContext ctx;
+        ctx.completed = completed;
+        ctx.resumable = resumable_;
+        ctx.bytes = rep_.size;
+        std::string w = change_warning(src_->name(), src_->stamp_at_open(), src_->stamp_now(), ctx);
+        if (!w.empty()) {
+            std::fprintf(stderr, "bgclient: %s\n", w.c_str());
+        }
+    }
+
     int succeed()
     {
+        warn_if_changed(true);
         if (cfg_.json) {
             std::printf("%s\n", report_json(rep_).c_str());
         } else if (!cfg_.quiet) {
@@ -618,6 +634,9 @@ private:
         rep_.exit_code = code;
         rep_.message = message;
         std::fprintf(stderr, "bgclient: %s\n", message.c_str());
+        if (src_ && code != exit_local_file) {
+            warn_if_changed(false);  // after the error: it says what follows from it
+        }
         if (cfg_.json) {
             std::printf("%s\n", report_json(rep_).c_str());
             std::fflush(stdout);

@@ -201,3 +201,71 @@ rerun: 0
 --- stderr_like: \A\z
 --- stored_file: f.bin
 --- stored_sha256: BODY
+
+
+
+=== TEST 7: a file that grows while it is sent: the upload holds the bytes of the start, and a warning says so (resumable and plain)
+--- config
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+}
+--- request_body_gen: 4m 26
+--- exec
+u=http://127.0.0.1:$TEST_NGINX_PORT/upload;
+for mode in resume no-resume; do
+    f=$TEST_NGINX_TMP/grows-$mode.bin; cp $TEST_NGINX_BODY_FILE $f;
+    (sleep 0.7; printf 'more' >> $f) &
+    if [ $mode = resume ]; then o=; else o=--no-resume; fi
+    $TEST_NGINX_BUILD/bgclient $o --limit-rate 2M $u $f /$mode.bin > /dev/null; echo "$mode: $?";
+    wait;
+done
+--- timeout: 60
+--- exit_code: 0
+--- stdout
+resume: 0
+no-resume: 0
+--- stderr_like
+\Abgclient: warning: '\S+/grows-resume\.bin' changed while it was being sent \(its size went from 4194304 to 4194308 bytes\): the upload holds the 4194304 bytes read from it as they were read, not the file as it is now \(send it again with --overwrite\)
+bgclient: warning: '\S+/grows-no-resume\.bin' changed while it was being sent \(its size went from 4194304 to 4194308 bytes\): the upload holds the 4194304 bytes read from it as they were read, not the file as it is now \(send it again with --overwrite\)
+\z
+--- stored_file
+resume.bin
+no-resume.bin
+--- stored_sha256
+BODY
+BODY
+
+
+
+=== TEST 8: a resumable upload broken off while its file changed: warned; the changed file has another upload key, so the rerun refuses the old partial, and --restart sends the new version
+--- config
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+}
+--- request_body_gen: 4m 27
+--- exec
+u=http://127.0.0.1:$TEST_NGINX_PORT/upload;
+f=$TEST_NGINX_TMP/changes.bin; cp $TEST_NGINX_BODY_FILE $f;
+(sleep 0.5; printf 'more' >> $f) &
+$TEST_NGINX_BUILD/bgclient --limit-rate 1M --max-time 2 $u $f /c.bin; echo "broken off: $?"; wait;
+$TEST_NGINX_BUILD/bgclient $u $f /c.bin; echo "rerun: $?";
+$TEST_NGINX_BUILD/bgclient --restart $u $f /c.bin > /dev/null; echo "restart: $?";
+echo "stored $(sha256sum < $TEST_NGINX_STORE/c.bin | cut -c1-64)" "local $(sha256sum < $f | cut -c1-64)"
+--- timeout: 60
+--- exit_code: 0
+--- stdout_like
+\Abroken off: 4
+rerun: 5
+restart: 0
+stored ([0-9a-f]{64}) local \1
+\z
+--- stderr_like
+\Abgclient: upload to http://127\.0\.0\.1:\d+/upload/c\.bin failed: Operation timed out .*\(--max-time reached\)
+bgclient: warning: '\S+/changes\.bin' changed while it was being sent \(its size went from 4194304 to 4194308 bytes\): its next run derives another upload key from it, so what the server kept of this one is not continued \(the rerun says so; --restart discards it\)
+bgclient: a partial upload of another file \(or of another version of this one\) is in progress at http://127\.0\.0\.1:\d+/upload/c\.bin \(use --restart to discard it and upload this file from the start\)
+bgclient: discarded the partial upload at http://127\.0\.0\.1:\d+/upload/c\.bin
+\z
+--- stored_size: 4194308
+--- stored_file: c.bin

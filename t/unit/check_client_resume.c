@@ -384,6 +384,53 @@ START_TEST(key_of_file)
 }
 END_TEST
 
+/* A file that grew (even by bytes after its last MiB's start) gets another
+ * key: a resumable upload of the changed file never continues the old
+ * one's partial (issue 17.4) */
+START_TEST(key_of_grown_file)
+{
+    std::string data = ck_pattern(3 * MiB + 5);
+    CkTempFile f(data);
+    std::string err;
+    auto s = Source::open(f.path, err);
+    std::string key;
+    ck_assert(s->upload_key(key));
+
+    FILE *app = std::fopen(f.path.c_str(), "ab");
+    std::fputs("x", app);
+    std::fclose(app);
+    /* the same mtime as before: the size alone changes the key */
+    struct timespec ts[2];
+    ts[0].tv_sec = ts[1].tv_sec = s->mtime_ns() / 1000000000;
+    ts[0].tv_nsec = ts[1].tv_nsec = s->mtime_ns() % 1000000000;
+    ck_assert(utimensat(AT_FDCWD, f.path.c_str(), ts, 0) == 0);
+    auto g = Source::open(f.path, err);
+    ck_assert_int_eq(g->mtime_ns(), s->mtime_ns());
+    std::string grown;
+    ck_assert(g->upload_key(grown));
+    ck_assert_str_ne(key.c_str(), grown.c_str());
+    ck_assert_sstr_eq(grown, bigupload::derive_upload_key(data.size() + 1, g->mtime_ns(),
+                                                          data.substr(0, MiB),
+                                                          (data + "x").substr(data.size() + 1 - MiB)));
+
+    /* the same size and mtime, one byte changed in the middle: the key is
+     * the same (it reads the first and last MiB only), and the server's
+     * sha256 check is what catches such a file */
+    std::string mid = data;
+    mid[2 * MiB] ^= 1;
+    CkTempFile m(mid);
+    CkTempFile o(data);
+    ts[0].tv_sec = ts[1].tv_sec = 1600000000;
+    ts[0].tv_nsec = ts[1].tv_nsec = 0;
+    ck_assert(utimensat(AT_FDCWD, m.path.c_str(), ts, 0) == 0);
+    ck_assert(utimensat(AT_FDCWD, o.path.c_str(), ts, 0) == 0);
+    std::string km, ko;
+    ck_assert(Source::open(m.path, err)->upload_key(km));
+    ck_assert(Source::open(o.path, err)->upload_key(ko));
+    ck_assert_sstr_eq(km, ko);
+}
+END_TEST
+
 START_TEST(read_at)
 {
     std::string data = ck_pattern(100000);
@@ -494,6 +541,7 @@ Suite *client_resume_suite(void)
     tcase_add_test(tc, report_of_resumed_upload);
     tcase_add_test(tc, options);
     tcase_add_test(tc, key_of_file);
+    tcase_add_test(tc, key_of_grown_file);
     tcase_add_test(tc, read_at);
     tcase_add_test(tc, file_hasher);
     suite_add_tcase(s, tc);
