@@ -269,3 +269,38 @@ bgclient: discarded the partial upload at http://127\.0\.0\.1:\d+/upload/c\.bin
 \z
 --- stored_size: 4194308
 --- stored_file: c.bin
+
+
+
+=== TEST 9: bgclient's peak RSS, the file's mapped pages included, stays far below the file's size (resumable, -j 2, the "already" rerun, --no-resume)
+--- config
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+}
+--- request_body_gen: 160m 28
+--- skip_if: ! -x '/usr/bin/time'
+--- skip_reason: GNU time (package "time", scripts/install-deps --test) measures the peak RSS
+--- exec
+u=http://127.0.0.1:$TEST_NGINX_PORT/upload;
+for run in "resumable /a.bin" "-j2 /b.bin" "already /a.bin" "--no-resume /c.bin"; do
+    set -- $run; o=$1; [ $o = resumable ] || [ $o = already ] && o=;
+    /usr/bin/time -f %M -o $TEST_NGINX_TMP/rss $TEST_NGINX_BUILD/bgclient -q $o $u $TEST_NGINX_BODY_FILE $2 || exit 9;
+    kib=$(tail -1 $TEST_NGINX_TMP/rss); echo "$1: $kib KiB" >&2;
+    [ "$kib" -lt 65536 ] && echo "$1: under 64 MiB" || echo "$1: $kib KiB";
+done
+--- timeout: 120
+--- exit_code: 0
+--- stdout
+resumable: under 64 MiB
+-j2: under 64 MiB
+already: under 64 MiB
+--no-resume: under 64 MiB
+--- stored_file
+a.bin
+b.bin
+c.bin
+--- stored_sha256
+BODY
+BODY
+BODY
