@@ -93,6 +93,8 @@ struct Attempt {
     std::uint64_t done = 0;      // bytes the server holds, for the meter
     std::int64_t sent = -1;      // bytes this attempt sent
     std::int64_t resumed_at = -1;
+    bool already = false;        // the server holds this very file: nothing to send
+    std::string server_sha256;   // already: the finished file's, from HEAD
 };
 
 class Upload {
@@ -118,6 +120,7 @@ public:
         if (!src_) {
             return fail(exit_local_file, error);
         }
+        rep_.size = reported_size(0);
 
         // Regular files are sent resumably (an empty one has nothing to
         // resume, standard input cannot be read again): see README "bgclient".
@@ -166,6 +169,10 @@ public:
                 return fail(at.fatal_code, at.fatal_message);
             }
 
+            if (at.already) {
+                return already(at, attempt);
+            }
+
             const AttemptResult &r = at.r;
             OutcomeInput in;
             in.url = rep_.url;
@@ -178,7 +185,7 @@ public:
             rep_.attempts = attempt;
             rep_.status = r.status;
             rep_.http_version = r.http_version;
-            rep_.size = at.local_size;
+            rep_.size = reported_size(at.local_size);
             rep_.sha256 = at.local_sha256;
             rep_.elapsed = r.elapsed;
             rep_.sent = at.sent;
@@ -250,7 +257,15 @@ private:
         at.local_sha256 = read_all ? sha : std::string();
         at.local_size = src_->bytes_read();
         at.done = src_->bytes_read();
+        at.sent = static_cast<std::int64_t>(src_->bytes_read());
         return at;
+    }
+
+    // The file's size, also when the upload failed before reading it (a
+    // connect failure); from a pipe, the bytes read.
+    std::uint64_t reported_size(std::uint64_t bytes_read) const
+    {
+        return src_->size() >= 0 ? static_cast<std::uint64_t>(src_->size()) : bytes_read;
     }
 
     // An attempt failed before anything was sent: its result is r.
@@ -343,7 +358,18 @@ private:
                                            + ": " + held.error);
         case HeldKind::other:
             return failed_with(h.res);
-        case HeldKind::finished:   // a finished file and no partial: the PUT decides
+        case HeldKind::finished: {
+            // a finished file and no partial: this file again (a rerun of
+            // a command that succeeded, or one killed before the answer
+            // came) is done; any other, the PUT decides (exists, or
+            // replaced with --overwrite)
+            Attempt a = compare_finished(held, h.res, meter);
+            if (a.already || a.fatal || a.r.interrupted) {
+                return a;
+            }
+            held.ranges.clear();
+            break;
+        }
         case HeldKind::nothing:
             held.ranges.clear();
             break;
@@ -420,6 +446,66 @@ private:
             return fatal(exit_local_file, error);
         }
         return at;
+    }
+
+    // HEAD found a finished file at the target.  When its size is this
+    // file's and the server knows its sha256 (Repr-Digest), this file is
+    // hashed (at full speed: nothing is being sent) and compared: the same
+    // digest is "already".  Another file, or one whose digest the server
+    // does not know, is left to the PUT (exists, or replaced with
+    // --overwrite; the hash is not computed twice).
+    Attempt compare_finished(const Held &held, const AttemptResult &head, ProgressMeter &meter)
+    {
+        Attempt at;
+        const std::uint64_t size = static_cast<std::uint64_t>(src_->size());
+        if (!held.size || *held.size != size || held.sha256.empty()) {
+            return at;
+        }
+        if (cfg_.verbose) {
+            meter.message("* bgclient: the server holds a finished file of this size at "
+                          + rep_.url + " (sha256 " + held.sha256
+                          + "): hashing this file to compare");
+        }
+        if (!hasher_) {
+            hasher_.reset(new FileHasher(src_->fd(), 0, size, src_->name()));
+        }
+        bigupload::RangeSet all;
+        all.add(0, size);
+        hasher_->set_held(all);  // nothing is sent meanwhile: hash it all now
+        std::string error;
+        std::string local = hasher_->wait_hex(error);
+        if (!error.empty()) {
+            if (interrupted()) {
+                at.r.interrupted = true;
+                return at;
+            }
+            return fatal(exit_local_file, error);
+        }
+        if (ascii_lower(held.sha256) != local) {
+            return at;
+        }
+        at.already = true;
+        at.r = head;
+        at.local_sha256 = local;
+        at.local_size = size;
+        at.server_sha256 = ascii_lower(held.sha256);
+        at.sent = 0;
+        return at;
+    }
+
+    // The server holds this file already: exit 0 without sending it again.
+    int already(const Attempt &at, unsigned attempt)
+    {
+        rep_.already = true;
+        rep_.attempts = attempt;
+        rep_.status = at.r.status;
+        rep_.http_version = at.r.http_version;
+        rep_.size = at.local_size;
+        rep_.sha256 = at.local_sha256;
+        rep_.server_sha256 = at.server_sha256;
+        rep_.elapsed = now_seconds() - started_;
+        rep_.sent = 0;
+        return succeed();
     }
 
     // --status: what the server holds at <remote_path>, one line.
@@ -509,8 +595,24 @@ private:
         return out;
     }
 
+    // A file that grew or was modified while it was sent: the upload holds
+    // the bytes read (as curl -T), which may not be the file as it is now.
+    // Printed even with -q: it is about what the upload holds.
+    void warn_if_changed(bool completed)
+    {
+        ChangeContext ctx;
+        ctx.completed = completed;
+        ctx.resumable = resumable_;
+        ctx.bytes = rep_.size;
+        std::string w = change_warning(src_->name(), src_->stamp_at_open(), src_->stamp_now(), ctx);
+        if (!w.empty()) {
+            std::fprintf(stderr, "bgclient: %s\n", w.c_str());
+        }
+    }
+
     int succeed()
     {
+        warn_if_changed(true);
         if (cfg_.json) {
             std::printf("%s\n", report_json(rep_).c_str());
         } else if (!cfg_.quiet) {
@@ -532,6 +634,9 @@ private:
         rep_.exit_code = code;
         rep_.message = message;
         std::fprintf(stderr, "bgclient: %s\n", message.c_str());
+        if (src_ && code != exit_local_file) {
+            warn_if_changed(false);  // after the error: it says what follows from it
+        }
         if (cfg_.json) {
             std::printf("%s\n", report_json(rep_).c_str());
             std::fflush(stdout);
@@ -540,6 +645,7 @@ private:
     }
 
     const Config &cfg_;
+    const double started_ = now_seconds();
     Report rep_;
     std::unique_ptr<Source> src_;
     bool resumable_ = false;

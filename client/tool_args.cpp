@@ -356,6 +356,7 @@ bool make_remote_path(const std::string &given, const std::string &file_path,
     }
 
     std::string p = given[0] == '/' ? given : "/" + given;
+    bool named_by_file = false;
 
     if (p.back() == '/') {
         std::string base = file_path == "-" ? std::string() : basename_of(file_path);
@@ -365,13 +366,17 @@ bool make_remote_path(const std::string &given, const std::string &file_path,
             return false;
         }
         p += base;
+        named_by_file = true;
     }
 
     std::vector<std::string> segments;
     bigupload::PathError e = bigupload::split_remote_path(p, segments);
     if (e != bigupload::PathError::ok) {
-        error = "bad <remote_path> '" + given + "': "
-                + bigupload::path_error_message(e);
+        // the path that would be sent, which holds the file's name when
+        // <remote_path> ended in "/"
+        error = "bad <remote_path> '" + p + "'"
+                + (named_by_file ? " ('" + given + "' and the file's name)" : std::string())
+                + ": " + bigupload::path_error_message(e);
         return false;
     }
 

@@ -69,6 +69,60 @@ bool hash_mapped(bigupload::Sha256 &sha, const char *p, std::size_t len)
 
 }  // namespace
 
+MapWindow::MapWindow(int fd, std::int64_t end, std::uint64_t window)
+    : fd_(fd), end_(end > 0 ? static_cast<std::uint64_t>(end) : 0), window_(window)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    page_ = page > 0 ? static_cast<std::uint64_t>(page) : 4096;
+    if (window_ < 2 * page_) {
+        window_ = 2 * page_;
+    }
+    window_ -= window_ % page_;
+}
+
+MapWindow::~MapWindow()
+{
+    release();
+}
+
+void MapWindow::release()
+{
+    if (base_ != nullptr) {
+        munmap(base_, len_);
+        base_ = nullptr;
+        len_ = 0;
+    }
+}
+
+const char *MapWindow::map(std::uint64_t offset, std::size_t len)
+{
+    if (failed_ || len == 0 || offset + len > end_) {
+        return nullptr;
+    }
+    if (base_ == nullptr || offset < off_ || offset + len > off_ + len_) {
+        // the pages behind are given back (munmap): the process holds at
+        // most one window of the file, however large the file is
+        release();
+        std::uint64_t off = offset - offset % page_;
+        std::uint64_t n = end_ - off < window_ ? end_ - off : window_;
+        if (offset + len > off + n) {
+            n = offset + len - off;  // a read wider than the window
+        }
+        void *m = mmap(nullptr, static_cast<std::size_t>(n), PROT_READ, MAP_SHARED, fd_,
+                       static_cast<off_t>(off));
+        if (m == MAP_FAILED) {
+            failed_ = true;
+            return nullptr;
+        }
+        madvise(m, static_cast<std::size_t>(n), MADV_SEQUENTIAL);
+        base_ = static_cast<char *>(m);
+        off_ = off;
+        len_ = static_cast<std::size_t>(n);
+        maps_++;
+    }
+    return base_ + (offset - off_);
+}
+
 FileHasher::FileHasher(int fd, std::int64_t start, std::uint64_t size, std::string name,
                        std::uint64_t window)
     : fd_(fd), start_(start), size_(size), name_(std::move(name)), window_(window)
@@ -141,22 +195,13 @@ void FileHasher::run()
     std::vector<char> buf;
     std::uint64_t pos = 0;
     std::string error;
+    MapWindow win(fd_, start_ + static_cast<std::int64_t>(size_));
 
-    // The file is hashed straight from the page cache through a mapping:
-    // no copy into a buffer (a pread cost 12% of bgclient's CPU).  pread
-    // where it cannot be mapped.
-    long page = sysconf(_SC_PAGESIZE);
-    off_t map_start = start_ - start_ % page;
-    std::size_t skew = static_cast<std::size_t>(start_ - map_start);
-    void *map = size_ == 0 ? MAP_FAILED
-                           : mmap(nullptr, size_ + skew, PROT_READ, MAP_SHARED, fd_, map_start);
-    if (map != MAP_FAILED) {
-        madvise(map, size_ + skew, MADV_SEQUENTIAL);
-        catch_sigbus();
-    } else {
+    if (size_ == 0 || !win.usable()) {
         buf.resize(block);
+    } else {
+        catch_sigbus();
     }
-    const char *base = map != MAP_FAILED ? static_cast<const char *>(map) + skew : nullptr;
 
     while (pos < size_) {
         std::uint64_t len = size_ - pos < block ? size_ - pos : block;
@@ -167,19 +212,22 @@ void FileHasher::run()
                 return;
             }
         }
+        const std::uint64_t at = static_cast<std::uint64_t>(start_) + pos;
+        const char *p = buf.empty() ? win.map(at, static_cast<std::size_t>(len)) : nullptr;
+        if (p == nullptr && buf.empty()) {
+            buf.resize(block);  // cannot be mapped (any more): pread from here on
+        }
         ssize_t r;
-        if (base != nullptr) {
+        if (p != nullptr) {
             // a mapping reads zeros, not an error, up to the end of the page
             // that holds the end of a shorter file: check its size first
             struct stat st;
             bool whole = fstat(fd_, &st) == 0
-                         && static_cast<std::uint64_t>(st.st_size)
-                                >= static_cast<std::uint64_t>(start_) + pos + len;
-            r = whole && hash_mapped(sha, base + pos, static_cast<std::size_t>(len))
+                         && static_cast<std::uint64_t>(st.st_size) >= at + len;
+            r = whole && hash_mapped(sha, p, static_cast<std::size_t>(len))
                 ? static_cast<ssize_t>(len) : 0;
         } else {
-            r = pread(fd_, buf.data(), static_cast<std::size_t>(len),
-                      start_ + static_cast<off_t>(pos));
+            r = pread(fd_, buf.data(), static_cast<std::size_t>(len), static_cast<off_t>(at));
             if (r < 0 && errno == EINTR) {
                 continue;
             }
@@ -196,10 +244,7 @@ void FileHasher::run()
         pos += static_cast<std::uint64_t>(r);
         pos_.store(pos);
     }
-
-    if (map != MAP_FAILED) {
-        munmap(map, size_ + skew);
-    }
+    win.release();
 
     std::lock_guard<std::mutex> lock(mu_);
     done_ = true;

@@ -8,11 +8,10 @@
 namespace bgclient {
 
 BackgroundHasher::BackgroundHasher(std::size_t block, std::size_t slots)
-    : slots_(slots < 2 ? 2 : slots)
+    : block_(block == 0 ? 1 : block), slots_(slots < 2 ? 2 : slots)
 {
-    for (Slot &s : slots_) {
-        s.data.resize(block == 0 ? 1 : block);
-    }
+    // the slots are allocated when first used: a resumable upload, whose
+    // FileHasher hashes the file, never uses them
 
     // Ctrl-C must reach the main thread (its poll() wakes up), not this one.
     sigset_t all, old;
@@ -41,10 +40,14 @@ void BackgroundHasher::update(const void *data, std::size_t len)
         done_.wait(lock, [this] { return queued_ < slots_.size(); });
 
         Slot &s = slots_[(head_ + queued_) % slots_.size()];
-        std::size_t n = len < s.data.size() ? len : s.data.size();
         lock.unlock();
 
-        // the slot is ours until it is queued: copy without the lock
+        // the slot is ours until it is queued: fill it (allocated the first
+        // time) without the lock
+        if (s.data.empty()) {
+            s.data.resize(block_);
+        }
+        std::size_t n = len < s.data.size() ? len : s.data.size();
         std::memcpy(s.data.data(), p, n);
         s.len = n;
 

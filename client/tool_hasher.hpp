@@ -1,7 +1,8 @@
 // SHA-256 on a second core: update() copies the block into one of a few
 // fixed buffers and returns; a worker thread hashes them in order.  Reading
 // and sending (one core) then overlap with hashing (another), so the hash
-// costs no throughput where a core is free.  Memory: slots * block bytes.
+// costs no throughput where a core is free.  Memory: slots * block bytes,
+// allocated on first use.
 #pragma once
 
 #include <condition_variable>
@@ -40,6 +41,7 @@ private:
     void wait_idle(std::unique_lock<std::mutex> &lock);
 
     bigupload::Sha256 sha_;
+    std::size_t block_;
     std::vector<Slot> slots_;
     std::size_t head_ = 0;    // next slot to hash
     std::size_t queued_ = 0;  // slots waiting or being hashed

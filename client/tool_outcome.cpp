@@ -38,6 +38,15 @@ std::string server_says(const ServerReply &reply)
     return "";
 }
 
+// nginx's own answer where no bigupload location is: 404 (no such file),
+// 405 (PUT to static files), 413 (client_max_body_size, checked before the
+// static handler runs), each an HTML page.  The module answers every error
+// with a JSON body, so one without is not the module's.
+bool not_an_upload_location(long status, const ServerReply &reply)
+{
+    return (status == 404 || status == 405 || status == 413) && !reply.json;
+}
+
 }  // namespace
 
 std::string one_line(const std::string &s, std::size_t max)
@@ -236,6 +245,14 @@ Outcome classify(const AttemptResult &r, const OutcomeInput &in)
         } else if (exists) {
             o.message = "remote file already exists and the server does not allow"
                         " replacing it: " + in.url + server_says(o.reply);
+        } else if (not_an_upload_location(r.status, o.reply)) {
+            o.message = in.url + " does not look like an upload location: the server answered "
+                        + status_text(r) + " with a page of its own, not bigupload's JSON"
+                        // a proxy's client_max_body_size in front of the
+                        // module answers the same 413 page
+                        + (r.status == 413 ? " (is it a bigupload location, or did a proxy in"
+                                             " front of one refuse the size?)"
+                                           : " (is it a bigupload location?)");
         } else {
             o.message = "server refused the upload (" + status_text(r) + ")"
                         + server_says(o.reply);

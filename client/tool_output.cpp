@@ -13,7 +13,9 @@ namespace {
 
 double rate_of(const Report &r)
 {
-    double bytes = r.sent >= 0 ? static_cast<double>(r.sent) : static_cast<double>(r.size);
+    // size is the file's, also when a failed attempt sent none of it
+    double bytes = r.sent >= 0 ? static_cast<double>(r.sent)
+                   : r.exit_code == exit_ok ? static_cast<double>(r.size) : 0.0;
     return r.elapsed > 0 ? bytes / r.elapsed : -1;
 }
 
@@ -23,6 +25,10 @@ double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
 
 std::string success_line(const Report &r)
 {
+    if (r.already) {
+        return "already uploaded " + r.file + " -> " + r.url + " ("
+               + bigupload::format_size(r.size) + ", sha256 matches: " + r.sha256 + ")";
+    }
     double rate = rate_of(r);
     return "uploaded " + r.file + " -> " + r.url + " ("
            + bigupload::format_size(r.size) + ", "
@@ -75,6 +81,7 @@ std::string report_json(const Report &r)
     }
     if (r.exit_code == exit_ok) {
         j["created"] = r.status == 201;
+        j["already"] = r.already;
     }
     j["elapsed"] = round3(r.elapsed);
     double rate = rate_of(r);

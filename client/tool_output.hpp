@@ -14,7 +14,7 @@ struct Report {
     std::string url;            // what was PUT, credentials redacted
     long status = 0;            // final HTTP status, 0 when none
     std::string server_error;   // the server's JSON "error" code
-    std::uint64_t size = 0;     // bytes sent
+    std::uint64_t size = 0;     // the file's size (from a pipe: bytes read)
     std::string sha256;         // of the bytes sent (empty when none were)
     std::string server_sha256;
     std::string server_path;
@@ -25,9 +25,12 @@ struct Report {
     std::int64_t sent = -1;     // bytes the last attempt sent (-1: size): for the rate
     std::int64_t resumed_at = -1; // bytes the server held when the last attempt began
     unsigned attempts = 0;
+    bool already = false;       // the server held this very file: nothing was sent
 };
 
-// "uploaded big.iso -> http://h/up/big.iso (2.71 GiB, 112 MiB/s, sha256 <hex>)"
+// "uploaded big.iso -> http://h/up/big.iso (2.71 GiB, 112 MiB/s, sha256 <hex>)",
+// or when the server held it already
+// "already uploaded big.iso -> http://h/up/big.iso (2.71 GiB, sha256 matches: <hex>)"
 std::string success_line(const Report &r);
 
 // One JSON object, no newline.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <vector>
 
@@ -37,7 +38,7 @@ std::string tail_text(const ProgressSnapshot &s)
         if (s.total < 0) {
             return "";
         }
-        return "ETA " + bigupload::format_duration(eta_seconds(s.done, s.total, s.rate));
+        return "ETA " + eta_text(eta_seconds(s.done, s.total, s.rate));
     case Phase::waiting:
         return waiting_text;
     case Phase::done:
@@ -128,6 +129,26 @@ std::string render(const std::vector<Field> &fields, const ProgressSnapshot &s,
 }
 
 }  // namespace
+
+std::string eta_text(double seconds)
+{
+    if (!(seconds >= 0) || std::isinf(seconds)) {
+        return "--:--";
+    }
+    if (seconds < 10 * 3600) {
+        return bigupload::format_duration(seconds);
+    }
+    auto t = static_cast<unsigned long long>(seconds);
+    char buf[32];
+    if (t < 100 * 3600) {
+        std::snprintf(buf, sizeof(buf), "%lluh%02llum", t / 3600, t / 60 % 60);
+    } else if (t < 1000ull * 86400) {
+        std::snprintf(buf, sizeof(buf), "%llud%02lluh", t / 86400, t / 3600 % 24);
+    } else {
+        return ">999d";
+    }
+    return buf;
+}
 
 int percent(std::uint64_t done, std::int64_t total)
 {

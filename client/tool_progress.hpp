@@ -36,6 +36,12 @@ int percent(std::uint64_t done, std::int64_t total);
 // Seconds left at "rate"; < 0 when unknown (no rate yet, unknown total).
 double eta_seconds(std::uint64_t done, std::int64_t total, double rate);
 
+// The ETA for the bar and the plain lines, at most 7 characters whatever
+// the rate, so that the bar, sized for the longest, never moves as the rate
+// (and with it the ETA) changes: "04:13", "9:59:59", "14h33m", "37d02h",
+// ">999d"; "--:--" when unknown (< 0).
+std::string eta_text(double seconds);
+
 // One line for a terminal "width" columns wide: never longer than width - 1
 // (writing the last column makes some terminals wrap), padded with spaces to
 // exactly width - 1 so that it overwrites the previous line after "\r".

@@ -12,6 +12,56 @@
 
 namespace bgclient {
 
+namespace {
+
+FileStamp stamp_of(const struct stat &st)
+{
+    FileStamp s;
+    if (S_ISREG(st.st_mode)) {
+        s.size = static_cast<std::int64_t>(st.st_size);
+        s.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000
+                     + st.st_mtim.tv_nsec;
+    }
+    return s;
+}
+
+}  // namespace
+
+std::string change_warning(const std::string &name, const FileStamp &before,
+                           const FileStamp &after, const ChangeContext &ctx)
+{
+    if (before.size < 0 || after.size < 0
+        || (before.size == after.size && before.mtime_ns == after.mtime_ns)) {
+        return "";
+    }
+    std::string what = before.size != after.size
+                           ? "its size went from " + std::to_string(before.size) + " to "
+                                 + std::to_string(after.size) + " bytes"
+                           : "its modification time changed";
+    std::string w = "warning: '" + name + "' changed while it was being sent (" + what + ")";
+    if (ctx.completed) {
+        // as curl -T: the bytes read are what was sent; say so
+        return w + ": the upload holds the " + std::to_string(ctx.bytes)
+               + " bytes read from it as they were read, not the file as it is now"
+                 " (send it again with --overwrite)";
+    }
+    if (ctx.resumable) {
+        return w + ": its next run derives another upload key from it, so what the server"
+                   " kept of this one is not continued (the rerun says so; --restart"
+                   " discards it)";
+    }
+    return w;
+}
+
+FileStamp Source::stamp_now() const
+{
+    struct stat st;
+    if (stamp_.size < 0 || fstat(fd_, &st) != 0) {
+        return FileStamp();
+    }
+    return stamp_of(st);
+}
+
 std::unique_ptr<Source> Source::open(const std::string &path, std::string &error)
 {
     std::unique_ptr<Source> s(new Source());
@@ -56,6 +106,7 @@ std::unique_ptr<Source> Source::open(const std::string &path, std::string &error
         s->resumable_ = !is_stdin && S_ISREG(st.st_mode);
         s->mtime_ns_ = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000
                        + st.st_mtim.tv_nsec;
+        s->stamp_ = stamp_of(st);
         posix_fadvise(s->fd_, here, 0, POSIX_FADV_SEQUENTIAL);
     }
 

@@ -16,6 +16,25 @@
 
 namespace bgclient {
 
+// A regular file's size and modification time, to tell whether it changed
+// while it was being sent.
+struct FileStamp {
+    std::int64_t size = -1;   // -1: not a regular file (nothing to compare)
+    std::int64_t mtime_ns = 0;
+};
+
+// What happened to the upload of a file that changed, for the warning.
+struct ChangeContext {
+    bool completed = false;      // the upload succeeded (or was there already)
+    bool resumable = false;      // sent as a resumable upload (it has a key)
+    std::uint64_t bytes = 0;     // what the upload holds (the size at the start)
+};
+
+// "" when "after" is "before"; else the warning (without "bgclient: ") that
+// the file changed while it was being sent and what the upload then holds.
+std::string change_warning(const std::string &name, const FileStamp &before,
+                           const FileStamp &after, const ChangeContext &ctx);
+
 class Source {
 public:
     // "-" is standard input.  nullptr with "error" set when it cannot be read.
@@ -36,6 +55,10 @@ public:
     int fd() const { return fd_; }
     // Modification time (ns since the epoch), for the upload key.
     std::int64_t mtime_ns() const { return mtime_ns_; }
+    // Size and mtime of a regular file when it was opened, and now (size
+    // -1 for anything else, or when fstat fails).
+    const FileStamp &stamp_at_open() const { return stamp_; }
+    FileStamp stamp_now() const;
 
     // Up to n bytes at "offset" (from the first byte to send), not hashed
     // and without moving the sequential position: > 0 bytes, 0 at size(),
@@ -76,6 +99,7 @@ private:
     bool rewindable_ = false;
     bool resumable_ = false;
     std::int64_t mtime_ns_ = 0;
+    FileStamp stamp_;
     std::uint64_t bytes_read_ = 0;
     bool eof_ = false;
     bool interrupted_ = false;

@@ -254,6 +254,14 @@ START_TEST(bad_positionals)
     expect_usage_error({"http://h/up", "f", "/a\\b"}, "backslash");
     expect_usage_error({"http://h/up", "f", "/.bigupload-x"}, "reserved");
     expect_usage_error({"http://h/up", "-", "/dir/"}, "standard input has none");
+    /* the message names the path that would be sent, with the file's name
+     * appended to a <remote_path> ending in "/" (issue 17.7) */
+    expect_usage_error({"http://h/up", "/tmp/.bigupload-x", "/w/"},
+                       "bad <remote_path> '/w/.bigupload-x' ('/w/' and the file's name): path uses"
+                       " the reserved \".bigupload\" prefix");
+    expect_usage_error({"http://h/up", "f", "w/.bigupload-x"},
+                       "bad <remote_path> '/w/.bigupload-x': path uses the reserved");
+    expect_usage_error({"http://h/up", "../..", "/w/"}, "give a file name");
     expect_usage_error({"http://h/up", "..", "/dir/"}, "give a file name");
 }
 END_TEST

@@ -63,6 +63,22 @@ bool has(const std::string &s, const char *needle)
     return s.find(needle) != std::string::npos;
 }
 
+// A successful report of a 3 GiB file whose sha256 the server confirmed.
+Report big_iso_report(long status, double elapsed)
+{
+    Report r;
+    r.file = "./big.iso";
+    r.url = "http://127.0.0.1:8083/upload/isos/big.iso";
+    r.status = status;
+    r.size = 3ull << 30;
+    r.elapsed = elapsed;
+    r.sha256 = sha_a;
+    r.server_sha256 = sha_a;
+    r.http_version = "HTTP/1.1";
+    r.attempts = 1;
+    return r;
+}
+
 void check_one_line(const Outcome &o)
 {
     ck_assert_msg(o.message.find('\n') == std::string::npos, "multi-line: %s", o.message.c_str());
@@ -391,18 +407,9 @@ END_TEST
 
 START_TEST(success_output)
 {
-    Report r;
-    r.file = "./big.iso";
-    r.url = "http://127.0.0.1:8083/upload/isos/big.iso";
-    r.status = 201;
-    r.size = 3ull << 30;
-    r.elapsed = 24.0;
-    r.sha256 = sha_a;
-    r.server_sha256 = sha_a;
+    Report r = big_iso_report(201, 24.0);
     r.server_path = "/isos/big.iso";
     r.location = "/upload/isos/big.iso";
-    r.http_version = "HTTP/1.1";
-    r.attempts = 1;
     ck_assert_sstr_eq(success_line(r),
                      "uploaded ./big.iso -> http://127.0.0.1:8083/upload/isos/big.iso "
                      "(3.00 GiB, 128 MiB/s, sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08)");
@@ -423,6 +430,43 @@ START_TEST(success_output)
     ck_assert(j["attempts"] == 1);
     ck_assert(!j.contains("error"));
     ck_assert(report_json(r).find('\n') == std::string::npos);
+}
+END_TEST
+
+/* the server held this very file (HEAD: same size, same Repr-Digest):
+ * nothing was sent, and the line and the JSON say so (issue 17.3) */
+START_TEST(already_output)
+{
+    Report r = big_iso_report(200, 2.5);
+    r.sent = 0;
+    r.already = true;
+    ck_assert_sstr_eq(success_line(r),
+                     "already uploaded ./big.iso -> http://127.0.0.1:8083/upload/isos/big.iso "
+                     "(3.00 GiB, sha256 matches: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08)");
+    nlohmann::json j = nlohmann::json::parse(report_json(r));
+    ck_assert(j["ok"] == true);
+    ck_assert(j["already"] == true);
+    ck_assert(j["created"] == false);
+    ck_assert(j["status"] == 200);
+    ck_assert(j["size"] == (3ull << 30));
+    ck_assert(j["sha256"] == sha_a);
+    ck_assert(j["server_sha256"] == sha_a);
+    ck_assert(j["bytes_per_second"] == 0);
+
+    /* an upload that sent the file is not "already" */
+    r.already = false;
+    r.status = 201;
+    r.sent = -1;
+    j = nlohmann::json::parse(report_json(r));
+    ck_assert(j["already"] == false);
+    ck_assert(j["created"] == true);
+    ck_assert(success_line(r).rfind("uploaded ./big.iso -> ", 0) == 0);
+
+    /* a failure has neither */
+    r.exit_code = exit_refused;
+    r.message = "remote file already exists";
+    j = nlohmann::json::parse(report_json(r));
+    ck_assert(!j.contains("already") && !j.contains("created"));
 }
 END_TEST
 
@@ -447,6 +491,24 @@ START_TEST(error_output)
     ck_assert(!j.contains("created"));
     ck_assert(!j.contains("sha256"));
     ck_assert(j["file"].get<std::string>().find("caf") == 0);
+
+    /* a connect failure: the file's size, and no rate made of bytes that
+     * were never sent (issue 17.7) */
+    Report c;
+    c.exit_code = exit_transport;
+    c.message = "upload to http://h/up/x failed: Couldn't connect to server";
+    c.file = "./big.iso";
+    c.url = "http://h/up/x";
+    c.size = 3000000;
+    c.elapsed = 0.002;
+    c.attempts = 1;
+    j = nlohmann::json::parse(report_json(c));
+    ck_assert(j["size"] == 3000000);
+    ck_assert(j["bytes_per_second"] == 0);
+    c.sent = 1000;
+    c.elapsed = 0.5;
+    j = nlohmann::json::parse(report_json(c));
+    ck_assert(j["bytes_per_second"] == 2000);
 }
 END_TEST
 
@@ -511,6 +573,59 @@ START_TEST(server_taken_counts_acknowledged)
 }
 END_TEST
 
+/* nginx's own HTML 404/405/413 where no bigupload location is (issue 17.2):
+ * the URL is the suspect, not a size limit */
+START_TEST(not_an_upload_location)
+{
+    const char *url = "http://127.0.0.1:8083/upload/a/b.bin";
+    Outcome o = classify(answer(413, "<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n"
+                                     "<body><center><h1>413 Request Entity Too Large</h1></center>"
+                                     "<hr><center>nginx/1.22.1</center></body></html>\r\n",
+                                "Request Entity Too Large"),
+                         input());
+    ck_assert_int_eq(o.exit_code, exit_refused);
+    ck_assert(!o.retryable);
+    ck_assert_sstr_eq(o.message, std::string(url)
+                      + " does not look like an upload location: the server answered HTTP 413"
+                        " Request Entity Too Large with a page of its own, not bigupload's JSON"
+                        " (is it a bigupload location, or did a proxy in front of one refuse"
+                        " the size?)");
+    check_one_line(o);
+
+    o = classify(answer(405, "<html><head><title>405 Not Allowed</title></head></html>", "Not Allowed"),
+                 input());
+    ck_assert_int_eq(o.exit_code, exit_refused);
+    ck_assert_sstr_eq(o.message, std::string(url)
+                      + " does not look like an upload location: the server answered HTTP 405"
+                        " Not Allowed with a page of its own, not bigupload's JSON"
+                        " (is it a bigupload location?)");
+
+    /* HTTP/2: no reason phrase, an empty body (e.g. "return 404;") */
+    o = classify(answer(404, ""), input(true));
+    ck_assert_sstr_eq(o.message, std::string(url)
+                      + " does not look like an upload location: the server answered HTTP 404"
+                        " Not Found with a page of its own, not bigupload's JSON"
+                        " (is it a bigupload location?)");
+
+    /* the module's own 413 and 405 (JSON bodies) keep their reasons */
+    o = classify(answer(413, "{\"error\": \"too_large\", \"message\": \"the file is larger than 1.00 GiB\"}",
+                        "Request Entity Too Large"),
+                 input());
+    ck_assert_sstr_eq(o.message, "server refused the upload (HTTP 413 Request Entity Too Large):"
+                                 " the file is larger than 1.00 GiB");
+    o = classify(answer(405, "{\"error\": \"method_not_allowed\", \"message\": \"PUT and POST upload here\"}",
+                        "Not Allowed"),
+                 input());
+    ck_assert_sstr_eq(o.message, "server refused the upload (HTTP 405 Not Allowed): PUT and POST upload here");
+    o = classify(answer(404, "{\"error\": \"not_found\"}"), input());
+    ck_assert_sstr_eq(o.message, "server refused the upload (HTTP 404 Not Found): not_found");
+
+    /* other statuses without JSON are not guessed at */
+    o = classify(answer(403, "<html>forbidden</html>"), input());
+    ck_assert_sstr_eq(o.message, "server refused the upload (HTTP 403 Forbidden)");
+}
+END_TEST
+
 Suite *client_outcome_suite(void);
 
 Suite *client_outcome_suite(void)
@@ -523,6 +638,7 @@ Suite *client_outcome_suite(void)
     tcase_add_test(tc, backend_answer);
     tcase_add_test(tc, exists);
     tcase_add_test(tc, refused);
+    tcase_add_test(tc, not_an_upload_location);
     tcase_add_test(tc, server_errors);
     tcase_add_test(tc, transport);
     tcase_add_test(tc, local_and_interrupt);
@@ -530,6 +646,7 @@ Suite *client_outcome_suite(void)
     tcase_add_test(tc, one_line_text);
     tcase_add_test(tc, success_output);
     tcase_add_test(tc, error_output);
+    tcase_add_test(tc, already_output);
     tcase_add_test(tc, server_taken_counts_acknowledged);
     suite_add_tcase(s, tc);
     return s;

@@ -3,6 +3,7 @@
  * Compiled as C++. */
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 #include <string>
 
 #include "tool_progress.hpp"
@@ -245,9 +246,55 @@ START_TEST(eta_and_rate_unknown)
     ck_assert_msg(has(l, "-- B/s"), "'%s'", l.c_str());
     /* long ETAs switch to h:mm:ss */
     l = format_bar_line(snap(0, static_cast<std::int64_t>(5 * TiB), 1, 100.0 * MiB), 80);
-    ck_assert_msg(has(l, "ETA 14:33:48"), "'%s'", l.c_str());
+    ck_assert_msg(has(l, "ETA 14h33m"), "'%s'", l.c_str());
     l = format_bar_line(snap(0, static_cast<std::int64_t>(100 * MiB), 1, 1.0 * MiB), 80);
     ck_assert_msg(has(l, "ETA 01:40"), "'%s'", l.c_str());
+}
+END_TEST
+
+/* The rate and the ETA computed from it change every redraw: neither may
+ * move the bar or the fields after it (issue 17.7).  Before, an ETA over
+ * ten hours ("ETA 14:33:48") was wider than the bar was sized for, so a
+ * rate that swung around it made the bar jump by a column or two. */
+START_TEST(bar_steady_as_rate_changes)
+{
+    const double rates[] = {-1, 0, 1, 500, 1023.9, 1024, 10240, 100000, 1048575, 3.3e6,
+                            5e6, 2e7, 1.2e8, 1.07e9, 1.2e9, 1.1e10, 1e13};
+    const std::int64_t totals[] = {static_cast<std::int64_t>(MiB), 2910000000,
+                                   static_cast<std::int64_t>(5 * TiB)};
+    for (int width = 30; width <= 200; width++) {
+        for (std::int64_t total : totals) {
+            std::set<std::size_t> bar_ends, elapsed_at, lengths;
+            for (double rate : rates) {
+                ProgressSnapshot s = snap(static_cast<std::uint64_t>(total) / 3, total, 754.0, rate);
+                std::string l = format_bar_line(s, width);
+                lengths.insert(l.size());
+                bar_ends.insert(l.find(']'));
+                elapsed_at.insert(l.find("12:34"));
+            }
+            ck_assert_msg(lengths.size() == 1, "length changes at width %d", width);
+            ck_assert_msg(bar_ends.size() == 1, "the bar moves with the rate at width %d, total %lld",
+                          width, static_cast<long long>(total));
+            ck_assert_msg(elapsed_at.size() == 1, "the elapsed time moves at width %d, total %lld",
+                          width, static_cast<long long>(total));
+        }
+    }
+
+    /* every ETA fits the 7 characters the bar leaves for it */
+    for (double t = 0; t < 1e9; t = t * 1.07 + 1) {
+        ck_assert_msg(eta_text(t).size() <= 7, "ETA for %.0f s: '%s'", t, eta_text(t).c_str());
+    }
+    ck_assert_sstr_eq(eta_text(-1), "--:--");
+    ck_assert_sstr_eq(eta_text(253), "04:13");
+    ck_assert_sstr_eq(eta_text(35999), "9:59:59");
+    ck_assert_sstr_eq(eta_text(36000), "10h00m");
+    ck_assert_sstr_eq(eta_text(52428.8), "14h33m");
+    ck_assert_sstr_eq(eta_text(359999), "99h59m");
+    ck_assert_sstr_eq(eta_text(360000), "4d04h");
+    ck_assert_sstr_eq(eta_text(37 * 86400 + 2 * 3600 + 5), "37d02h");
+    ck_assert_sstr_eq(eta_text(999.0 * 86400 + 23 * 3600), "999d23h");
+    ck_assert_sstr_eq(eta_text(1000.0 * 86400), ">999d");
+    ck_assert_sstr_eq(eta_text(1.0 / 0.0), "--:--");
 }
 END_TEST
 
@@ -439,6 +486,7 @@ Suite *client_progress_suite(void)
     tcase_add_test(tc, bar_sizes_0_to_5tib);
     tcase_add_test(tc, unknown_total);
     tcase_add_test(tc, eta_and_rate_unknown);
+    tcase_add_test(tc, bar_steady_as_rate_changes);
     tcase_add_test(tc, plain_lines);
     tcase_add_test(tc, rate_window);
     tcase_add_test(tc, meter_bar_throttle_and_final);

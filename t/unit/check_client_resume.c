@@ -3,8 +3,10 @@
  * new options (-j, --chunk-size, --restart, --status, --no-resume); the
  * file's upload key and positional reads (tool_source); the whole-file
  * hasher (tool_filehash); a 409 key mismatch in the outcome.  C++. */
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -384,6 +386,53 @@ START_TEST(key_of_file)
 }
 END_TEST
 
+/* A file that grew (even by bytes after its last MiB's start) gets another
+ * key: a resumable upload of the changed file never continues the old
+ * one's partial (issue 17.4) */
+START_TEST(key_of_grown_file)
+{
+    std::string data = ck_pattern(3 * MiB + 5);
+    CkTempFile f(data);
+    std::string err;
+    auto s = Source::open(f.path, err);
+    std::string key;
+    ck_assert(s->upload_key(key));
+
+    FILE *app = std::fopen(f.path.c_str(), "ab");
+    std::fputs("x", app);
+    std::fclose(app);
+    /* the same mtime as before: the size alone changes the key */
+    struct timespec ts[2];
+    ts[0].tv_sec = ts[1].tv_sec = s->mtime_ns() / 1000000000;
+    ts[0].tv_nsec = ts[1].tv_nsec = s->mtime_ns() % 1000000000;
+    ck_assert(utimensat(AT_FDCWD, f.path.c_str(), ts, 0) == 0);
+    auto g = Source::open(f.path, err);
+    ck_assert_int_eq(g->mtime_ns(), s->mtime_ns());
+    std::string grown;
+    ck_assert(g->upload_key(grown));
+    ck_assert_str_ne(key.c_str(), grown.c_str());
+    ck_assert_sstr_eq(grown, bigupload::derive_upload_key(data.size() + 1, g->mtime_ns(),
+                                                          data.substr(0, MiB),
+                                                          (data + "x").substr(data.size() + 1 - MiB)));
+
+    /* the same size and mtime, one byte changed in the middle: the key is
+     * the same (it reads the first and last MiB only), and the server's
+     * sha256 check is what catches such a file */
+    std::string mid = data;
+    mid[2 * MiB] ^= 1;
+    CkTempFile m(mid);
+    CkTempFile o(data);
+    ts[0].tv_sec = ts[1].tv_sec = 1600000000;
+    ts[0].tv_nsec = ts[1].tv_nsec = 0;
+    ck_assert(utimensat(AT_FDCWD, m.path.c_str(), ts, 0) == 0);
+    ck_assert(utimensat(AT_FDCWD, o.path.c_str(), ts, 0) == 0);
+    std::string km, ko;
+    ck_assert(Source::open(m.path, err)->upload_key(km));
+    ck_assert(Source::open(o.path, err)->upload_key(ko));
+    ck_assert_sstr_eq(km, ko);
+}
+END_TEST
+
 START_TEST(read_at)
 {
     std::string data = ck_pattern(100000);
@@ -409,6 +458,90 @@ START_TEST(read_at)
 END_TEST
 
 /* --- the whole-file hasher --------------------------------------------------- */
+
+/* The sliding mapping: the bytes of any offset, never more than one window
+ * mapped, remapped only when a read leaves it (issue 14.4) */
+START_TEST(map_window)
+{
+    std::string data = ck_pattern(20 * MiB + 4000, 11);
+    CkTempFile f(data);
+    int fd = open(f.path.c_str(), O_RDONLY);
+    ck_assert(fd >= 0);
+    {
+        MapWindow w(fd, static_cast<std::int64_t>(data.size()), 8 * MiB);
+        ck_assert(w.usable());
+        std::size_t most = 0;
+        for (std::uint64_t at = 0; at < data.size(); at += MiB) {
+            std::size_t n = data.size() - at < MiB ? data.size() - at : MiB;
+            const char *p = w.map(at, n);
+            ck_assert_ptr_nonnull(p);
+            ck_assert_msg(std::string(p, n) == data.substr(at, n), "bytes at %llu",
+                          static_cast<unsigned long long>(at));
+            most = std::max(most, w.mapped());
+        }
+        ck_assert_uint_eq(most, 8 * MiB);
+        ck_assert_uint_eq(w.maps(), 3);  /* 0-8, 8-16, 16-20 MiB */
+        ck_assert_uint_eq(w.mapped(), 4 * MiB + 4000);
+
+        /* an unaligned read across the window's end remaps at its page */
+        const char *p = w.map(8 * MiB - 100, 300);
+        ck_assert_ptr_nonnull(p);
+        ck_assert(std::string(p, 300) == data.substr(8 * MiB - 100, 300));
+        ck_assert_uint_eq(w.maps(), 4);
+        /* past the end: nothing, and the window stays usable */
+        ck_assert_ptr_null(w.map(data.size() - 10, 11));
+        ck_assert(w.usable());
+        w.release();
+        ck_assert_uint_eq(w.mapped(), 0);
+    }
+    close(fd);
+
+    /* a descriptor that cannot be mapped (a pipe): nullptr, and it stays so */
+    int pp[2];
+    ck_assert(pipe(pp) == 0);
+    MapWindow pw(pp[0], 1000);
+    ck_assert_ptr_null(pw.map(0, 10));
+    ck_assert(!pw.usable());
+    close(pp[0]);
+    close(pp[1]);
+}
+END_TEST
+
+/* Hashing a file holds at most a window of it in the resident set,
+ * file-backed pages included: VmHWM, reset first through clear_refs, grows
+ * by far less than the file (before, by the whole file: issue 14.4). */
+START_TEST(file_hasher_bounded_rss)
+{
+    std::string data = ck_pattern(64 * MiB, 13);
+    CkTempFile f(data);
+    std::string want = bigupload::sha256_hex(data.data(), data.size());
+    std::string().swap(data);  /* the copy in memory would count too */
+    int fd = open(f.path.c_str(), O_RDONLY);
+    ck_assert(fd >= 0);
+
+    auto status_kib = [](const char *field) {
+        std::string st = ck_slurp("/proc/self/status");
+        std::size_t at = st.find(std::string("\n") + field + ":");
+        ck_assert_msg(at != std::string::npos, "no %s", field);
+        return std::strtoull(st.c_str() + at + std::strlen(field) + 2, nullptr, 10);
+    };
+    {
+        std::ofstream clear("/proc/self/clear_refs");
+        clear << "5";  /* resets VmHWM to the current VmRSS */
+    }
+    unsigned long long base = status_kib("VmHWM");
+    ck_assert_uint_le(base, status_kib("VmRSS") + 1024);
+    {
+        FileHasher h(fd, 0, 64 * MiB, "f");
+        std::string err;
+        ck_assert_sstr_eq(h.wait_hex(err), want);
+    }
+    unsigned long long peak = status_kib("VmHWM");
+    ck_assert_msg(peak - base <= 16 * 1024, "VmHWM grew by %llu KiB hashing 64 MiB",
+                  peak - base);
+    close(fd);
+}
+END_TEST
 
 START_TEST(file_hasher)
 {
@@ -494,7 +627,10 @@ Suite *client_resume_suite(void)
     tcase_add_test(tc, report_of_resumed_upload);
     tcase_add_test(tc, options);
     tcase_add_test(tc, key_of_file);
+    tcase_add_test(tc, key_of_grown_file);
     tcase_add_test(tc, read_at);
+    tcase_add_test(tc, map_window);
+    tcase_add_test(tc, file_hasher_bounded_rss);
     tcase_add_test(tc, file_hasher);
     suite_add_tcase(s, tc);
     return s;

@@ -245,6 +245,84 @@ START_TEST(background_hasher)
 }
 END_TEST
 
+/* A file that grows or is modified while it is sent: its stamp (size,
+ * mtime) tells, and the warning says what the upload holds (issue 17.4). */
+START_TEST(changed_while_sent)
+{
+    std::string data = ck_pattern(100000);
+    CkTempFile f(data);
+    std::string err;
+    auto s = Source::open(f.path, err);
+    ck_assert(s != nullptr);
+    FileStamp before = s->stamp_at_open();
+    ck_assert_int_eq(before.size, 100000);
+    FileStamp same = s->stamp_now();
+    ck_assert_int_eq(same.size, before.size);
+    ck_assert(same.mtime_ns == before.mtime_ns);
+    ChangeContext done;
+    done.completed = true;
+    done.resumable = true;
+    done.bytes = 100000;
+    ck_assert_sstr_eq(change_warning("./f.bin", before, same, done), "");
+
+    /* grows */
+    FILE *app = std::fopen(f.path.c_str(), "ab");
+    std::fputs("more", app);
+    std::fclose(app);
+    FileStamp grown = s->stamp_now();
+    ck_assert_int_eq(grown.size, 100004);
+    ck_assert_sstr_eq(change_warning("./f.bin", before, grown, done),
+                      "warning: './f.bin' changed while it was being sent (its size went from"
+                      " 100000 to 100004 bytes): the upload holds the 100000 bytes read from it as"
+                      " they were read, not the file as it is now (send it again with --overwrite)");
+
+    /* modified in place: the same size, another mtime */
+    struct timespec ts[2] = {{1000000000, 0}, {1000000000, 0}};
+    ck_assert(utimensat(AT_FDCWD, f.path.c_str(), ts, 0) == 0);
+    FileStamp touched = s->stamp_now();
+    touched.size = before.size;
+    ck_assert(touched.mtime_ns != before.mtime_ns);
+    ck_assert_sstr_eq(change_warning("./f.bin", before, touched, done),
+                      "warning: './f.bin' changed while it was being sent (its modification time"
+                      " changed): the upload holds the 100000 bytes read from it as they were"
+                      " read, not the file as it is now (send it again with --overwrite)");
+
+    /* a resumable upload that did not complete: the next run has another key */
+    ChangeContext broken;
+    broken.resumable = true;
+    ck_assert_sstr_eq(change_warning("./f.bin", before, grown, broken),
+                      "warning: './f.bin' changed while it was being sent (its size went from"
+                      " 100000 to 100004 bytes): its next run derives another upload key from it,"
+                      " so what the server kept of this one is not continued (the rerun says so;"
+                      " --restart discards it)");
+    ck_assert_sstr_eq(change_warning("./f.bin", before, grown, ChangeContext()),
+                      "warning: './f.bin' changed while it was being sent (its size went from"
+                      " 100000 to 100004 bytes)");
+
+    /* nothing to compare for a pipe, or when fstat failed */
+    ck_assert_sstr_eq(change_warning("(stdin)", FileStamp(), FileStamp(), done), "");
+    ck_assert_sstr_eq(change_warning("./f.bin", before, FileStamp(), done), "");
+}
+END_TEST
+
+START_TEST(stdin_pipe_has_no_stamp)
+{
+    int p[2];
+    ck_assert(pipe(p) == 0);
+    int saved = dup(STDIN_FILENO);
+    dup2(p[0], STDIN_FILENO);
+    std::string err;
+    auto s = Source::open("-", err);
+    dup2(saved, STDIN_FILENO);
+    close(saved);
+    close(p[0]);
+    close(p[1]);
+    ck_assert(s != nullptr);
+    ck_assert_int_eq(s->stamp_at_open().size, -1);
+    ck_assert_int_eq(s->stamp_now().size, -1);
+}
+END_TEST
+
 Suite *client_source_suite(void);
 
 Suite *client_source_suite(void)
@@ -259,6 +337,8 @@ Suite *client_source_suite(void)
     tcase_add_test(tc, stdin_regular_file);
     tcase_add_test(tc, interrupted_read);
     tcase_add_test(tc, background_hasher);
+    tcase_add_test(tc, changed_while_sent);
+    tcase_add_test(tc, stdin_pipe_has_no_stamp);
     suite_add_tcase(s, tc);
     return s;
 }
