@@ -74,6 +74,13 @@ static_assert(__cplusplus >= 201703L, "bigupload needs C++17");
 #define NGX_HTTP_BIGUPLOAD_ZONE      (1024 * 1024)
 
 
+/* bigupload_protocols: a bit per front-end */
+#define NGX_HTTP_BIGUPLOAD_NATIVE    0x0002
+#define NGX_HTTP_BIGUPLOAD_TUS       0x0004
+#define NGX_HTTP_BIGUPLOAD_IETF      0x0008
+#define NGX_HTTP_BIGUPLOAD_FORM      0x0010
+
+
 /* configuration ------------------------------------------------------------ */
 
 typedef struct {
@@ -88,6 +95,7 @@ typedef struct {
     ngx_flag_t                  fsync;
     ngx_bufs_t                  bufs;
     time_t                      expire;
+    ngx_uint_t                  protocols;     /* NGX_HTTP_BIGUPLOAD_NATIVE ... */
     ngx_flag_t                  status;
 } ngx_http_bigupload_loc_conf_t;
 
@@ -123,6 +131,7 @@ typedef struct ngx_http_bigupload_slot_s  ngx_http_bigupload_slot_t;
  */
 typedef struct {
     const char                 *name;
+    ngx_uint_t                  protocol;  /* its bit in bigupload_protocols */
 
     /* whether the request speaks this dialect (its headers only) */
     ngx_int_t                 (*detect)(ngx_http_request_t *r);

@@ -25,6 +25,13 @@ static char *ngx_http_bigupload_set_handler(ngx_conf_t *cf, ngx_flag_t *flag,
     ngx_http_handler_pt handler);
 
 
+/* bigupload_protocols: the front-ends' names; each front-end adds its own */
+static ngx_conf_bitmask_t  ngx_http_bigupload_protocols[] = {
+    { ngx_string("native"), NGX_HTTP_BIGUPLOAD_NATIVE },
+    { ngx_null_string, 0 }
+};
+
+
 static ngx_command_t  ngx_http_bigupload_commands[] = {
 
     { ngx_string("bigupload"),
@@ -96,6 +103,13 @@ static ngx_command_t  ngx_http_bigupload_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_bigupload_loc_conf_t, expire),
       nullptr },
+
+    { ngx_string("bigupload_protocols"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_conf_set_bitmask_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bigupload_loc_conf_t, protocols),
+      &ngx_http_bigupload_protocols },
 
     { ngx_string("bigupload_zone"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -179,15 +193,25 @@ ngx_http_bigupload_handler(ngx_http_request_t *r)
             return;
         }
 
+        /* the first enabled front-end that knows the dialect takes it; one
+         * that is not enabled leaves it to the next (in the end the native
+         * dialect, which refuses what it does not understand) */
         for (const ngx_http_bigupload_frontend_t *fe : ngx_http_bigupload_frontends) {
-            if (fe->detect(r)) {
+            if ((conf->protocols & fe->protocol) && fe->detect(r)) {
                 ctx->fe = fe;
                 rc = fe->handler(r, ctx);
                 return;
             }
         }
 
-        rc = NGX_DECLINED;
+        /* the native dialect itself is not enabled here */
+        bigupload::ErrorArgs  a;
+
+        a.detail = "native";
+        a.path = std::string_view((const char *) r->uri.data, r->uri.len);
+        a.message = "plain and native resumable uploads are not served at this location";
+        ctx->fe = &ngx_http_bigupload_native;
+        rc = ngx_http_bigupload_refuse(r, ctx, bigupload::Error::protocol_not_enabled, a);
 
     }, [] {});
 
@@ -331,6 +355,7 @@ ngx_http_bigupload_create_loc_conf(ngx_conf_t *cf)
     conf->access = NGX_CONF_UNSET_UINT;
     conf->fsync = NGX_CONF_UNSET;
     conf->expire = NGX_CONF_UNSET;
+    conf->protocols = 0;
     conf->status = NGX_CONF_UNSET;
 
     return conf;
@@ -358,6 +383,16 @@ ngx_http_bigupload_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->fsync, prev->fsync, 0);
     ngx_conf_merge_bufs_value(conf->bufs, prev->bufs, 4, 1024 * 1024);
     ngx_conf_merge_sec_value(conf->expire, prev->expire, 24 * 60 * 60);
+
+    /* every front-end the module has, unless restricted */
+    ngx_uint_t  all = 0;
+
+    for (ngx_conf_bitmask_t *p = ngx_http_bigupload_protocols; p->name.len; p++) {
+        all |= p->mask;
+    }
+
+    ngx_conf_merge_bitmask_value(conf->protocols, prev->protocols,
+                                 (NGX_CONF_BITMASK_SET | all));
 
     /* "bigupload_status" is not inherited either */
     ngx_conf_init_value(conf->status, 0);

@@ -30,6 +30,7 @@ static void ngx_http_bigupload_native_finished(ngx_http_request_t *r,
 
 const ngx_http_bigupload_frontend_t  ngx_http_bigupload_native = {
     "native",
+    NGX_HTTP_BIGUPLOAD_NATIVE,
     ngx_http_bigupload_native_detect,
     ngx_http_bigupload_native_handler,
     ngx_http_bigupload_native_done,

@@ -17,6 +17,7 @@ static void ngx_http_bigupload_status_report(ngx_http_bigupload_ctx_t *ctx);
 /* the status location reaches the engine as a front-end does */
 static const ngx_http_bigupload_frontend_t  ngx_http_bigupload_status_fe = {
     "status",
+    0,
     nullptr,
     nullptr,
     ngx_http_bigupload_status_done,

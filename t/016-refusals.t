@@ -183,3 +183,31 @@ is($st, 404, "no partial was made");
 --- no_error_log
 [crit]
 [alert]
+
+
+
+=== TEST 12: bigupload_protocols takes the names of the dialects the module serves, and nothing else
+--- config
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+    bigupload_protocols native webdav;
+}
+--- must_die
+--- error_log
+invalid value "webdav" in "bigupload_protocols" directive
+
+
+
+=== TEST 13: bigupload_protocols native serves the native dialect as before
+--- config
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+    bigupload_protocols native;
+}
+--- request eval
+"PUT /upload/n.bin\n" . ("n" x 10)
+--- error_code: 201
+--- stored_file: n.bin
+--- stored_body: nnnnnnnnnn

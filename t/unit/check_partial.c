@@ -504,6 +504,150 @@ START_TEST(test_previous_layout_resumed)
 }
 END_TEST
 
+/* tus and the IETF draft append: where the upload ends, or nowhere */
+START_TEST(test_append_at_the_end_only)
+{
+    std::string data = body(3000);
+    std::string sid = PartialStore::new_id();
+    FsError e;
+
+    UploadRequest c;
+    c.total = 3000;
+    c.end = 0;
+    ResumableUpload create(partials(), sid, "", target(), c, Bind::create,
+                           Creation{"tus", "filename Zi5iaW4=", false});
+    ck_assert(create.open(1, e) == Outcome::ok);
+    ck_assert(create.finish(true, false, 1, e) == Outcome::incomplete);
+
+    UploadRequest a;
+    a.append = true;
+    a.start = 10;
+    ResumableUpload wrong(partials(), sid, "", Target{root, "", {}, {}, {}}, a, Bind::join);
+    ck_assert(wrong.open(2, e) == Outcome::offset_mismatch);
+    ck_assert_uint_eq(wrong.state().received.contiguous(), 0);
+
+    a.start = 0;
+    a.end = 1000;
+    ResumableUpload right(partials(), sid, "", Target{root, "", {}, {}, {}}, a, Bind::join);
+    ck_assert(right.open(2, e) == Outcome::ok);
+    ck_assert(right.write(data.data(), 1000, 2, e) == Outcome::ok);
+    ck_assert(right.finish(true, false, 2, e) == Outcome::incomplete);
+
+    /* what the creation recorded is there for HEAD */
+    PartialStore q = partials();
+    PartialInfo info;
+    ck_assert(query_partial(q, sid, "", Target(), info, e) == Outcome::ok);
+    ck_assert_sstr_eq(info.state.protocol, "tus");
+    ck_assert_sstr_eq(info.state.metadata, "filename Zi5iaW4=");
+    ck_assert_uint_eq(info.state.received.contiguous(), 1000);
+
+    /* a body past the length is refused before it is written */
+    a.start = 1000;
+    a.end.reset();
+    ResumableUpload longer(partials(), sid, "", Target{root, "", {}, {}, {}}, a, Bind::join);
+    ck_assert(longer.open(3, e) == Outcome::ok);
+    ck_assert(longer.write(data.data(), 1000, 3, e) == Outcome::ok);
+    std::string extra(1001, 'x');
+    ck_assert(longer.write(extra.data(), extra.size(), 3, e) == Outcome::beyond_length);
+}
+END_TEST
+
+/* a body whose digest is not the one sent with it leaves nothing */
+START_TEST(test_digest_checks)
+{
+    std::string data = body(2000);
+    FsError e;
+
+    UploadRequest bad = range(0, 1000, 2000);
+    bad.checks.push_back({DigestAlg::sha1, digest_of(DigestAlg::sha1, "other", 5)});
+    ResumableUpload *p = request("k", bad);
+    ck_assert(p->open(1, e) == Outcome::ok);
+    ck_assert(p->hashing());
+    ck_assert(p->write(data.data(), 1000, 1, e) == Outcome::ok);
+    ck_assert(p->finish(true, false, 1, e) == Outcome::digest_mismatch);
+    delete p;
+
+    PartialStore q = partials();
+    PartialInfo info;
+    ck_assert(query_partial(q, id(), "k", target(), info, e) == Outcome::ok);
+    ck_assert(info.state.received.empty());
+
+    /* with the right digests (two algorithms at once), the bytes count; a
+     * range that does not start at 0 is checked too */
+    UploadRequest good = range(1000, 2000, 2000);
+    good.checks.push_back({DigestAlg::md5, digest_of(DigestAlg::md5, data.data() + 1000, 1000)});
+    good.checks.push_back({DigestAlg::crc32, digest_of(DigestAlg::crc32, data.data() + 1000, 1000)});
+    p = request("k", good);
+    ck_assert(p->open(2, e) == Outcome::ok);
+    ck_assert(p->hashing());
+    ck_assert(p->write(data.data() + 1000, 1000, 2, e) == Outcome::ok);
+    ck_assert(p->finish(true, false, 2, e) == Outcome::incomplete);
+    delete p;
+
+    UploadRequest first = range(0, 1000, 2000);
+    first.checks.push_back({DigestAlg::sha256, digest_of(DigestAlg::sha256, data.data(), 1000)});
+    p = request("k", first);
+    ck_assert(p->open(3, e) == Outcome::ok);
+    ck_assert(p->write(data.data(), 1000, 3, e) == Outcome::ok);
+    ck_assert(p->finish(true, false, 3, e) == Outcome::created);
+    ck_assert_sstr_eq(p->sha256(), sha256_hex(data.data(), data.size()));
+    delete p;
+    ck_assert(ck_slurp(root + "/dir/f.bin") == data);
+}
+END_TEST
+
+/* a part of a concatenation is kept where it is once complete */
+START_TEST(test_part_is_kept)
+{
+    std::string data = body(500);
+    std::string sid = PartialStore::new_id();
+    FsError e;
+
+    UploadRequest c = range(0, 500, 500);
+    ResumableUpload p(partials(), sid, "", target(), c, Bind::create, Creation{"tus", "", true});
+    ck_assert(p.open(1, e) == Outcome::ok);
+    ck_assert(p.write(data.data(), 500, 1, e) == Outcome::ok);
+    ck_assert(p.finish(true, false, 1, e) == Outcome::kept);
+    ck_assert_int_eq(access((root + "/dir/f.bin").c_str(), F_OK), -1);
+
+    PartialStore q = partials();
+    PartialInfo info;
+    ck_assert(query_partial(q, sid, "", Target(), info, e) == Outcome::ok);
+    ck_assert(info.state.part);
+    ck_assert(info.state.complete());
+    ck_assert(ck_slurp(root + "/.bigupload/" + sid + ".data") == data);
+}
+END_TEST
+
+/* the creation's preconditions hold when another request completes it */
+START_TEST(test_creation_preconditions_kept)
+{
+    std::string data = body(100);
+    std::string sid = PartialStore::new_id();
+    FsError e;
+
+    Target t = target();
+    t.pre.if_none_match_any = true;
+    UploadRequest c = range(0, 0, 100);
+    ResumableUpload create(partials(), sid, "", t, c, Bind::create, Creation{"ietf", "", false});
+    ck_assert(create.open(1, e) == Outcome::ok);
+    ck_assert(create.finish(true, false, 1, e) == Outcome::incomplete);
+
+    /* the file appears meanwhile: If-None-Match: * still refuses it */
+    mkdir((root + "/dir").c_str(), 0700);
+    { std::ofstream f(root + "/dir/f.bin"); f << "old"; }
+
+    UploadRequest a;
+    a.append = true;
+    a.end = 100;
+    StoreOptions replace;
+    replace.overwrite = true;
+    ResumableUpload last(partials(), sid, "", Target{root, "", {}, replace, {}}, a, Bind::join);
+    ck_assert(last.open(2, e) == Outcome::precondition_failed);
+    ck_assert(ck_slurp(root + "/dir/f.bin") == "old");
+}
+END_TEST
+
 Suite *partial_suite(void)
 {
     Suite *s = suite_create("partial");
@@ -526,6 +670,10 @@ Suite *partial_suite(void)
     tcase_add_test(tc, test_server_named);
     tcase_add_test(tc, test_bad_target_in_state);
     tcase_add_test(tc, test_previous_layout_resumed);
+    tcase_add_test(tc, test_append_at_the_end_only);
+    tcase_add_test(tc, test_digest_checks);
+    tcase_add_test(tc, test_part_is_kept);
+    tcase_add_test(tc, test_creation_preconditions_kept);
     suite_add_tcase(s, tc);
 
     return s;

@@ -233,6 +233,28 @@ START_TEST(test_written_in_order_only)
 }
 END_TEST
 
+START_TEST(test_digest_checked)
+{
+    FsError e;
+
+    {
+        PlainUpload u(target("bad.bin"), std::nullopt,
+                      {{DigestAlg::sha256, digest_of(DigestAlg::sha256, "abd", 3)}});
+        ck_assert(u.open(0, e) == Outcome::ok);
+        ck_assert(u.write("abc", 3, 0, e) == Outcome::ok);
+        ck_assert(u.finish(true, false, 0, e) == Outcome::digest_mismatch);
+        ck_assert(u.pending());
+    }
+    ck_assert_int_eq(access((root + "/bad.bin").c_str(), F_OK), -1);
+
+    PlainUpload v(target("good.bin"), std::nullopt,
+                  {{DigestAlg::crc64nvme, digest_of(DigestAlg::crc64nvme, "abc", 3)}});
+    ck_assert(v.open(0, e) == Outcome::ok);
+    ck_assert(v.write("abc", 3, 0, e) == Outcome::ok);
+    ck_assert(v.finish(true, false, 0, e) == Outcome::created);
+}
+END_TEST
+
 Suite *plain_suite(void)
 {
     Suite *s = suite_create("plain");
@@ -247,6 +269,7 @@ Suite *plain_suite(void)
     tcase_add_test(tc, test_declared_length_is_checked);
     tcase_add_test(tc, test_appeared_meanwhile);
     tcase_add_test(tc, test_written_in_order_only);
+    tcase_add_test(tc, test_digest_checked);
     suite_add_tcase(s, tc);
 
     return s;

@@ -56,6 +56,38 @@ START_TEST(test_no_key)
 }
 END_TEST
 
+/* what later versions add is optional: absent reads as before, present must
+ * be well-formed */
+START_TEST(test_optional_fields)
+{
+    UploadState st = sample(), back;
+    st.protocol = "tus";
+    st.metadata = "filename aGVsbG8=,private";
+    st.part = true;
+    st.pre.if_none_match_any = true;
+    st.pre.if_match = {"\"1-2\""};
+    st.digest = PrefixDigest{"sha256", 1048576, std::string("\x01\x01\x00\x10", 4)};
+
+    ck_assert(parse_state(serialize_state(st), back) == StateError::ok);
+    ck_assert_sstr_eq(back.protocol, "tus");
+    ck_assert_sstr_eq(back.metadata, st.metadata);
+    ck_assert(back.part);
+    ck_assert(back.pre.if_none_match_any && !back.pre.if_match_any);
+    ck_assert_int_eq(back.pre.if_match.size(), 1);
+    ck_assert(back.digest && back.digest->hashed == 1048576);
+    ck_assert(back.digest->saved == st.digest->saved);
+
+    /* a digest of more than the prefix held is refused */
+    st.digest->hashed = 1048577;
+    ck_assert(parse_state(serialize_state(st), back) == StateError::bad_field);
+
+    /* the native dialect's states stay as earlier versions wrote them */
+    UploadState n = sample();
+    ck_assert(serialize_state(n).find("protocol") == std::string::npos);
+    ck_assert(serialize_state(n).find("digest") == std::string::npos);
+}
+END_TEST
+
 START_TEST(test_complete)
 {
     UploadState st;
@@ -132,6 +164,15 @@ START_TEST(test_bad_fields)
     ck_assert(parse_state(signed_line(
         "{\"version\":1,\"key\":\"k\",\"path\":\"/x\",\"length\":null,"
         "\"received\":\"0-1\",\"created\":1,\"updated\":2}"), back) == StateError::ok);
+    ck_assert(parse_state(signed_line(
+        "{\"version\":1,\"key\":\"k\",\"path\":\"/x\",\"length\":null,"
+        "\"received\":\"0-1\",\"created\":1,\"updated\":2,\"part\":1}"), back)
+              == StateError::bad_field);
+    ck_assert(parse_state(signed_line(
+        "{\"version\":1,\"key\":\"k\",\"path\":\"/x\",\"length\":null,"
+        "\"received\":\"0-1\",\"created\":1,\"updated\":2,\"digest\":"
+        "{\"alg\":\"sha256\",\"hashed\":1,\"saved\":\"zz\"}}"), back)
+              == StateError::bad_field);
 }
 END_TEST
 
@@ -155,6 +196,7 @@ Suite *state_suite(void)
 
     tcase_add_test(tc, test_round_trip);
     tcase_add_test(tc, test_no_key);
+    tcase_add_test(tc, test_optional_fields);
     tcase_add_test(tc, test_complete);
     tcase_add_test(tc, test_truncated_at_every_length);
     tcase_add_test(tc, test_corrupt);

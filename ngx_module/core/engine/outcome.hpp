@@ -19,6 +19,8 @@ enum class Outcome {
     beyond_length,       // a range past the declared length
     offset_mismatch,     // an append that does not start where the upload ends
     body_length_mismatch,// the body's length differs from the length declared
+    digest_mismatch,     // the body's digest differs from the one the client sent
+    kept,                // finish(): complete, and kept as a part of a concatenation
     cancelled,           // the partial went away while this request wrote
     corrupt,             // its state cannot be trusted
     precondition_failed, // If-Match / If-None-Match

@@ -12,6 +12,9 @@ Outcome PlainUpload::open(std::int64_t, FsError &e)
 void PlainUpload::hash(const void *data, std::size_t len)
 {
     hash_.update(data, len);
+    for (auto &d : digests_) {
+        d.update(data, len);
+    }
     hashed_ += len;
 }
 
@@ -43,6 +46,12 @@ Outcome PlainUpload::finish(bool body_complete, bool durable, std::int64_t now, 
     if (hashed_ != size_) {
         // a digest of other bytes than the file's must never be answered
         throw std::logic_error("upload committed with hashed != written bytes");
+    }
+
+    for (std::size_t i = 0; i < digests_.size(); i++) {
+        if (digests_[i].final() != checks_[i].expected) {
+            return Outcome::digest_mismatch;
+        }
     }
 
     sha256_ = hash_.final_hex();

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/digest.hpp"
 #include "engine/store.hpp"
@@ -17,8 +18,16 @@ class PlainUpload final : public Upload {
 public:
     // "length": what the body must come to, when declared apart from its
     // framing (a chunked body with Upload-Length).
-    explicit PlainUpload(Target target, std::optional<std::uint64_t> length = std::nullopt)
-        : target_(std::move(target)), length_(length) {}
+    // "checks": digests the client sent for the body, checked before it is
+    // stored (digest_mismatch: it is not).
+    explicit PlainUpload(Target target, std::optional<std::uint64_t> length = std::nullopt,
+                         std::vector<DigestCheck> checks = {})
+        : target_(std::move(target)), length_(length), checks_(std::move(checks))
+    {
+        for (const auto &c : checks_) {
+            digests_.emplace_back(c.alg);
+        }
+    }
 
     Outcome open(std::int64_t now, FsError &e) override;
 
@@ -28,9 +37,9 @@ public:
                      std::int64_t now, FsError &e) override;
 
     // created, replaced, appeared (a file came to the target meanwhile and
-    // may not be replaced), body_length_mismatch or error; after the last
-    // three the temp file stays until abort().  Every byte written must
-    // have been hashed.
+    // may not be replaced), body_length_mismatch, digest_mismatch or error;
+    // after the last four the temp file stays until abort().  Every byte
+    // written must have been hashed.
     Outcome finish(bool body_complete, bool durable, std::int64_t now,
                    FsError &e) override;
     Outcome abort(bool durable, std::int64_t now, FsError &e) override;
@@ -52,6 +61,8 @@ public:
 private:
     Target target_;
     std::optional<std::uint64_t> length_;
+    std::vector<DigestCheck> checks_;
+    std::vector<Digest> digests_;
     TargetFile file_;
     Sha256 hash_;
     std::uint64_t size_ = 0;        // written

@@ -12,6 +12,30 @@
 
 namespace bigupload {
 
+namespace {
+
+StoredPreconditions store_preconditions(const Preconditions &p)
+{
+    StoredPreconditions s;
+    s.if_none_match_any = p.if_none_match_any;
+    s.if_match_any = p.if_match_any;
+    s.if_match = p.if_match_etags;
+    s.if_none_match = p.if_none_match_etags;
+    return s;
+}
+
+Preconditions load_preconditions(const StoredPreconditions &s)
+{
+    Preconditions p;
+    p.if_none_match_any = s.if_none_match_any;
+    p.if_match_any = s.if_match_any;
+    p.if_match_etags = s.if_match;
+    p.if_none_match_etags = s.if_none_match;
+    return p;
+}
+
+}  // namespace
+
 Outcome ResumableUpload::resolve_target(FsError &e)
 {
     std::string dir_path;
@@ -73,11 +97,17 @@ Outcome ResumableUpload::open(std::int64_t now, FsError &e)
         st.key = key_;
         st.path = target_.remote_path;
         st.created = now;
+        st.protocol = creation_.protocol;
+        st.metadata = creation_.metadata;
+        st.part = creation_.part;
+        st.pre = store_preconditions(target_.pre);
     }
 
     if (!named) {
-        // the upload resource is its id: where it goes is in its state
+        // the upload resource is its id: where it goes, and on what
+        // conditions, is in its state
         target_.remote_path = st.path;
+        target_.pre = load_preconditions(st.pre);
         if (split_remote_path(st.path, target_.segments) != PathError::ok) {
             return Outcome::corrupt;
         }
@@ -85,6 +115,11 @@ Outcome ResumableUpload::open(std::int64_t now, FsError &e)
         if (o != Outcome::ok) {
             return o;
         }
+    }
+
+    if (rq_.append && rq_.start != st.received.contiguous()) {
+        state_ = st;
+        return Outcome::offset_mismatch;
     }
 
     if (rq_.total) {
@@ -119,6 +154,10 @@ Outcome ResumableUpload::open(std::int64_t now, FsError &e)
     recorded_ = 0;
     hashing_ = rq_.start == 0;
     hash_.reset();
+    checks_.clear();
+    for (const auto &c : rq_.checks) {
+        checks_.emplace_back(c.alg);
+    }
     opened_ = true;
 
     return Outcome::ok;
@@ -128,6 +167,10 @@ void ResumableUpload::hash(const void *data, std::size_t len)
 {
     if (hashing_) {
         hash_.update(data, len);
+    }
+
+    for (auto &d : checks_) {
+        d.update(data, len);
     }
 
     // published after the update: write_at() on another thread may then
@@ -142,6 +185,11 @@ Outcome ResumableUpload::write_at(const void *data, std::size_t len, std::uint64
         throw std::logic_error("resumable upload written out of order");
     }
 
+    // a body longer than the upload's length invalidates nothing held
+    if (state_.length && offset + len > *state_.length) {
+        return Outcome::beyond_length;
+    }
+
     if (!pwrite_all(data_.get(), data, len, offset)) {
         e = fs_error("pwrite", store_.path_of(id_, ".data"));
         return Outcome::error;
@@ -149,7 +197,8 @@ Outcome ResumableUpload::write_at(const void *data, std::size_t len, std::uint64
 
     written_ += len;
 
-    if (held() - recorded_ >= checkpoint) {
+    // a body whose digest is to be checked is recorded at its end, or never
+    if (checks_.empty() && held() - recorded_ >= checkpoint) {
         return record(now, e);
     }
 
@@ -158,11 +207,27 @@ Outcome ResumableUpload::write_at(const void *data, std::size_t len, std::uint64
 
 std::uint64_t ResumableUpload::held() const
 {
-    if (!hashing_) {
+    if (!hashing()) {
         return written_;
     }
 
     return std::min(written_, hashed_.load(std::memory_order_acquire));
+}
+
+bool ResumableUpload::checks_match()
+{
+    // a body cut short has not the digest of the whole: it fails too
+    if (hashed_.load(std::memory_order_acquire) != written_) {
+        return false;
+    }
+
+    for (std::size_t i = 0; i < checks_.size(); i++) {
+        if (checks_[i].final() != rq_.checks[i].expected) {
+            return false;
+        }
+    }
+
+    return true;
 }
 
 Outcome ResumableUpload::relock(Fd &held, UploadState &st, FsError &e)
@@ -257,6 +322,13 @@ Outcome ResumableUpload::finish(bool body_complete, bool durable, std::int64_t n
         return o;
     }
 
+    if (!checks_.empty() && !checks_match()) {
+        // nothing of this body is recorded: the bytes held stay as they were
+        // (what it wrote beyond them is rewritten by whoever sends it again)
+        state_ = st;
+        return Outcome::digest_mismatch;
+    }
+
     // bytes written but not hashed (the hash lagged behind a failed write)
     // are not claimed: whoever sends them again rewrites them
     std::uint64_t held_now = this->held();
@@ -283,6 +355,12 @@ Outcome ResumableUpload::finish(bool body_complete, bool durable, std::int64_t n
 
     if (!st.complete()) {
         return store_.save(id_, st, e) ? Outcome::incomplete : Outcome::error;
+    }
+
+    if (st.part) {
+        // a part of a concatenation stays where it is, complete
+        size_ = *st.length;
+        return store_.save(id_, st, e) ? Outcome::kept : Outcome::error;
     }
 
     // complete: hash, move into place, forget the partial

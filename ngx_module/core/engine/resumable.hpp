@@ -28,30 +28,42 @@ enum class Bind {
     create,              // the partial must not exist yet (a creation)
 };
 
+// What a creation (Bind::create) records about the upload besides its target.
+struct Creation {
+    std::string protocol;                    // "tus", "ietf"
+    std::string metadata;                    // the dialect's metadata, as sent
+    bool part = false;                       // kept, not moved into place, once complete
+};
+
 class ResumableUpload final : public Upload {
 public:
     // "target.segments" may be empty for Bind::join: the target is then the
     // one the partial's state names.
     ResumableUpload(PartialStore store, std::string id, std::string key, Target target,
-                    UploadRequest rq, Bind bind = Bind::join_or_create)
+                    UploadRequest rq, Bind bind = Bind::join_or_create,
+                    Creation creation = Creation())
         : store_(std::move(store)), id_(std::move(id)), key_(std::move(key)),
-          target_(std::move(target)), rq_(rq), bind_(bind) {}
+          target_(std::move(target)), rq_(std::move(rq)), bind_(bind),
+          creation_(std::move(creation)) {}
 
-    // ok, or: key_mismatch, length_mismatch, beyond_length, corrupt,
-    // not_found (Bind::join), exists (Bind::create, or a file at the target
-    // with overwrite off), precondition_failed, is_directory, error.
+    // ok, or: key_mismatch, length_mismatch, beyond_length, offset_mismatch
+    // (an append elsewhere than where the upload ends), corrupt, not_found
+    // (Bind::join), exists (Bind::create, or a file at the target with
+    // overwrite off), precondition_failed, is_directory, error.
     Outcome open(std::int64_t now, FsError &e) override;
 
-    bool hashing() const override { return hashing_; }
+    bool hashing() const override { return hashing_ || !checks_.empty(); }
     void hash(const void *data, std::size_t len) override;
     Outcome write_at(const void *data, std::size_t len, std::uint64_t offset,
                      std::int64_t now, FsError &e) override;
 
     // Records what this request wrote (only bytes both written and hashed,
-    // when hashing).  When the ranges then cover the length, the file is
+    // when hashing; nothing when a digest check of its body fails:
+    // digest_mismatch).  When the ranges then cover the length, the file is
     // hashed (unless this request's own hash covers it), moved into place
-    // and the partial removed: created or replaced.  Otherwise incomplete;
-    // or completed_elsewhere, cancelled, length_mismatch, exists, error.
+    // and the partial removed: created or replaced (kept for a part of a
+    // concatenation).  Otherwise incomplete; or completed_elsewhere,
+    // cancelled, length_mismatch, exists, error.
     Outcome finish(bool body_complete, bool durable, std::int64_t now,
                    FsError &e) override;
 
@@ -88,6 +100,8 @@ private:
     // Bytes of this request that a state may claim: written, and hashed too
     // when hashing.
     std::uint64_t held() const;
+    // Whether this request's body has the digests the client sent.
+    bool checks_match();
     bool hash_file(FsError &e);
 
     PartialStore store_;
@@ -96,6 +110,8 @@ private:
     Target target_;
     UploadRequest rq_;
     Bind bind_;
+    Creation creation_;
+    std::vector<Digest> checks_;       // of this request's body, for rq_.checks
 
     std::string target_path_;
     Fd target_dir_;

@@ -16,10 +16,18 @@
 #include <string>
 #include <vector>
 
+#include "base/digest.hpp"
 #include "engine/outcome.hpp"
 #include "engine/store.hpp"
 
 namespace bigupload {
+
+// A digest the client sent for a request's body (tus Upload-Checksum, RFC
+// 9530 Content-Digest), to be checked once the body is in.
+struct DigestCheck {
+    DigestAlg alg;
+    std::string expected;                    // raw bytes
+};
 
 // What one request asks of an upload: where its bytes go.
 struct UploadRequest {
@@ -27,6 +35,12 @@ struct UploadRequest {
     std::optional<std::uint64_t> end;        // one past its last byte, when known
     std::optional<std::uint64_t> total;      // the upload's length, when declared
     bool completes = false;                  // the body ends the upload
+    // an append: it must start where the bytes held from 0 end
+    // (offset_mismatch otherwise), as tus and the IETF draft want
+    bool append = false;
+    // the body's digests to check: a mismatch discards its bytes
+    // (digest_mismatch), nothing of it is recorded or stored
+    std::vector<DigestCheck> checks;
 };
 
 // Where a finished upload goes: a remote path below a store root.

@@ -10,6 +10,98 @@ namespace {
 
 constexpr int state_version = 1;
 
+bool is_string_list(const nlohmann::json &v)
+{
+    if (!v.is_array()) {
+        return false;
+    }
+    for (const auto &e : v) {
+        if (!e.is_string()) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// The optional fields: absent is fine, present must be well-formed.
+bool parse_optional(const nlohmann::json &j, UploadState &out)
+{
+    auto protocol = j.find("protocol");
+    if (protocol != j.end()) {
+        if (!protocol->is_string()) {
+            return false;
+        }
+        out.protocol = protocol->get<std::string>();
+    }
+
+    auto metadata = j.find("metadata");
+    if (metadata != j.end()) {
+        if (!metadata->is_string()) {
+            return false;
+        }
+        out.metadata = metadata->get<std::string>();
+    }
+
+    auto part = j.find("part");
+    if (part != j.end()) {
+        if (!part->is_boolean()) {
+            return false;
+        }
+        out.part = part->get<bool>();
+    }
+
+    auto pre = j.find("pre");
+    if (pre != j.end()) {
+        if (!pre->is_object()) {
+            return false;
+        }
+        auto nma = pre->find("if_none_match_any");
+        auto ma = pre->find("if_match_any");
+        auto m = pre->find("if_match");
+        auto nm = pre->find("if_none_match");
+        if (nma == pre->end() || !nma->is_boolean() || ma == pre->end() || !ma->is_boolean()
+            || m == pre->end() || !is_string_list(*m) || nm == pre->end()
+            || !is_string_list(*nm))
+        {
+            return false;
+        }
+        out.pre.if_none_match_any = nma->get<bool>();
+        out.pre.if_match_any = ma->get<bool>();
+        out.pre.if_match = m->get<std::vector<std::string>>();
+        out.pre.if_none_match = nm->get<std::vector<std::string>>();
+    }
+
+    auto digest = j.find("digest");
+    if (digest != j.end()) {
+        if (!digest->is_object()) {
+            return false;
+        }
+        auto alg = digest->find("alg");
+        auto hashed = digest->find("hashed");
+        auto saved = digest->find("saved");
+        if (alg == digest->end() || !alg->is_string() || hashed == digest->end()
+            || !hashed->is_number_unsigned() || saved == digest->end() || !saved->is_string())
+        {
+            return false;
+        }
+        auto raw = from_hex(saved->get<std::string>());
+        if (!raw) {
+            return false;
+        }
+        PrefixDigest d;
+        d.alg = alg->get<std::string>();
+        d.hashed = hashed->get<std::uint64_t>();
+        d.saved = std::move(*raw);
+        // a digest of more than the prefix held cannot be
+        if (d.hashed > out.received.contiguous()) {
+            return false;
+        }
+        out.digest = std::move(d);
+    }
+
+    return true;
+}
+
 }  // namespace
 
 const char *state_error_message(StateError e)
@@ -40,6 +132,32 @@ std::string serialize_state(const UploadState &st)
     j["received"] = st.received.to_string();
     j["created"] = st.created;
     j["updated"] = st.updated;
+
+    // optional fields: only when they say something
+    if (!st.protocol.empty() && st.protocol != "native") {
+        j["protocol"] = st.protocol;
+    }
+    if (!st.metadata.empty()) {
+        j["metadata"] = st.metadata;
+    }
+    if (st.part) {
+        j["part"] = true;
+    }
+    if (!st.pre.empty()) {
+        nlohmann::ordered_json p;
+        p["if_none_match_any"] = st.pre.if_none_match_any;
+        p["if_match_any"] = st.pre.if_match_any;
+        p["if_match"] = st.pre.if_match;
+        p["if_none_match"] = st.pre.if_none_match;
+        j["pre"] = p;
+    }
+    if (st.digest) {
+        nlohmann::ordered_json d;
+        d["alg"] = st.digest->alg;
+        d["hashed"] = st.digest->hashed;
+        d["saved"] = to_hex(st.digest->saved);
+        j["digest"] = d;
+    }
 
     std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     return line + "\nsha256 " + sha256_hex(line.data(), line.size()) + "\n";
@@ -123,6 +241,11 @@ StateError parse_state(std::string_view text, UploadState &out)
     out.received = std::move(*ranges);
     out.created = created->get<std::int64_t>();
     out.updated = updated->get<std::int64_t>();
+
+    if (!parse_optional(j, out)) {
+        out = UploadState();
+        return StateError::bad_field;
+    }
 
     return StateError::ok;
 }

@@ -8,19 +8,52 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/range.hpp"
 
 namespace bigupload {
 
+// The preconditions of the request that created an upload, applied when
+// another request completes it (RFC 9110's, as for a plain PUT).
+struct StoredPreconditions {
+    bool if_none_match_any = false;
+    bool if_match_any = false;
+    std::vector<std::string> if_match;
+    std::vector<std::string> if_none_match;
+
+    bool empty() const
+    {
+        return !if_none_match_any && !if_match_any && if_match.empty()
+               && if_none_match.empty();
+    }
+};
+
+// The digest of the bytes held from 0 without a gap, as far as it got: a
+// request that continues the prefix continues hashing where it stopped.
+struct PrefixDigest {
+    std::string alg;                        // digest_name(): "sha256", …
+    std::uint64_t hashed = 0;               // bytes it covers, from 0
+    std::string saved;                      // Digest::save(), raw bytes
+};
+
 struct UploadState {
     std::string key;                        // client-chosen upload key; "" for an
                                             // upload whose id is its secret
-    std::string path;                       // remote path, for operators
+    std::string path;                       // the target's remote path
     std::optional<std::uint64_t> length;    // declared total, if known
     RangeSet received;                      // ranges written and synced
     std::int64_t created = 0;               // unix seconds
     std::int64_t updated = 0;               // unix seconds, last activity
+
+    // Optional fields (absent in what earlier versions wrote, which read
+    // the rest and ignore them):
+    std::string protocol;                   // "native" (also when absent), "tus", "ietf"
+    std::string metadata;                   // the dialect's metadata, as sent
+    bool part = false;                      // a part of a later concatenation:
+                                            // kept, not moved into place, when complete
+    StoredPreconditions pre;
+    std::optional<PrefixDigest> digest;
 
     bool complete() const { return length && received.covers(*length); }
 };

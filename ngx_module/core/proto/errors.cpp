@@ -86,6 +86,9 @@ const ErrorInfo table[] = {
     {Error::offset_mismatch, 409, "offset_mismatch",
      "the append does not start where the upload ends", L::error,
      "an append to \"{path}\" that does not start where it ends"},
+    {Error::digest_mismatch, 400, "digest_mismatch",
+     "the body's digest differs from the one sent with it: nothing of it was kept",
+     L::error, "the digest of a body for \"{path}\" differs from the one sent"},
     {Error::cancelled, 409, "cancelled", "the upload was cancelled or expired meanwhile",
      L::error, "the partial upload of \"{path}\" was cancelled meanwhile"},
     {Error::partial_corrupt, 500, "partial_corrupt",
@@ -241,6 +244,8 @@ Error error_for_outcome(Outcome o)
     case Outcome::beyond_length: return Error::beyond_length;
     case Outcome::offset_mismatch: return Error::offset_mismatch;
     case Outcome::body_length_mismatch: return Error::upload_length_mismatch;
+    case Outcome::digest_mismatch: return Error::digest_mismatch;
+    case Outcome::kept: return Error::none;
     case Outcome::cancelled: return Error::cancelled;
     case Outcome::corrupt: return Error::partial_corrupt;
     case Outcome::precondition_failed: return Error::precondition_failed;

@@ -56,6 +56,7 @@ enum class Error {
     length_mismatch,
     beyond_length,
     offset_mismatch,
+    digest_mismatch,
     cancelled,
     partial_corrupt,
     not_found,
