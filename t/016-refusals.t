@@ -195,7 +195,7 @@ location /upload/ {
 }
 --- must_die
 --- error_log
-invalid value "webdav" in "bigupload_protocols" directive
+invalid value "webdav" in
 
 
 
