@@ -28,6 +28,9 @@ static char *ngx_http_bigupload_set_handler(ngx_conf_t *cf, ngx_flag_t *flag,
 /* bigupload_protocols: the front-ends' names; each front-end adds its own */
 static ngx_conf_bitmask_t  ngx_http_bigupload_protocols[] = {
     { ngx_string("native"), NGX_HTTP_BIGUPLOAD_NATIVE },
+    /* tus */
+    /* ietf */
+    /* form */
     { ngx_null_string, 0 }
 };
 
@@ -169,6 +172,9 @@ ngx_module_t  ngx_http_bigupload_module = {
  * every request, so it comes last.
  */
 static const ngx_http_bigupload_frontend_t  *ngx_http_bigupload_frontends[] = {
+    /* tus */
+    /* ietf */
+    /* form */
     &ngx_http_bigupload_native,
 };
 

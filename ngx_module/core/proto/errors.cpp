@@ -132,6 +132,10 @@ const ErrorInfo table[] = {
     {Error::backend, 502, "backend", "the application behind bigupload_pass failed",
      L::error, "backend answered {bytes} for \"{file}\", {detail}"},
 
+    // -- tus --
+    // -- the IETF draft --
+    // -- forms --
+
     {Error::internal, 500, "internal", "internal error", L::alert, "{detail}"},
     {Error::no_memory, 500, "internal", "out of memory", L::alert, "out of memory"},
     {Error::no_store, 500, "internal", "internal server error", L::error,

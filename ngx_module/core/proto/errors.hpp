@@ -84,6 +84,12 @@ enum class Error {
     // bigupload_pass: the backend failed (the file may be kept)
     backend,
 
+    // the front-ends' own (each front-end adds its rows in its block, in the
+    // table in the same order)
+    // -- tus --
+    // -- the IETF draft --
+    // -- forms --
+
     // the module itself
     internal,
     no_memory,
