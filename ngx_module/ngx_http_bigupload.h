@@ -306,13 +306,15 @@ struct ngx_http_bigupload_ctx_t {
     unsigned                             nginx_done:1;   /* nginx read the whole body */
     unsigned                             body_done:1;    /* all of it is in the ring */
     unsigned                             hash_failed:1;  /* the hash lane threw */
+    unsigned                             flushed:1;      /* a broken-off body's last
+                                                          * buffer joined the ring */
     unsigned                             client_gone:1;
     unsigned                             passed:1;       /* bigupload_pass took it */
     unsigned                             pass_removed:1; /* and its cleanup removed the file */
 
     ngx_http_bigupload_ctx_t()
         : failed(0), opened(0), opening(0), reading(0), nginx_done(0), body_done(0),
-          hash_failed(0), client_gone(0), passed(0), pass_removed(0)
+          hash_failed(0), flushed(0), client_gone(0), passed(0), pass_removed(0)
     {
         hash_lane.ctx = this;
         hash_lane.hash = true;
@@ -370,6 +372,7 @@ void ngx_http_bigupload_pipeline(ngx_http_request_t *r, ngx_http_bigupload_ctx_t
 ngx_int_t ngx_http_bigupload_read_body(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx);
 void ngx_http_bigupload_read(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx);
+void ngx_http_bigupload_read_rest(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx);
 
 /* ngx_http_bigupload_answer.cpp */
 void ngx_http_bigupload_set_answer(ngx_http_bigupload_ctx_t *ctx, ngx_uint_t status,

@@ -202,6 +202,33 @@ ngx_http_bigupload_read(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
 
 
 /*
+ * A body that broke off: what nginx read of it goes into the ring, the
+ * partly filled buffer too, so that a resumable upload keeps every byte that
+ * arrived.
+ */
+
+void
+ngx_http_bigupload_read_rest(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
+{
+    if (ctx->bufs == nullptr) {
+        return;
+    }
+
+    if (r->request_body) {
+        ngx_http_bigupload_consume(r, ctx);
+    }
+
+    if (!ctx->ring.full()) {
+        ngx_buf_t  *fill = &ctx->bufs[ctx->ring.filling()];
+
+        if (fill->last > fill->pos) {
+            ctx->ring.push();
+        }
+    }
+}
+
+
+/*
  * A Content-Length body over HTTP/1.x is read by nginx straight into the ring:
  * its body buffer is pointed at the free part of the buffer being filled, so
  * that what the length filter passes on is already where consume() wants it.

@@ -23,6 +23,9 @@ static void ngx_http_bigupload_lane_thread(void *data, ngx_log_t *log);
 static void ngx_http_bigupload_lane_done(ngx_event_t *ev);
 static void ngx_http_bigupload_cannot_post(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx);
+static ngx_uint_t ngx_http_bigupload_keeps_body(ngx_http_bigupload_ctx_t *ctx);
+static void ngx_http_bigupload_flush(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx);
 
 
 /*
@@ -156,6 +159,18 @@ ngx_http_bigupload_drive(ngx_http_request_t *r)
         if (ctx->failed) {
             bigupload::Upload  *u = ctx->upload.get();
 
+            /* a resumable upload whose body broke off keeps every byte that
+             * arrived: what is in the ring goes to the file first */
+            if (u && u->pending() && u->resumable() && !ctx->hash_failed
+                && ngx_http_bigupload_keeps_body(ctx))
+            {
+                ngx_http_bigupload_flush(r, ctx);
+
+                if (ctx->in_flight) {
+                    return;
+                }
+            }
+
             /* a resumable upload keeps what is both written and hashed:
              * the hash catches up with the writes first */
             if (u && u->pending() && u->resumable() && !ctx->hash_failed
@@ -198,6 +213,39 @@ ngx_http_bigupload_drive(ngx_http_request_t *r)
     }, [&] {
         ngx_http_bigupload_abandon(r, ctx);
     });
+}
+
+
+/*
+ * Whether the failure leaves the body's bytes good to keep: the client went
+ * away or its body broke off (not a failed write, not a body over the size
+ * limit, not a bug).
+ */
+
+static ngx_uint_t
+ngx_http_bigupload_keeps_body(ngx_http_bigupload_ctx_t *ctx)
+{
+    return ctx->error == bigupload::Error::client_closed
+           || ctx->error == bigupload::Error::bad_body;
+}
+
+
+/* a body that broke off: the partly filled buffer joins the ring, and the
+ * lanes write what is in it */
+
+static void
+ngx_http_bigupload_flush(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
+{
+    if (ctx->bufs == nullptr) {
+        return;
+    }
+
+    if (!ctx->flushed) {
+        ctx->flushed = 1;
+        ngx_http_bigupload_read_rest(r, ctx);
+    }
+
+    ngx_http_bigupload_pipeline(r, ctx);
 }
 
 

@@ -49,9 +49,18 @@ ngx_http_bigupload_init_sweep(ngx_cycle_t *cycle, ngx_http_bigupload_main_conf_t
         st = (ngx_http_bigupload_store_t *) bmcf->stores.elts;
 
         for (ngx_uint_t i = 0; i < bmcf->stores.nelts; i++) {
-            ngx_http_bigupload_stores->push_back(
-                {std::string((const char *) st[i].root.data, st[i].root.len),
-                 st[i].expire, st[i].thread_pool});
+            std::string  root((const char *) st[i].root.data, st[i].root.len);
+            bool         known = false;
+
+            /* locations that share a store share its sweep and listing */
+            for (const auto &k : *ngx_http_bigupload_stores) {
+                known = known || k.root == root;
+            }
+
+            if (!known) {
+                ngx_http_bigupload_stores->push_back({root, st[i].expire,
+                                                      st[i].thread_pool});
+            }
         }
 
     } catch (...) {

@@ -133,7 +133,9 @@ ngx_http_bigupload_thread(void *data, ngx_log_t *log)
             break;
 
         case ngx_http_bigupload_op_abort:
-            ctx->outcome = ctx->upload->abort(ctx->conf->fsync, now, ctx->fserr);
+            /* a body over the size limit can never make a valid file */
+            ctx->outcome = ctx->upload->abort(ctx->error != bigupload::Error::too_large_body,
+                                              ctx->conf->fsync, now, ctx->fserr);
             break;
 
         case ngx_http_bigupload_op_call:

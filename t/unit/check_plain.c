@@ -187,7 +187,7 @@ START_TEST(test_declared_length_is_checked)
         ck_assert(u.write("abc", 3, 0, e) == Outcome::ok);
         ck_assert(u.finish(true, false, 0, e) == Outcome::body_length_mismatch);
         ck_assert(u.pending());
-        ck_assert(u.abort(false, 0, e) == Outcome::ok);
+        ck_assert(u.abort(false, false, 0, e) == Outcome::ok);
         ck_assert(!u.pending());
     }
     ck_assert_int_eq(access((root + "/short.bin").c_str(), F_OK), -1);
@@ -212,7 +212,7 @@ START_TEST(test_appeared_meanwhile)
     /* never clobbered: the other file stays, the temp file until abort() */
     ck_assert(u.finish(true, false, 0, e) == Outcome::appeared);
     ck_assert(!u.temp_path().empty());
-    ck_assert(u.abort(false, 0, e) == Outcome::ok);
+    ck_assert(u.abort(false, false, 0, e) == Outcome::ok);
     ck_assert_sstr_eq(ck_slurp(root + "/a.bin"), "old");
 }
 END_TEST

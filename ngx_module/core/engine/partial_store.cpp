@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <ctime>
 #include <stdexcept>
 
 namespace bigupload {
@@ -23,14 +24,23 @@ bool ends_with(std::string_view s, std::string_view suffix)
     return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
+// Which bytes of a partial's lock file a lock covers: byte 0 serialises the
+// updates of its state (a write lock, held for moments), byte 1 tells that
+// requests are working on it (a read lock each, held for their whole life),
+// so that the sweep, which wants it exclusively, never expires an upload in
+// flight, whichever process or server it runs in.
+enum class LockRange { state, activity, whole };
+
 // An open-file-description lock: unlike a classic fcntl lock it is not
 // shared by the threads of one process (nginx's thread pool), and it is
-// still an fcntl lock, which NFS honours.
-bool ofd_lock(int fd, bool wait)
+// still an fcntl lock, which NFS and GlusterFS honour.
+bool ofd_lock(int fd, bool wait, short type = F_WRLCK, LockRange range = LockRange::whole)
 {
     struct flock fl = {};
-    fl.l_type = F_WRLCK;
+    fl.l_type = type;
     fl.l_whence = SEEK_SET;
+    fl.l_start = range == LockRange::activity ? 1 : 0;
+    fl.l_len = range == LockRange::whole ? 0 : 1;
 
     for (;;) {
         if (::fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl) == 0) {
@@ -42,13 +52,42 @@ bool ofd_lock(int fd, bool wait)
     }
 }
 
+// A network filesystem may answer ESTALE for a file another server replaced
+// (by rename) until its lookup cache learns of it, and GlusterFS's delayed
+// open may report a file gone only at its first read: the name is looked up
+// again, a few times, before the failure counts.
+bool stale(int err)
+{
+    return err == ESTALE;
+}
+
+void pause_before_retry(int attempt)
+{
+    struct timespec ts = {0, 1000000L << (attempt < 6 ? attempt : 6)};   // 1..64 ms
+    ::nanosleep(&ts, nullptr);
+}
+
+constexpr int stale_retries = 8;
+
+int openat_fresh(int dir, const char *name, int flags, mode_t mode = 0)
+{
+    for (int attempt = 0;; attempt++) {
+        int fd = ::openat(dir, name, flags, mode);
+        if (fd != -1 || !stale(errno) || attempt == stale_retries) {
+            return fd;
+        }
+        pause_before_retry(attempt);
+    }
+}
+
 // Opens and locks "name" in "dir", making sure the file locked is still the
 // one linked there (another process may have removed it meanwhile).
-Fd lock_file(int dir, const std::string &name, bool wait)
+Fd lock_file(int dir, const std::string &name, bool wait, short type = F_WRLCK,
+             LockRange range = LockRange::whole)
 {
     for (int attempt = 0; attempt < 100; attempt++) {
-        Fd fd(::openat(dir, name.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
-        if (!fd || !ofd_lock(fd.get(), wait)) {
+        Fd fd(openat_fresh(dir, name.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+        if (!fd || !ofd_lock(fd.get(), wait, type, range)) {
             return Fd();
         }
 
@@ -66,7 +105,8 @@ Fd lock_file(int dir, const std::string &name, bool wait)
 }
 
 // Reads a small file whole; true with "missing" when it does not exist.
-bool read_all(int dir, const std::string &name, std::string &out, bool &missing)
+// EFBIG for one larger than any honest state.
+bool read_once(int dir, const std::string &name, std::string &out, bool &missing)
 {
     out.clear();
     missing = false;
@@ -91,6 +131,20 @@ bool read_all(int dir, const std::string &name, std::string &out, bool &missing)
             errno = EFBIG;
             return false;
         }
+    }
+}
+
+bool read_all(int dir, const std::string &name, std::string &out, bool &missing)
+{
+    for (int attempt = 0;; attempt++) {
+        if (read_once(dir, name, out, missing)) {
+            return true;
+        }
+        // GlusterFS: ENOENT from read() of a file that was there at open
+        if (!(stale(errno) || errno == ENOENT) || attempt == stale_retries) {
+            return false;
+        }
+        pause_before_retry(attempt);
     }
 }
 
@@ -162,8 +216,17 @@ std::string PartialStore::path_of(const std::string &id, const char *suffix) con
 
 Fd PartialStore::lock(const std::string &id, bool wait, FsError &e)
 {
-    Fd fd = lock_file(dir_.get(), id + ".lock", wait);
+    Fd fd = lock_file(dir_.get(), id + ".lock", wait, F_WRLCK, LockRange::state);
     if (!fd && (wait || (errno != EAGAIN && errno != EACCES))) {
+        e = fs_error("fcntl", path_of(id, ".lock"));
+    }
+    return fd;
+}
+
+Fd PartialStore::hold(const std::string &id, FsError &e)
+{
+    Fd fd = lock_file(dir_.get(), id + ".lock", true, F_RDLCK, LockRange::activity);
+    if (!fd) {
         e = fs_error("fcntl", path_of(id, ".lock"));
     }
     return fd;
@@ -177,6 +240,10 @@ Outcome PartialStore::load(const std::string &id, UploadState &st, bool &found, 
     found = false;
 
     if (!read_all(dir_.get(), id + ".state", text, missing)) {
+        if (errno == EFBIG) {
+            // larger than any state this module writes: damaged
+            return Outcome::corrupt;
+        }
         e = fs_error("read", path_of(id, ".state"));
         return Outcome::error;
     }
@@ -242,8 +309,8 @@ bool PartialStore::save(const std::string &id, const UploadState &st, FsError &e
 Fd PartialStore::open_data(const std::string &id, FsError &e)
 {
     std::string name = id + ".data";
-    Fd fd(::openat(dir_.get(), name.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-                   opt_.file_mode));
+    Fd fd(openat_fresh(dir_.get(), name.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+                       opt_.file_mode));
 
     if (!fd || ::fchmod(fd.get(), opt_.file_mode) == -1) {
         e = fs_error("openat", path_of(id, ".data"));
@@ -386,6 +453,14 @@ int PartialStore::sweep(std::int64_t now, std::int64_t max_age, FsError &e)
 
     for (const auto &id : all) {
         FsError ignored;
+
+        // a request working on it holds its activity lock: alive, whatever
+        // the state's age says
+        Fd idle = lock_file(dir_.get(), id + ".lock", false, F_WRLCK, LockRange::activity);
+        if (!idle) {
+            continue;
+        }
+
         Fd held = lock(id, false, ignored);
         if (!held) {
             continue;   // busy: in use right now

@@ -51,8 +51,14 @@ public:
     // gives an empty Fd when another holds it.
     Fd lock(const std::string &id, bool wait, FsError &e);
 
-    // Reads the state: ok with "found", ok without (no state), corrupt, or
-    // error.  Without the lock (a state is replaced atomically) or with it.
+    // The activity lock of partial "id": held by a request for as long as
+    // it works on the partial (a shared lock, which many requests may hold
+    // at once), so that no sweep expires it meanwhile.
+    Fd hold(const std::string &id, FsError &e);
+
+    // Reads the state: ok with "found", ok without (no state), corrupt (also
+    // for one too large to be a state), or error.  Without the lock (a state
+    // is replaced atomically) or with it.
     Outcome load(const std::string &id, UploadState &st, bool &found, FsError &e);
 
     // Replaces the state atomically (under the lock).
@@ -77,7 +83,8 @@ public:
     bool list(std::int64_t max_age, std::vector<PartialListing> &out, FsError &e);
 
     // Removes partials without activity for "max_age" seconds (skipping
-    // those locked right now); returns how many.  One sweeper at a time per
+    // those a request works on, or that are locked right now); returns how
+    // many.  One sweeper at a time per
     // store, whichever process or server it runs in.
     int sweep(std::int64_t now, std::int64_t max_age, FsError &e);
 

@@ -36,7 +36,7 @@ Outcome PlainUpload::write_at(const void *data, std::size_t len, std::uint64_t o
 Outcome PlainUpload::finish(bool body_complete, bool durable, std::int64_t now, FsError &e)
 {
     if (!body_complete) {
-        return abort(durable, now, e);
+        return abort(false, durable, now, e);
     }
 
     if (length_ && *length_ != size_) {
@@ -63,7 +63,7 @@ Outcome PlainUpload::finish(bool body_complete, bool durable, std::int64_t now, 
     return o == Outcome::exists ? Outcome::appeared : o;
 }
 
-Outcome PlainUpload::abort(bool, std::int64_t, FsError &)
+Outcome PlainUpload::abort(bool, bool, std::int64_t, FsError &)
 {
     file_.abort();
     return Outcome::ok;

@@ -42,7 +42,7 @@ public:
     // written must have been hashed.
     Outcome finish(bool body_complete, bool durable, std::int64_t now,
                    FsError &e) override;
-    Outcome abort(bool durable, std::int64_t now, FsError &e) override;
+    Outcome abort(bool keep, bool durable, std::int64_t now, FsError &e) override;
 
     bool pending() const override { return file_.has_temp(); }
     bool resumable() const override { return false; }

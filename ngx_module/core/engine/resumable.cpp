@@ -61,6 +61,12 @@ Outcome ResumableUpload::open(std::int64_t now, FsError &e)
         return Outcome::error;
     }
 
+    // no sweep expires the partial while this request works on it
+    active_ = store_.hold(id_, e);
+    if (!active_) {
+        return Outcome::error;
+    }
+
     bool named = !target_.segments.empty();
 
     if (named) {
@@ -133,6 +139,11 @@ Outcome ResumableUpload::open(std::int64_t now, FsError &e)
     if (st.length && (rq_.start > *st.length || (rq_.end && *rq_.end > *st.length))) {
         state_ = st;
         return Outcome::beyond_length;
+    }
+
+    if (rq_.end && too_many(st.received, rq_.start, *rq_.end)) {
+        state_ = st;
+        return Outcome::too_many_ranges;
     }
 
     st.updated = now;
@@ -253,6 +264,10 @@ Outcome ResumableUpload::record(std::int64_t now, FsError &e)
     UploadState st;
     Outcome o = relock(held, st, e);
 
+    if (o == Outcome::ok && too_many(st.received, rq_.start, rq_.start + this->held())) {
+        o = Outcome::too_many_ranges;
+    }
+
     if (o == Outcome::ok) {
         std::uint64_t held_now = this->held();
 
@@ -300,6 +315,16 @@ bool ResumableUpload::hash_file(FsError &e)
 Outcome ResumableUpload::finish(bool body_complete, bool durable, std::int64_t now,
                                 FsError &e)
 {
+    Outcome o = end_request(body_complete, durable, now, e);
+
+    // done working on it: the sweep judges it by its state again
+    active_.reset();
+    return o;
+}
+
+Outcome ResumableUpload::end_request(bool body_complete, bool durable, std::int64_t now,
+                                     FsError &e)
+{
     finished_ = true;
 
     Fd held;
@@ -332,6 +357,11 @@ Outcome ResumableUpload::finish(bool body_complete, bool durable, std::int64_t n
     // bytes written but not hashed (the hash lagged behind a failed write)
     // are not claimed: whoever sends them again rewrites them
     std::uint64_t held_now = this->held();
+
+    if (too_many(st.received, rq_.start, rq_.start + held_now)) {
+        state_ = st;
+        return Outcome::too_many_ranges;
+    }
 
     st.received.add(rq_.start, rq_.start + held_now);
     st.updated = now;
@@ -398,15 +428,53 @@ Outcome ResumableUpload::finish(bool body_complete, bool durable, std::int64_t n
         return c;
     }
 
-    data_.reset();
-    store_.remove(id_);
-
     if (durable && ::fsync(target_dir_.get()) == -1) {
+        // the rename may not survive a power loss: the upload is not done.
+        // A new file goes back to its partial, complete, so that the answer
+        // (an error) and the store agree and a retry completes it; a
+        // replaced one is gone already, and the file stays in place.
         e = fs_error("fsync", target_path_);
+        if (c == Outcome::created
+            && ::renameat(target_dir_.get(), target_.segments.back().c_str(), store_.dir(),
+                          (id_ + ".data").c_str()) == 0)
+        {
+            store_.save(id_, st, again);
+            return Outcome::error;
+        }
+        data_.reset();
+        store_.remove(id_);
         return Outcome::error;
     }
 
+    data_.reset();
+    store_.remove(id_);
+
     return c;
+}
+
+bool ResumableUpload::too_many(const RangeSet &held, std::uint64_t start, std::uint64_t end)
+{
+    if (start >= end) {
+        return false;
+    }
+
+    RangeSet after = held;
+    after.add(start, end);
+    return after.ranges().size() > max_ranges;
+}
+
+Outcome ResumableUpload::abort(bool keep, bool durable, std::int64_t now, FsError &e)
+{
+    if (keep) {
+        return finish(false, durable, now, e);
+    }
+
+    finished_ = true;
+    data_.reset();
+
+    Outcome o = store_.cancel(id_, key_, e);
+    active_.reset();
+    return o == Outcome::not_found ? Outcome::ok : o;
 }
 
 Outcome query_partial(PartialStore &store, const std::string &id, const std::string &key,

@@ -47,7 +47,8 @@ public:
           creation_(std::move(creation)) {}
 
     // ok, or: key_mismatch, length_mismatch, beyond_length, offset_mismatch
-    // (an append elsewhere than where the upload ends), corrupt, not_found
+    // (an append elsewhere than where the upload ends), too_many_ranges (a
+    // range far from those held, past max_ranges), corrupt, not_found
     // (Bind::join), exists (Bind::create, or a file at the target with
     // overwrite off), precondition_failed, is_directory, error.
     Outcome open(std::int64_t now, FsError &e) override;
@@ -67,11 +68,9 @@ public:
     Outcome finish(bool body_complete, bool durable, std::int64_t now,
                    FsError &e) override;
 
-    // finish() of a request that failed: what it holds is kept.
-    Outcome abort(bool durable, std::int64_t now, FsError &e) override
-    {
-        return finish(false, durable, now, e);
-    }
+    // finish() of a request that failed: what it holds is kept; without
+    // "keep", the partial is removed (with its key: only its own).
+    Outcome abort(bool keep, bool durable, std::int64_t now, FsError &e) override;
 
     bool pending() const override { return opened_ && !finished_; }
     bool resumable() const override { return true; }
@@ -91,8 +90,13 @@ public:
     // Bytes between two state updates while a body streams.
     static constexpr std::uint64_t checkpoint = 8u << 20;
 
+    // The most separate ranges one upload may hold: its answers (Upload-Ranges)
+    // and its state stay small enough for any client and for this module.
+    static constexpr std::size_t max_ranges = 1024;
+
 private:
     Outcome resolve_target(FsError &e);
+    Outcome end_request(bool body_complete, bool durable, std::int64_t now, FsError &e);
     // Locks and reloads the state of this request's upload (cancelled when
     // it is gone or belongs to another key now).
     Outcome relock(Fd &held, UploadState &st, FsError &e);
@@ -103,6 +107,8 @@ private:
     // Whether this request's body has the digests the client sent.
     bool checks_match();
     bool hash_file(FsError &e);
+    // Whether holding [start, end) too would make more than max_ranges.
+    static bool too_many(const RangeSet &held, std::uint64_t start, std::uint64_t end);
 
     PartialStore store_;
     std::string id_;
@@ -116,6 +122,7 @@ private:
     std::string target_path_;
     Fd target_dir_;
     Fd data_;
+    Fd active_;                        // the partial's activity lock, while working
 
     UploadState state_;
     bool opened_ = false;

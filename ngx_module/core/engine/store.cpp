@@ -470,14 +470,21 @@ Outcome TargetFile::commit(bool may_replace, bool durable, FsError &e)
         return outcome;
     }
 
-    tmp_name_.clear();
-
     if (durable && ::fsync(dir_fd_.get()) == -1) {
+        // the rename may not survive a power loss: the upload did not
+        // happen.  A new file goes again, so that the answer (an error) and
+        // the store agree and a retry can succeed; a replaced one is gone
+        // already, and a retry replaces it again.
         e = fs_error("fsync", dir_path_);
+        if (outcome == Outcome::created) {
+            ::unlinkat(dir_fd_.get(), name_.c_str(), 0);
+        }
+        tmp_name_.clear();
         close_all();
         return Outcome::error;
     }
 
+    tmp_name_.clear();
     close_all();
     return outcome;
 }

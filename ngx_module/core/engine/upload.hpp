@@ -83,8 +83,9 @@ public:
                            FsError &e) = 0;
 
     // The request failed: a plain upload removes its temp file, a resumable
-    // one keeps what it holds.
-    virtual Outcome abort(bool durable, std::int64_t now, FsError &e) = 0;
+    // one keeps what it holds ("keep"), or, when the upload can never be
+    // valid (its body is over the size limit), is removed whole.
+    virtual Outcome abort(bool keep, bool durable, std::int64_t now, FsError &e) = 0;
 
     // Whether open() succeeded and neither finish() nor abort() ran since:
     // abort() has work to do.

@@ -89,6 +89,9 @@ const ErrorInfo table[] = {
     {Error::digest_mismatch, 400, "digest_mismatch",
      "the body's digest differs from the one sent with it: nothing of it was kept",
      L::error, "the digest of a body for \"{path}\" differs from the one sent"},
+    {Error::too_many_ranges, 409, "too_many_ranges",
+     "the upload holds as many separate ranges as it may (1024): send the gaps between them",
+     L::error, "the partial upload of \"{path}\" would hold too many ranges"},
     {Error::cancelled, 409, "cancelled", "the upload was cancelled or expired meanwhile",
      L::error, "the partial upload of \"{path}\" was cancelled meanwhile"},
     {Error::partial_corrupt, 500, "partial_corrupt",
@@ -250,6 +253,7 @@ Error error_for_outcome(Outcome o)
     case Outcome::body_length_mismatch: return Error::upload_length_mismatch;
     case Outcome::digest_mismatch: return Error::digest_mismatch;
     case Outcome::kept: return Error::none;
+    case Outcome::too_many_ranges: return Error::too_many_ranges;
     case Outcome::cancelled: return Error::cancelled;
     case Outcome::corrupt: return Error::partial_corrupt;
     case Outcome::precondition_failed: return Error::precondition_failed;

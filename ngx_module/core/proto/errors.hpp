@@ -57,6 +57,7 @@ enum class Error {
     beyond_length,
     offset_mismatch,
     digest_mismatch,
+    too_many_ranges,
     cancelled,
     partial_corrupt,
     not_found,
