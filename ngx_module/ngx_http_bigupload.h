@@ -96,6 +96,7 @@ typedef struct {
     ngx_bufs_t                  bufs;
     time_t                      expire;
     ngx_uint_t                  protocols;     /* NGX_HTTP_BIGUPLOAD_NATIVE ... */
+    ngx_uint_t                  digest;        /* a bigupload::DigestAlg, 0: off */
     ngx_flag_t                  status;
 } ngx_http_bigupload_loc_conf_t;
 
@@ -341,7 +342,7 @@ bigupload::Error ngx_http_bigupload_target(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx, bigupload::Target &target,
     bigupload::ErrorArgs &why);
 ngx_int_t ngx_http_bigupload_detach(ngx_thread_pool_t *tp, ngx_log_t *log,
-    std::function<void()> fn);
+    std::function<void()> fn, std::function<void()> done = nullptr);
 
 /* ngx_http_bigupload_thread.cpp */
 ngx_int_t ngx_http_bigupload_post(ngx_http_request_t *r,
@@ -365,6 +366,7 @@ ngx_int_t ngx_http_bigupload_call(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx,
     std::function<bigupload::Outcome(std::int64_t, bigupload::FsError &)> fn);
 void ngx_http_bigupload_opened(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx);
+void ngx_http_bigupload_finished(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx);
 void ngx_http_bigupload_drive(ngx_http_request_t *r);
 void ngx_http_bigupload_pipeline(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx);
 

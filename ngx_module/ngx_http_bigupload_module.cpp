@@ -35,6 +35,17 @@ static ngx_conf_bitmask_t  ngx_http_bigupload_protocols[] = {
 };
 
 
+/* bigupload_digest: what the finished file's digest is */
+static ngx_conf_enum_t  ngx_http_bigupload_digests[] = {
+    { ngx_string("off"), 0 },
+    { ngx_string("sha256"), (ngx_uint_t) bigupload::DigestAlg::sha256 },
+    { ngx_string("sha512"), (ngx_uint_t) bigupload::DigestAlg::sha512 },
+    { ngx_string("crc32c"), (ngx_uint_t) bigupload::DigestAlg::crc32c },
+    { ngx_string("crc64nvme"), (ngx_uint_t) bigupload::DigestAlg::crc64nvme },
+    { ngx_null_string, 0 }
+};
+
+
 static ngx_command_t  ngx_http_bigupload_commands[] = {
 
     { ngx_string("bigupload"),
@@ -113,6 +124,13 @@ static ngx_command_t  ngx_http_bigupload_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_bigupload_loc_conf_t, protocols),
       &ngx_http_bigupload_protocols },
+
+    { ngx_string("bigupload_digest"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bigupload_loc_conf_t, digest),
+      &ngx_http_bigupload_digests },
 
     { ngx_string("bigupload_zone"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -362,6 +380,7 @@ ngx_http_bigupload_create_loc_conf(ngx_conf_t *cf)
     conf->fsync = NGX_CONF_UNSET;
     conf->expire = NGX_CONF_UNSET;
     conf->protocols = 0;
+    conf->digest = NGX_CONF_UNSET_UINT;
     conf->status = NGX_CONF_UNSET;
 
     return conf;
@@ -399,6 +418,8 @@ ngx_http_bigupload_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_bitmask_value(conf->protocols, prev->protocols,
                                  (NGX_CONF_BITMASK_SET | all));
+    ngx_conf_merge_uint_value(conf->digest, prev->digest,
+                              (ngx_uint_t) bigupload::DigestAlg::sha256);
 
     /* "bigupload_status" is not inherited either */
     ngx_conf_init_value(conf->status, 0);

@@ -175,7 +175,8 @@ ngx_http_bigupload_native_upload(ngx_http_request_t *r, ngx_http_bigupload_ctx_t
     if (nr.key.empty()) {
         return ngx_http_bigupload_upload(r, ctx,
                    std::make_unique<bigupload::PlainUpload>(std::move(target),
-                                                            nr.range.total),
+                                                            nr.range.total,
+                                                            std::move(nr.range.checks)),
                    r->headers_in.content_length_n);
     }
 
@@ -220,7 +221,7 @@ ngx_http_bigupload_native_done(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *
             ctx->answer.content_length = (off_t) q->info.target.size;
             ngx_http_bigupload_set_answer(ctx, NGX_HTTP_OK, std::string(),
                 bigupload::native_complete_headers(q->info.target.size,
-                                                   q->info.target.sha256));
+                                                   q->info.target.digest));
             return;
         }
 
@@ -251,16 +252,26 @@ ngx_http_bigupload_native_finished(ngx_http_request_t *r, ngx_http_bigupload_ctx
 
     case bigupload::Outcome::created:
     case bigupload::Outcome::replaced:
+    {
+        const bigupload::FileDigest  &d = u->digest();
+        std::string                   rd = bigupload::repr_digest(d);
+        std::vector<bigupload::HeaderField>  h;
+
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "bigupload: stored \"%s\" (%uL bytes, sha256 %s)",
-                      u->target_path().c_str(), (uint64_t) u->size(), u->sha256().c_str());
+                      "bigupload: stored \"%s\" (%uL bytes, %s %s)",
+                      u->target_path().c_str(), (uint64_t) u->size(),
+                      d.alg ? bigupload::digest_name(*d.alg) : "no digest", d.hex().c_str());
+
+        if (!rd.empty()) {
+            h.emplace_back("Repr-Digest", rd);
+        }
 
         ctx->answer.location = ctx->outcome == bigupload::Outcome::created;
         ngx_http_bigupload_set_answer(ctx,
             ctx->outcome == bigupload::Outcome::created ? NGX_HTTP_CREATED : NGX_HTTP_OK,
-            bigupload::success_json(ctx->remote_path, u->size(), u->sha256()),
-            {{"Repr-Digest", bigupload::repr_digest_sha256(u->sha256())}});
+            bigupload::stored_json(ctx->remote_path, u->size(), d), std::move(h));
         return;
+    }
 
     default:
         break;

@@ -11,6 +11,7 @@
 
 #include "base/digest.hpp"
 #include "engine/store.hpp"
+#include "proto/native.hpp"
 #include "report/response.hpp"
 
 
@@ -132,8 +133,11 @@ ngx_http_bigupload_pass(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
     bigupload::Upload  *u = ctx->upload.get();
     bool                created = ctx->answer.status == NGX_HTTP_CREATED;
 
-    std::string body = bigupload::pass_json(ctx->remote_path, u->size(), u->sha256(),
-                                            u->target_path(), created);
+    const bigupload::FileDigest  &d = u->digest();
+
+    std::string body = bigupload::pass_json(ctx->remote_path, u->size(),
+                                            d.alg ? bigupload::digest_name(*d.alg) : "",
+                                            d.hex(), u->target_path(), created);
 
     b = ngx_create_temp_buf(r->pool, body.size());
     cl = ngx_alloc_chain_link(r->pool);
@@ -199,10 +203,9 @@ ngx_http_bigupload_pass(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
     ngx_str_set(&r->method_name, "POST");
 
     /* the stored file's digest reaches the client whatever the backend says */
-    if (ngx_http_bigupload_add_header(r, "Repr-Digest",
-                                      bigupload::repr_digest_sha256(u->sha256()))
-        != NGX_OK)
-    {
+    std::string  rd = bigupload::repr_digest(d);
+
+    if (!rd.empty() && ngx_http_bigupload_add_header(r, "Repr-Digest", rd) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -272,7 +275,7 @@ ngx_http_bigupload_pass_header_filter(ngx_http_request_t *r)
     ngx_http_bigupload_guarded(r->connection->log, "the pass filter", [&] {
         bigupload::ErrorArgs  a;
         std::string           file = ctx->upload->target_path();
-        std::string           sha256 = ctx->upload->sha256();
+        bigupload::FileDigest digest = ctx->upload->digest();
 
         a.bytes = (std::int64_t) status;
         a.file = file;
@@ -285,8 +288,8 @@ ngx_http_bigupload_pass_header_filter(ngx_http_request_t *r)
                           bigupload::error_log_line(ctx->error, a).c_str());
 
             if (ngx_http_bigupload_detach(ctx->conf->thread_pool, r->connection->log,
-                                          [file, sha256] {
-                                              bigupload::remove_if_same(file, sha256);
+                                          [file, digest] {
+                                              bigupload::remove_if_same(file, digest);
                                           })
                 != NGX_OK)
             {

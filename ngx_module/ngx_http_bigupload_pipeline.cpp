@@ -81,6 +81,56 @@ ngx_http_bigupload_call(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
 }
 
 
+/*
+ * Work an upload leaves for after its request (hashing behind the
+ * frontier): on the pool, owned by no request, again while there is more
+ * and the worker is not exiting.
+ */
+
+static void
+ngx_http_bigupload_behind(ngx_thread_pool_t *tp, ngx_log_t *log,
+    bigupload::Upload::Background work)
+{
+    auto more = std::make_shared<bool>(false);
+    auto err = std::make_shared<bigupload::FsError>();
+
+    (void) ngx_http_bigupload_detach(tp, log,
+        [work, more, err] { *more = work(*err); },
+        [tp, log, work, more, err] {
+            if (err->err) {
+                ngx_http_bigupload_log_fs(log, *err);
+                return;
+            }
+            if (*more && !ngx_exiting && !ngx_terminate) {
+                ngx_http_bigupload_behind(tp, log, work);
+            }
+        });
+}
+
+
+/* the upload's finish() is done: what it leaves for later, before the
+ * front-end answers */
+
+void
+ngx_http_bigupload_finished(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
+{
+    bigupload::Upload  *u = ctx->upload.get();
+
+    if (u->digest_fell_back()) {
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "bigupload: the saved digest state of \"%s\" could not be used "
+                      "(damaged, or of another bigupload_digest): the file was hashed "
+                      "from its start", ctx->remote_path.c_str());
+    }
+
+    bigupload::Upload::Background  work = u->background();
+
+    if (work) {
+        ngx_http_bigupload_behind(ctx->conf->thread_pool, ngx_cycle->log, std::move(work));
+    }
+}
+
+
 /* the upload's open() is done: read the body, unless it failed */
 
 void

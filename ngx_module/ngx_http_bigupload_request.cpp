@@ -277,6 +277,12 @@ ngx_http_bigupload_target(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
     target.opt.dir_mode = bigupload::dir_mode_for((mode_t) conf->access);
     target.pre = std::move(pre);
 
+    if (conf->digest) {
+        target.digest = (bigupload::DigestAlg) conf->digest;
+    } else {
+        target.digest.reset();
+    }
+
     return bigupload::Error::none;
 }
 
@@ -369,12 +375,13 @@ ngx_http_bigupload_remote_path(ngx_http_request_t *r,
 
 typedef struct {
     std::function<void()>  *fn;
+    std::function<void()>  *done;
 } ngx_http_bigupload_detached_t;
 
 
 ngx_int_t
 ngx_http_bigupload_detach(ngx_thread_pool_t *tp, ngx_log_t *log,
-    std::function<void()> fn)
+    std::function<void()> fn, std::function<void()> done)
 {
     ngx_thread_task_t              *task;
     ngx_http_bigupload_detached_t  *d;
@@ -390,7 +397,9 @@ ngx_http_bigupload_detach(ngx_thread_pool_t *tp, ngx_log_t *log,
 
     try {
         d->fn = new std::function<void()>(std::move(fn));
+        d->done = done ? new std::function<void()>(std::move(done)) : nullptr;
     } catch (...) {
+        delete d->fn;
         ngx_free(task);
         return NGX_ERROR;
     }
@@ -403,6 +412,7 @@ ngx_http_bigupload_detach(ngx_thread_pool_t *tp, ngx_log_t *log,
 
     if (ngx_thread_task_post(tp, task) != NGX_OK) {
         delete d->fn;
+        delete d->done;
         ngx_free(task);
         return NGX_ERROR;
     }
@@ -430,6 +440,12 @@ ngx_http_bigupload_detached_done(ngx_event_t *ev)
     ngx_thread_task_t              *task = (ngx_thread_task_t *) ev->data;
     ngx_http_bigupload_detached_t  *d = (ngx_http_bigupload_detached_t *) task->ctx;
 
+    if (d->done) {
+        ngx_http_bigupload_guarded(ev->log, "a detached task's end", [&] { (*d->done)(); },
+                                   [] {});
+    }
+
     delete d->fn;
+    delete d->done;
     ngx_free(task);
 }

@@ -190,6 +190,10 @@ ngx_http_bigupload_thread_done(ngx_event_t *ev)
             break;
 
         case ngx_http_bigupload_op_finish:
+            ngx_http_bigupload_finished(r, ctx);
+            ctx->fe->done(r, ctx);
+            break;
+
         case ngx_http_bigupload_op_call:
             ctx->fe->done(r, ctx);
             break;

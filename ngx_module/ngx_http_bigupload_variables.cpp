@@ -16,7 +16,8 @@ enum {
     ngx_http_bigupload_var_size,
     ngx_http_bigupload_var_sha256,
     ngx_http_bigupload_var_result,
-    ngx_http_bigupload_var_error
+    ngx_http_bigupload_var_error,
+    ngx_http_bigupload_var_digest
 };
 
 
@@ -39,6 +40,9 @@ static ngx_http_variable_t  ngx_http_bigupload_vars[] = {
 
     { ngx_string("bigupload_error"), nullptr, ngx_http_bigupload_variable,
       ngx_http_bigupload_var_error, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("bigupload_digest"), nullptr, ngx_http_bigupload_variable,
+      ngx_http_bigupload_var_digest, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
 };
@@ -113,6 +117,13 @@ ngx_http_bigupload_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
 
         case ngx_http_bigupload_var_error:
             value = bigupload::error_info(ctx->error).code;
+            break;
+
+        case ngx_http_bigupload_var_digest:
+            if (complete && ctx->upload->digest().known()) {
+                const bigupload::FileDigest &d = ctx->upload->digest();
+                value = std::string(bigupload::digest_name(*d.alg)) + ":" + d.hex();
+            }
             break;
         }
 

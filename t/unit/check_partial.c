@@ -52,12 +52,13 @@ static UploadRequest range(std::uint64_t a, std::uint64_t b,
 }
 
 /* the target of every upload here, and its partial in the store */
-static Target target(void)
+static Target target(std::optional<DigestAlg> alg = DigestAlg::sha256)
 {
     Target t;
     t.root = root;
     t.remote_path = "/dir/f.bin";
     t.segments = {"dir", "f.bin"};
+    t.digest = alg;
     return t;
 }
 
@@ -400,13 +401,21 @@ START_TEST(test_not_hashing_claims_what_is_written)
     std::string data = body(cp + 1000);
     FsError e;
 
-    ck_assert(put(data, "k", 0, 1000, data.size()) == Outcome::incomplete);
+    /* the first range's digest is of another algorithm (bigupload_digest
+     * changed): the next request cannot continue it */
+    FsError e0;
+    ResumableUpload first(partials(), id(), "k", target(DigestAlg::sha512),
+                          range(0, 1000, data.size()));
+    ck_assert(first.open(1, e0) == Outcome::ok);
+    ck_assert(first.write(data.data(), 1000, 1, e0) == Outcome::ok);
+    ck_assert(first.finish(true, false, 1, e0) == Outcome::incomplete);
 
     ResumableUpload p(partials(), id(), "k", target(), range(1000, data.size(), data.size()));
     ck_assert(p.open(1, e) == Outcome::ok);
     ck_assert(!p.hashing());
 
-    /* a request that does not begin at 0 hashes nothing: written is held */
+    /* a request that does not continue the hashed prefix hashes nothing:
+     * written is held */
     ck_assert(p.write_at(data.data() + 1000, cp, 1000, 1, e) == Outcome::ok);
     ck_assert_uint_eq(claimed("k"), cp + 1000);
     ck_assert(p.finish(true, false, 1, e) == Outcome::created);
@@ -648,6 +657,158 @@ START_TEST(test_creation_preconditions_kept)
 }
 END_TEST
 
+/* the prefix's hash state is kept with the ranges: a request that continues
+ * it hashes on, and completing reads nothing back */
+START_TEST(test_prefix_hash_continues)
+{
+    std::string data = body(3000003);
+    FsError e;
+
+    ck_assert(put(data, "k", 0, 1000000, data.size()) == Outcome::incomplete);
+
+    PartialStore q = partials();
+    PartialInfo info;
+    ck_assert(query_partial(q, id(), "k", target(), info, e) == Outcome::ok);
+    ck_assert(info.state.digest && info.state.digest->hashed == 1000000);
+    ck_assert_sstr_eq(info.state.digest->alg, "sha256");
+
+    ResumableUpload p(partials(), id(), "k", target(), range(1000000, 2000000, data.size()));
+    ck_assert(p.open(2, e) == Outcome::ok);
+    ck_assert(p.hashing());
+    ck_assert(p.write(data.data() + 1000000, 1000000, 2, e) == Outcome::ok);
+    ck_assert(p.finish(true, false, 2, e) == Outcome::incomplete);
+
+    ResumableUpload *r = nullptr;
+    ck_assert(put(data, "k", 2000000, data.size(), data.size(), &r) == Outcome::created);
+    ck_assert_sstr_eq(r->sha256(), sha256_hex(data.data(), data.size()));
+    ck_assert(!r->digest_fell_back());
+    delete r;
+}
+END_TEST
+
+/* a damaged saved state is not trusted: the file is hashed from its start */
+START_TEST(test_damaged_hash_state_falls_back)
+{
+    std::string data = body(200000);
+    FsError e;
+
+    ck_assert(put(data, "k", 0, 100000, data.size()) == Outcome::incomplete);
+
+    PartialStore s = partials();
+    ck_assert(s.open(false, e));
+    UploadState st;
+    bool found;
+    ck_assert(s.load(id(), st, found, e) == Outcome::ok && found);
+    st.digest->saved[5] ^= 0x7f;   /* a wrong algorithm byte: refused by restore() */
+    ck_assert(s.save(id(), st, e));
+
+    ResumableUpload *r = nullptr;
+    ck_assert(put(data, "k", 100000, data.size(), data.size(), &r) == Outcome::created);
+    ck_assert_sstr_eq(r->sha256(), sha256_hex(data.data(), data.size()));
+    ck_assert(r->digest_fell_back());
+    delete r;
+}
+END_TEST
+
+/* CRCs of ranges sent out of order combine: nothing is read back */
+START_TEST(test_crc_ranges_combine)
+{
+    std::string data = body(4 * 1000003);
+    std::uint64_t c = 1000003;
+    int order[] = { 3, 1, 0, 2 };
+    FsError e;
+
+    for (DigestAlg alg : {DigestAlg::crc64nvme, DigestAlg::crc32c}) {
+        ck_remove_tree(root);
+        ck_assert_int_eq(mkdir(root.c_str(), 0700), 0);
+        ResumableUpload *last = nullptr;
+
+        for (int k = 0; k < 4; k++) {
+            int i = order[k];
+            ResumableUpload *p = new ResumableUpload(partials(), id(), "k", target(alg),
+                                                     range(i * c, (i + 1) * c, data.size()));
+            ck_assert(p->open(1, e) == Outcome::ok);
+            ck_assert(p->hashing());
+            ck_assert(p->write(data.data() + i * c, c, 1, e) == Outcome::ok);
+            Outcome o = p->finish(true, false, 1, e);
+            ck_assert(o == (k == 3 ? Outcome::created : Outcome::incomplete));
+            if (k == 3) {
+                last = p;
+            } else {
+                delete p;
+            }
+        }
+
+        ck_assert(last->digest().alg == alg);
+        ck_assert(last->digest().raw == digest_of(alg, data.data(), data.size()));
+        ck_assert(!last->digest_fell_back());
+        delete last;
+    }
+}
+END_TEST
+
+/* bytes written again where a digest covered them: it is not trusted */
+START_TEST(test_rewrite_invalidates)
+{
+    std::string data = body(3000);
+    std::string other = data;
+    other[10] ^= 1;
+    FsError e;
+
+    ck_assert(put(data, "k", 0, 2000, data.size()) == Outcome::incomplete);
+    /* a range over what the prefix hash covers, with other bytes */
+    ck_assert(put(other, "k", 5, 20, data.size()) == Outcome::incomplete);
+
+    ResumableUpload *r = nullptr;
+    ck_assert(put(data, "k", 2000, data.size(), data.size(), &r) == Outcome::created);
+    ck_assert_sstr_eq(r->sha256(), sha256_hex(other.data(), other.size()));
+    delete r;
+    ck_assert(ck_slurp(root + "/dir/f.bin") == other);
+}
+END_TEST
+
+/* hashing behind the frontier: what became contiguous is hashed forward
+ * before the upload completes */
+START_TEST(test_hash_forward)
+{
+    std::string data = body(5 * 1000000);
+    FsError e;
+
+    ck_assert(put(data, "k", 1000000, 4000000, data.size()) == Outcome::incomplete);
+    ck_assert(put(data, "k", 0, 1000000, data.size()) == Outcome::incomplete);
+
+    PartialStore s = partials();
+    /* in pieces of at most 1.5 MB: more to do, then done */
+    ck_assert(hash_forward(s, id(), DigestAlg::sha256, 1500000, e));
+    ck_assert(hash_forward(s, id(), DigestAlg::sha256, 1500000, e) == false);
+
+    PartialInfo info;
+    ck_assert(query_partial(s, id(), "k", target(), info, e) == Outcome::ok);
+    ck_assert(info.state.digest && info.state.digest->hashed == 4000000);
+
+    ResumableUpload *r = nullptr;
+    ck_assert(put(data, "k", 4000000, data.size(), data.size(), &r) == Outcome::created);
+    ck_assert_sstr_eq(r->sha256(), sha256_hex(data.data(), data.size()));
+    delete r;
+}
+END_TEST
+
+/* bigupload_digest off: nothing hashed, no digest */
+START_TEST(test_no_digest)
+{
+    std::string data = body(1000);
+    FsError e;
+
+    ResumableUpload p(partials(), id(), "k", target(std::nullopt), range(0, 1000, 1000));
+    ck_assert(p.open(1, e) == Outcome::ok);
+    ck_assert(!p.hashing());
+    ck_assert(p.write_at(data.data(), 1000, 0, 1, e) == Outcome::ok);
+    ck_assert(p.finish(true, false, 1, e) == Outcome::created);
+    ck_assert(!p.digest().known());
+    ck_assert(ck_slurp(root + "/dir/f.bin") == data);
+}
+END_TEST
+
 Suite *partial_suite(void)
 {
     Suite *s = suite_create("partial");
@@ -674,6 +835,12 @@ Suite *partial_suite(void)
     tcase_add_test(tc, test_digest_checks);
     tcase_add_test(tc, test_part_is_kept);
     tcase_add_test(tc, test_creation_preconditions_kept);
+    tcase_add_test(tc, test_prefix_hash_continues);
+    tcase_add_test(tc, test_damaged_hash_state_falls_back);
+    tcase_add_test(tc, test_crc_ranges_combine);
+    tcase_add_test(tc, test_rewrite_invalidates);
+    tcase_add_test(tc, test_hash_forward);
+    tcase_add_test(tc, test_no_digest);
     suite_add_tcase(s, tc);
 
     return s;

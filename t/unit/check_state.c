@@ -66,7 +66,7 @@ START_TEST(test_optional_fields)
     st.part = true;
     st.pre.if_none_match_any = true;
     st.pre.if_match = {"\"1-2\""};
-    st.digest = PrefixDigest{"sha256", 1048576, std::string("\x01\x01\x00\x10", 4)};
+    st.digest = PrefixDigest{"sha256", 1048576, std::string("\x01\x01\x00\x10", 4), {}};
 
     ck_assert(parse_state(serialize_state(st), back) == StateError::ok);
     ck_assert_sstr_eq(back.protocol, "tus");

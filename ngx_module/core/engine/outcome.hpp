@@ -21,6 +21,7 @@ enum class Outcome {
     body_length_mismatch,// the body's length differs from the length declared
     digest_mismatch,     // the body's digest differs from the one the client sent
     too_many_ranges,     // the upload would hold more separate ranges than allowed
+    file_digest_mismatch,// the file's digest differs from the one the client declared
     kept,                // finish(): complete, and kept as a part of a concatenation
     cancelled,           // the partial went away while this request wrote
     corrupt,             // its state cannot be trusted

@@ -28,8 +28,9 @@ bool ends_with(std::string_view s, std::string_view suffix)
 // updates of its state (a write lock, held for moments), byte 1 tells that
 // requests are working on it (a read lock each, held for their whole life),
 // so that the sweep, which wants it exclusively, never expires an upload in
-// flight, whichever process or server it runs in.
-enum class LockRange { state, activity, whole };
+// flight, whichever process or server it runs in; byte 2 is the hasher's
+// (hashing behind the frontier: one at a time).
+enum class LockRange { state, activity, hasher, whole };
 
 // An open-file-description lock: unlike a classic fcntl lock it is not
 // shared by the threads of one process (nginx's thread pool), and it is
@@ -39,7 +40,7 @@ bool ofd_lock(int fd, bool wait, short type = F_WRLCK, LockRange range = LockRan
     struct flock fl = {};
     fl.l_type = type;
     fl.l_whence = SEEK_SET;
-    fl.l_start = range == LockRange::activity ? 1 : 0;
+    fl.l_start = range == LockRange::activity ? 1 : range == LockRange::hasher ? 2 : 0;
     fl.l_len = range == LockRange::whole ? 0 : 1;
 
     for (;;) {
@@ -83,10 +84,11 @@ int openat_fresh(int dir, const char *name, int flags, mode_t mode = 0)
 // Opens and locks "name" in "dir", making sure the file locked is still the
 // one linked there (another process may have removed it meanwhile).
 Fd lock_file(int dir, const std::string &name, bool wait, short type = F_WRLCK,
-             LockRange range = LockRange::whole)
+             LockRange range = LockRange::whole, bool create = true)
 {
     for (int attempt = 0; attempt < 100; attempt++) {
-        Fd fd(openat_fresh(dir, name.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+        Fd fd(openat_fresh(dir, name.c_str(),
+                           O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0600));
         if (!fd || !ofd_lock(fd.get(), wait, type, range)) {
             return Fd();
         }
@@ -214,9 +216,12 @@ std::string PartialStore::path_of(const std::string &id, const char *suffix) con
     return dir_path_ + "/" + id + suffix;
 }
 
-Fd PartialStore::lock(const std::string &id, bool wait, FsError &e)
+Fd PartialStore::lock(const std::string &id, bool wait, FsError &e, bool create)
 {
-    Fd fd = lock_file(dir_.get(), id + ".lock", wait, F_WRLCK, LockRange::state);
+    Fd fd = lock_file(dir_.get(), id + ".lock", wait, F_WRLCK, LockRange::state, create);
+    if (!fd && !create && errno == ENOENT) {
+        return fd;   // the partial is gone
+    }
     if (!fd && (wait || (errno != EAGAIN && errno != EACCES))) {
         e = fs_error("fcntl", path_of(id, ".lock"));
     }
@@ -230,6 +235,12 @@ Fd PartialStore::hold(const std::string &id, FsError &e)
         e = fs_error("fcntl", path_of(id, ".lock"));
     }
     return fd;
+}
+
+Fd PartialStore::lock_hasher(const std::string &id)
+{
+    // never makes a lock file: a partial without one is gone
+    return lock_file(dir_.get(), id + ".lock", false, F_WRLCK, LockRange::hasher, false);
 }
 
 Outcome PartialStore::load(const std::string &id, UploadState &st, bool &found, FsError &e)

@@ -49,12 +49,18 @@ public:
 
     // The lock of partial "id", held as long as the Fd lives; "wait" false
     // gives an empty Fd when another holds it.
-    Fd lock(const std::string &id, bool wait, FsError &e);
+    // Without "create", a partial without a lock file is gone: an empty Fd,
+    // no error.
+    Fd lock(const std::string &id, bool wait, FsError &e, bool create = true);
 
     // The activity lock of partial "id": held by a request for as long as
     // it works on the partial (a shared lock, which many requests may hold
     // at once), so that no sweep expires it meanwhile.
     Fd hold(const std::string &id, FsError &e);
+
+    // The hasher's lock of partial "id" (hash_forward): an empty Fd when
+    // another holds it.
+    Fd lock_hasher(const std::string &id);
 
     // Reads the state: ok with "found", ok without (no state), corrupt (also
     // for one too large to be a state), or error.  Without the lock (a state

@@ -11,7 +11,9 @@ Outcome PlainUpload::open(std::int64_t, FsError &e)
 
 void PlainUpload::hash(const void *data, std::size_t len)
 {
-    hash_.update(data, len);
+    if (hash_) {
+        hash_->update(data, len);
+    }
     for (auto &d : digests_) {
         d.update(data, len);
     }
@@ -43,7 +45,7 @@ Outcome PlainUpload::finish(bool body_complete, bool durable, std::int64_t now, 
         return Outcome::body_length_mismatch;
     }
 
-    if (hashed_ != size_) {
+    if (hashing() && hashed_ != size_) {
         // a digest of other bytes than the file's must never be answered
         throw std::logic_error("upload committed with hashed != written bytes");
     }
@@ -54,8 +56,10 @@ Outcome PlainUpload::finish(bool body_complete, bool durable, std::int64_t now, 
         }
     }
 
-    sha256_ = hash_.final_hex();
-    file_.remember(sha256_);
+    if (hash_) {
+        digest_ = FileDigest{hash_->alg(), hash_->final()};
+        file_.remember(digest_);
+    }
 
     bool may_replace = target_.opt.overwrite && !target_.pre.if_none_match_any;
     Outcome o = file_.commit(may_replace, durable, e);

@@ -24,6 +24,9 @@ public:
                          std::vector<DigestCheck> checks = {})
         : target_(std::move(target)), length_(length), checks_(std::move(checks))
     {
+        if (target_.digest) {
+            hash_.emplace(*target_.digest);
+        }
         for (const auto &c : checks_) {
             digests_.emplace_back(c.alg);
         }
@@ -31,7 +34,8 @@ public:
 
     Outcome open(std::int64_t now, FsError &e) override;
 
-    bool hashing() const override { return true; }
+    // bigupload_digest off and nothing to check: no byte needs hashing
+    bool hashing() const override { return hash_ || !digests_.empty(); }
     void hash(const void *data, std::size_t len) override;
     Outcome write_at(const void *data, std::size_t len, std::uint64_t offset,
                      std::int64_t now, FsError &e) override;
@@ -51,7 +55,7 @@ public:
     std::optional<std::uint64_t> length() const override { return length_; }
     std::uint64_t size() const override { return size_; }
     std::uint64_t hashed() const { return hashed_; }
-    const std::string &sha256() const override { return sha256_; }
+    const FileDigest &digest() const override { return digest_; }
     const std::string &target_path() const override { return file_.target_path(); }
     std::string temp_path() const override { return file_.temp_path(); }
     void discard() noexcept override { file_.abort(); }
@@ -64,10 +68,10 @@ private:
     std::vector<DigestCheck> checks_;
     std::vector<Digest> digests_;
     TargetFile file_;
-    Sha256 hash_;
+    std::optional<Digest> hash_;    // the file's, when one is computed
     std::uint64_t size_ = 0;        // written
     std::uint64_t hashed_ = 0;
-    std::string sha256_;
+    FileDigest digest_;
 };
 
 }  // namespace bigupload

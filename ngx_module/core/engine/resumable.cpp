@@ -4,10 +4,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <stdexcept>
 #include <vector>
 
+#include "base/crc.hpp"
 #include "base/path.hpp"
 
 namespace bigupload {
@@ -141,6 +143,24 @@ Outcome ResumableUpload::open(std::int64_t now, FsError &e)
         return Outcome::beyond_length;
     }
 
+    // the file's digests the client declares: one value per algorithm
+    for (const auto &x : rq_.expect) {
+        std::string name = digest_name(x.alg);
+        bool known = false;
+        for (const auto &have : st.expect) {
+            if (have.first == name) {
+                known = true;
+                if (have.second != x.expected) {
+                    state_ = st;
+                    return Outcome::file_digest_mismatch;
+                }
+            }
+        }
+        if (!known) {
+            st.expect.emplace_back(name, x.expected);
+        }
+    }
+
     if (rq_.end && too_many(st.received, rq_.start, *rq_.end)) {
         state_ = st;
         return Outcome::too_many_ranges;
@@ -163,8 +183,7 @@ Outcome ResumableUpload::open(std::int64_t now, FsError &e)
     written_ = 0;
     hashed_ = 0;
     recorded_ = 0;
-    hashing_ = rq_.start == 0;
-    hash_.reset();
+    start_digest(st);
     checks_.clear();
     for (const auto &c : rq_.checks) {
         checks_.emplace_back(c.alg);
@@ -176,8 +195,16 @@ Outcome ResumableUpload::open(std::int64_t now, FsError &e)
 
 void ResumableUpload::hash(const void *data, std::size_t len)
 {
-    if (hashing_) {
-        hash_.update(data, len);
+    if (digest_) {
+        digest_->update(data, len);
+
+        std::lock_guard<std::mutex> lock(snap_mutex_);
+        snaps_.emplace_back(hashed_.load(std::memory_order_relaxed) + len, digest_->save());
+        // a checkpoint claims what both lanes are done with: never more
+        // than a ring's worth behind the hash
+        while (snaps_.size() > 64) {
+            snaps_.pop_front();
+        }
     }
 
     for (auto &d : checks_) {
@@ -271,6 +298,7 @@ Outcome ResumableUpload::record(std::int64_t now, FsError &e)
     if (o == Outcome::ok) {
         std::uint64_t held_now = this->held();
 
+        note_digest(st, held_now);
         st.received.add(rq_.start, rq_.start + held_now);
         st.updated = now;
         if (!store_.save(id_, st, e)) {
@@ -284,16 +312,165 @@ Outcome ResumableUpload::record(std::int64_t now, FsError &e)
     return o;
 }
 
-bool ResumableUpload::hash_file(FsError &e)
+void ResumableUpload::start_digest(const UploadState &st)
+{
+    digest_.reset();
+    fell_back_ = false;
+    {
+        std::lock_guard<std::mutex> lock(snap_mutex_);
+        snaps_.clear();
+    }
+
+    if (!target_.digest) {
+        return;
+    }
+
+    DigestAlg alg = *target_.digest;
+
+    if (digest_is_crc(alg) || rq_.start == 0) {
+        // a CRC of this request's own bytes; a hash of the file from its start
+        digest_.emplace(alg);
+
+    } else if (st.digest && st.digest->alg == digest_name(alg) && st.digest->ranges.empty()
+               && st.digest->hashed == rq_.start)
+    {
+        // this request continues the prefix the saved state covers
+        Digest d(alg);
+        if (d.restore(st.digest->saved) && d.consumed() == rq_.start) {
+            digest_ = d;
+        }
+    }
+
+    if (digest_) {
+        snaps_.emplace_back(0, digest_->save());
+    }
+}
+
+bool ResumableUpload::snapshot_at(std::uint64_t n, std::string &saved)
+{
+    std::lock_guard<std::mutex> lock(snap_mutex_);
+
+    for (const auto &s : snaps_) {
+        if (s.first == n) {
+            saved = s.second;
+            return true;
+        }
+    }
+    return false;
+}
+
+namespace {
+
+std::uint64_t crc_combine(DigestAlg alg, std::uint64_t a, std::uint64_t b, std::uint64_t len_b)
+{
+    switch (alg) {
+    case DigestAlg::crc32:
+        return combine_crc32((std::uint32_t) a, (std::uint32_t) b, len_b);
+    case DigestAlg::crc32c:
+        return combine_crc32c((std::uint32_t) a, (std::uint32_t) b, len_b);
+    default:
+        return combine_crc64nvme(a, b, len_b);
+    }
+}
+
+// A CRC value as its digest's bytes: big-endian, digest_size() of them.
+std::string crc_bytes(DigestAlg alg, std::uint64_t crc)
+{
+    std::size_t n = digest_size(alg);
+    std::string raw(n, '\0');
+    for (std::size_t i = 0; i < n; i++) {
+        raw[n - 1 - i] = static_cast<char>((crc >> (8 * i)) & 0xff);
+    }
+    return raw;
+}
+
+// Puts the CRC of [start, end) among "ranges": those it overlaps go (their
+// bytes were written again), neighbours it touches are combined with it.
+void insert_crc(DigestAlg alg, std::vector<CrcRange> &ranges, CrcRange r)
+{
+    std::vector<CrcRange> out;
+
+    for (const auto &c : ranges) {
+        if (c.end <= r.start || c.start >= r.end) {
+            out.push_back(c);
+        }
+    }
+
+    out.push_back(r);
+    std::sort(out.begin(), out.end(),
+              [](const CrcRange &a, const CrcRange &b) { return a.start < b.start; });
+
+    std::vector<CrcRange> merged;
+    for (const auto &c : out) {
+        if (!merged.empty() && merged.back().end == c.start) {
+            merged.back().crc = crc_combine(alg, merged.back().crc, c.crc, c.end - c.start);
+            merged.back().end = c.end;
+        } else {
+            merged.push_back(c);
+        }
+    }
+    ranges = std::move(merged);
+}
+
+}  // namespace
+
+void ResumableUpload::note_digest(UploadState &st, std::uint64_t held_now)
+{
+    if (held_now == 0 || !target_.digest) {
+        return;
+    }
+
+    DigestAlg alg = *target_.digest;
+    std::uint64_t end = rq_.start + held_now;
+    std::string saved;
+
+    if (st.digest && st.digest->alg != digest_name(alg)) {
+        // saved with another bigupload_digest: of no use
+        st.digest.reset();
+    }
+
+    if (!digest_ || !snapshot_at(held_now, saved)) {
+        // bytes written again where a digest covered them: it no longer does
+        if (st.digest) {
+            if (digest_is_crc(alg)) {
+                auto &rs = st.digest->ranges;
+                rs.erase(std::remove_if(rs.begin(), rs.end(),
+                                        [&](const CrcRange &c) {
+                                            return c.start < end && c.end > rq_.start;
+                                        }),
+                         rs.end());
+            } else if (rq_.start < st.digest->hashed) {
+                st.digest.reset();
+            }
+        }
+        return;
+    }
+
+    if (digest_is_crc(alg)) {
+        Digest d(alg);
+        if (!d.restore(saved)) {
+            return;
+        }
+        if (!st.digest) {
+            st.digest = PrefixDigest{digest_name(alg), 0, std::string(), {}};
+        }
+        insert_crc(alg, st.digest->ranges, CrcRange{rq_.start, end, d.crc()});
+        return;
+    }
+
+    // a hash of the prefix [0, end)
+    if (!st.digest || st.digest->hashed < end) {
+        st.digest = PrefixDigest{digest_name(alg), end, saved, {}};
+    }
+}
+
+bool ResumableUpload::read_into(Digest &d, std::uint64_t from, std::uint64_t to, FsError &e)
 {
     std::vector<char> buf(1 << 20);
-    Sha256 h;
-    std::uint64_t off = 0;
 
-    while (off < size_) {
-        std::size_t want = static_cast<std::size_t>(
-            std::min<std::uint64_t>(buf.size(), size_ - off));
-        ssize_t n = ::pread(data_.get(), buf.data(), want, static_cast<off_t>(off));
+    while (from < to) {
+        std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), to - from));
+        ssize_t n = ::pread(data_.get(), buf.data(), want, static_cast<off_t>(from));
         if (n == -1 && errno == EINTR) {
             continue;
         }
@@ -304,11 +481,71 @@ bool ResumableUpload::hash_file(FsError &e)
             e = fs_error("pread", store_.path_of(id_, ".data"));
             return false;
         }
-        h.update(buf.data(), static_cast<std::size_t>(n));
-        off += static_cast<std::uint64_t>(n);
+        d.update(buf.data(), static_cast<std::size_t>(n));
+        from += static_cast<std::uint64_t>(n);
     }
 
-    sha256_ = h.final_hex();
+    return true;
+}
+
+bool ResumableUpload::complete_digest(const UploadState &st, FsError &e)
+{
+    result_ = FileDigest();
+
+    if (!target_.digest) {
+        return true;
+    }
+
+    DigestAlg alg = *target_.digest;
+    bool usable = st.digest && st.digest->alg == digest_name(alg);
+
+    if (digest_is_crc(alg)) {
+        // the ranges' CRCs combined; what they do not cover read back
+        std::uint64_t pos = 0, crc = 0;
+        std::vector<CrcRange> ranges = usable ? st.digest->ranges : std::vector<CrcRange>();
+        fell_back_ = !usable && st.digest;
+
+        ranges.push_back(CrcRange{size_, size_, 0});
+        for (const auto &r : ranges) {
+            if (r.start > pos) {
+                Digest gap(alg);
+                if (!read_into(gap, pos, r.start, e)) {
+                    return false;
+                }
+                crc = crc_combine(alg, crc, gap.crc(), r.start - pos);
+            }
+            if (r.end > r.start) {
+                crc = crc_combine(alg, crc, r.crc, r.end - r.start);
+            }
+            pos = std::max(pos, r.end);
+        }
+
+        result_.alg = alg;
+        result_.raw = crc_bytes(alg, crc);
+        return true;
+    }
+
+    // a hash: from the saved state of the prefix, the rest read back
+    Digest d(alg);
+    std::uint64_t from = 0;
+
+    if (usable && st.digest->hashed <= size_) {
+        if (d.restore(st.digest->saved) && d.consumed() == st.digest->hashed) {
+            from = st.digest->hashed;
+        } else {
+            d.reset();
+            fell_back_ = true;
+        }
+    } else if (st.digest) {
+        fell_back_ = true;
+    }
+
+    if (!read_into(d, from, size_, e)) {
+        return false;
+    }
+
+    result_.alg = alg;
+    result_.raw = d.final();
     return true;
 }
 
@@ -363,6 +600,7 @@ Outcome ResumableUpload::end_request(bool body_complete, bool durable, std::int6
         return Outcome::too_many_ranges;
     }
 
+    note_digest(st, held_now);
     st.received.add(rq_.start, rq_.start + held_now);
     st.updated = now;
     recorded_ = held_now;
@@ -403,14 +641,35 @@ Outcome ResumableUpload::end_request(bool body_complete, bool durable, std::int6
         return Outcome::error;
     }
 
-    if (hashing_ && held_now == size_ && written_ == size_ && hashed_ == size_) {
-        sha256_ = hash_.final_hex();
-    } else if (!hash_file(e)) {
+    if (!complete_digest(st, e)) {
         store_.save(id_, st, again);
         return Outcome::error;
     }
 
-    remember_sha256(data_.get(), sha256_);
+    // the digests the client declared for the file: a file that has not
+    // them is not stored, and its partial goes (which range was wrong
+    // cannot be told)
+    for (const auto &x : st.expect) {
+        auto alg = digest_from_name(x.first);
+        std::string value;
+        if (alg && result_.alg == alg) {
+            value = result_.raw;
+        } else if (alg) {
+            Digest d(*alg);
+            if (!read_into(d, 0, size_, e)) {
+                store_.save(id_, st, again);
+                return Outcome::error;
+            }
+            value = d.final();
+        }
+        if (!alg || value != x.second) {
+            data_.reset();
+            store_.remove(id_);
+            return Outcome::file_digest_mismatch;
+        }
+    }
+
+    remember_digest(data_.get(), result_);
 
     if (durable && ::fsync(data_.get()) == -1) {
         e = fs_error("fsync", store_.path_of(id_, ".data"));
@@ -475,6 +734,107 @@ Outcome ResumableUpload::abort(bool keep, bool durable, std::int64_t now, FsErro
     Outcome o = store_.cancel(id_, key_, e);
     active_.reset();
     return o == Outcome::not_found ? Outcome::ok : o;
+}
+
+Upload::Background ResumableUpload::background() const
+{
+    if (!target_.digest || digest_is_crc(*target_.digest) || !finished_ || state_.complete()
+        || (state_.digest && state_.digest->hashed >= state_.received.contiguous())
+        || state_.received.contiguous() == 0)
+    {
+        return Background();
+    }
+
+    std::string root = store_.root();
+    StoreOptions opt = store_.options();
+    std::string id = id_;
+    DigestAlg alg = *target_.digest;
+
+    return [root, opt, id, alg](FsError &e) {
+        PartialStore s(root, opt);
+        return hash_forward(s, id, alg, behind_budget, e);
+    };
+}
+
+bool hash_forward(PartialStore &store, const std::string &id, DigestAlg alg,
+                  std::uint64_t budget, FsError &e)
+{
+    if (digest_is_crc(alg) || !store.open(false, e)) {
+        return false;
+    }
+
+    // one hasher per partial at a time; the others have nothing to do
+    Fd hasher = store.lock_hasher(id);
+    if (!hasher) {
+        return false;
+    }
+
+    UploadState st;
+    bool found;
+    if (store.load(id, st, found, e) != Outcome::ok || !found || st.complete()) {
+        return false;
+    }
+
+    std::uint64_t contiguous = st.received.contiguous();
+    Digest d(alg);
+    std::uint64_t from = 0;
+
+    if (st.digest && st.digest->alg == digest_name(alg) && st.digest->ranges.empty()) {
+        if (!d.restore(st.digest->saved) || d.consumed() != st.digest->hashed) {
+            d.reset();
+        } else {
+            from = st.digest->hashed;
+        }
+    }
+
+    if (from >= contiguous) {
+        return false;
+    }
+
+    std::uint64_t to = std::min(contiguous, from + budget);
+
+    Fd data(::openat(store.dir(), (id + ".data").c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!data) {
+        e = fs_error("openat", store.path_of(id, ".data"));
+        return false;
+    }
+
+    std::vector<char> buf(1 << 20);
+    for (std::uint64_t off = from; off < to;) {
+        std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), to - off));
+        ssize_t n = ::pread(data.get(), buf.data(), want, static_cast<off_t>(off));
+        if (n == -1 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            if (n == 0) {
+                errno = EIO;
+            }
+            e = fs_error("pread", store.path_of(id, ".data"));
+            return false;
+        }
+        d.update(buf.data(), static_cast<std::size_t>(n));
+        off += static_cast<std::uint64_t>(n);
+    }
+
+    // recorded only if no request moved the prefix's digest meanwhile
+    Fd held = store.lock(id, true, e, false);
+    if (!held || store.load(id, st, found, e) != Outcome::ok || !found) {
+        return false;
+    }
+
+    std::uint64_t now_from = st.digest && st.digest->alg == digest_name(alg)
+                                 && st.digest->ranges.empty() ? st.digest->hashed : 0;
+    if (now_from != from || st.received.contiguous() < to) {
+        return false;
+    }
+
+    st.digest = PrefixDigest{digest_name(alg), to, d.save(), {}};
+    if (!store.save(id, st, e)) {
+        return false;
+    }
+
+    return to < contiguous;
 }
 
 Outcome query_partial(PartialStore &store, const std::string &id, const std::string &key,

@@ -11,6 +11,8 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
+#include <mutex>
 #include <cstdint>
 #include <string>
 
@@ -53,7 +55,7 @@ public:
     // overwrite off), precondition_failed, is_directory, error.
     Outcome open(std::int64_t now, FsError &e) override;
 
-    bool hashing() const override { return hashing_ || !checks_.empty(); }
+    bool hashing() const override { return digest_.has_value() || !checks_.empty(); }
     void hash(const void *data, std::size_t len) override;
     Outcome write_at(const void *data, std::size_t len, std::uint64_t offset,
                      std::int64_t now, FsError &e) override;
@@ -78,7 +80,18 @@ public:
     std::uint64_t written() const override { return written_; }
     std::optional<std::uint64_t> length() const override { return state_.length; }
     std::uint64_t size() const override { return size_; }
-    const std::string &sha256() const override { return sha256_; }
+    const FileDigest &digest() const override { return result_; }
+
+    // Whether finishing fell back to hashing the whole file because the
+    // saved digest state was unusable (damaged, of another algorithm).
+    bool digest_fell_back() const override { return fell_back_; }
+
+    // Once this request recorded its bytes: hashing forward what became
+    // contiguous behind the frontier (a hash, not a CRC), when there is.
+    Background background() const override;
+
+    // Bytes the background hashes per run (a few hundred ms of one core).
+    static constexpr std::uint64_t behind_budget = 256u << 20;
     const std::string &target_path() const override { return target_path_; }
 
     const std::string &id() const { return id_; }
@@ -106,7 +119,16 @@ private:
     std::uint64_t held() const;
     // Whether this request's body has the digests the client sent.
     bool checks_match();
-    bool hash_file(FsError &e);
+    // Reads [from, to) of the data file into "d".
+    bool read_into(Digest &d, std::uint64_t from, std::uint64_t to, FsError &e);
+    // The file's digest at completion: from the state's, reading back only
+    // what it does not cover.
+    bool complete_digest(const UploadState &st, FsError &e);
+    // Records in "st" the digest of this request's first "held" bytes.
+    void note_digest(UploadState &st, std::uint64_t held);
+    bool snapshot_at(std::uint64_t n, std::string &saved);
+    // What this request hashes, from the state it found.
+    void start_digest(const UploadState &st);
     // Whether holding [start, end) too would make more than max_ranges.
     static bool too_many(const RangeSet &held, std::uint64_t start, std::uint64_t end);
 
@@ -130,11 +152,25 @@ private:
     std::uint64_t written_ = 0;       // bytes of this request on disk
     std::atomic<std::uint64_t> hashed_{0};  // of its bytes, hashed (by another thread)
     std::uint64_t recorded_ = 0;      // of those held, in the state file
-    bool hashing_ = false;
-    Sha256 hash_;
-    std::string sha256_;
+    // The file's digest as this request computes it: a hash continuing the
+    // prefix (from its start, or restored from the state), or the CRC of
+    // this request's own bytes.  With a snapshot of its state at every
+    // buffer's end, so that a checkpoint records the state of exactly the
+    // bytes it claims.
+    std::optional<Digest> digest_;
+    std::mutex snap_mutex_;
+    std::deque<std::pair<std::uint64_t, std::string>> snaps_;
+    FileDigest result_;
+    bool fell_back_ = false;
     std::uint64_t size_ = 0;
 };
+
+// Hashing behind the frontier: advances the saved hash state of partial "id"
+// over what has become contiguous since (what arrived out of order: read
+// back from the page cache, once), by at most "budget" bytes; true when
+// there is more to do.  A second caller at the same time does nothing.
+bool hash_forward(PartialStore &store, const std::string &id, DigestAlg alg,
+                  std::uint64_t budget, FsError &e);
 
 // What the store holds for partial "id" (whose key must be "key" unless that
 // is empty), and what is at its target: ok, not_found, key_mismatch,

@@ -492,6 +492,7 @@ Outcome TargetFile::commit(bool may_replace, bool durable, FsError &e)
 namespace {
 
 const char sha256_xattr[] = "user.bigupload.sha256";
+const char digest_xattr[] = "user.bigupload.digest";
 
 std::string stat_stamp(const struct stat &st)
 {
@@ -500,39 +501,101 @@ std::string stat_stamp(const struct stat &st)
            + std::to_string(static_cast<long>(st.st_mtim.tv_nsec));
 }
 
-}  // namespace
-
-void remember_sha256(int fd, const std::string &hex)
+// The value of attribute "name" whose stamp is the file's, without it.
+std::string stamped(int fd, const char *name)
 {
-    struct stat st;
-    if (fd == -1 || hex.size() != 64 || ::fstat(fd, &st) == -1) {
-        return;
-    }
-    std::string value = hex + " " + stat_stamp(st);
-    (void) ::fsetxattr(fd, sha256_xattr, value.data(), value.size(), 0);
-}
-
-std::string remembered_sha256(int fd)
-{
-    char buf[160];
+    char buf[256];
     struct stat st;
 
-    ssize_t n = ::fgetxattr(fd, sha256_xattr, buf, sizeof(buf));
-    if (n < 66 || ::fstat(fd, &st) == -1) {
+    ssize_t n = ::fgetxattr(fd, name, buf, sizeof(buf));
+    if (n <= 0 || ::fstat(fd, &st) == -1) {
         return std::string();
     }
 
     std::string value(buf, static_cast<std::size_t>(n));
-    if (value.compare(65, std::string::npos, stat_stamp(st)) != 0 || value[64] != ' ') {
+    std::string stamp = " " + stat_stamp(st);
+    if (value.size() <= stamp.size()
+        || value.compare(value.size() - stamp.size(), stamp.size(), stamp) != 0)
+    {
         return std::string();
     }
-    for (std::size_t i = 0; i < 64; i++) {
-        char c = value[i];
+    return value.substr(0, value.size() - stamp.size());
+}
+
+bool lower_hex(std::string_view v, std::size_t len)
+{
+    if (v.size() != len) {
+        return false;
+    }
+    for (char c : v) {
         if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-            return std::string();
+            return false;
         }
     }
-    return value.substr(0, 64);
+    return true;
+}
+
+}  // namespace
+
+void remember_digest(int fd, const FileDigest &d)
+{
+    struct stat st;
+    if (fd == -1 || !d.known() || d.raw.size() != digest_size(*d.alg)
+        || ::fstat(fd, &st) == -1)
+    {
+        return;
+    }
+
+    std::string stamp = stat_stamp(st);
+
+    if (*d.alg == DigestAlg::sha256) {
+        std::string value = d.hex() + " " + stamp;
+        (void) ::fsetxattr(fd, sha256_xattr, value.data(), value.size(), 0);
+        (void) ::fremovexattr(fd, digest_xattr);
+        return;
+    }
+
+    std::string value = std::string(digest_name(*d.alg)) + " " + d.hex() + " " + stamp;
+    (void) ::fsetxattr(fd, digest_xattr, value.data(), value.size(), 0);
+    (void) ::fremovexattr(fd, sha256_xattr);
+}
+
+FileDigest remembered_digest(int fd)
+{
+    FileDigest d;
+
+    std::string v = stamped(fd, digest_xattr);
+    std::size_t sp = v.find(' ');
+    if (sp != std::string::npos) {
+        auto alg = digest_from_name(v.substr(0, sp));
+        std::string_view hex = std::string_view(v).substr(sp + 1);
+        if (alg && lower_hex(hex, 2 * digest_size(*alg))) {
+            d.alg = alg;
+            d.raw = *from_hex(hex);
+            return d;
+        }
+    }
+
+    v = stamped(fd, sha256_xattr);
+    if (lower_hex(v, 64)) {
+        d.alg = DigestAlg::sha256;
+        d.raw = *from_hex(v);
+    }
+    return d;
+}
+
+void remember_sha256(int fd, const std::string &hex)
+{
+    auto raw = from_hex(hex);
+    if (hex.size() == 64 && raw && lower_hex(hex, 64)) {
+        remember_digest(fd, FileDigest{DigestAlg::sha256, *raw});
+    }
+}
+
+std::string remembered_sha256(int fd)
+{
+    FileDigest d = remembered_digest(fd);
+    return d.alg == DigestAlg::sha256 ? d.hex() : std::string();
 }
 
 TargetInfo probe_target(const std::string &root, const std::vector<std::string> &segments,
@@ -555,13 +618,13 @@ TargetInfo probe_target(const std::string &root, const std::vector<std::string> 
     if (fd && ::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode)) {
         info.exists = true;
         info.size = static_cast<std::uint64_t>(st.st_size);
-        info.sha256 = remembered_sha256(fd.get());
+        info.digest = remembered_digest(fd.get());
     }
 
     return info;
 }
 
-bool remove_if_same(const std::string &path, const std::string &hex)
+bool remove_if_same(const std::string &path, const FileDigest &d)
 {
     Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
     if (!fd) {
@@ -569,10 +632,16 @@ bool remove_if_same(const std::string &path, const std::string &hex)
     }
 
     bool xattrs = ::fgetxattr(fd.get(), sha256_xattr, nullptr, 0) >= 0 || errno != ENOTSUP;
-    bool same = !xattrs || remembered_sha256(fd.get()) == hex;
+    bool same = !xattrs || remembered_digest(fd.get()) == d;
     fd.reset();
 
     return same && ::unlink(path.c_str()) == 0;
+}
+
+bool remove_if_same(const std::string &path, const std::string &sha256_hex)
+{
+    auto raw = from_hex(sha256_hex);
+    return remove_if_same(path, FileDigest{DigestAlg::sha256, raw ? *raw : std::string()});
 }
 
 }  // namespace bigupload

@@ -7,14 +7,27 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/digest.hpp"
 #include "engine/fd.hpp"
 #include "engine/outcome.hpp"
 
 namespace bigupload {
+
+// A stored file's digest: its algorithm and value (raw bytes); no algorithm
+// when none was computed (bigupload_digest off) or none is known.
+struct FileDigest {
+    std::optional<DigestAlg> alg;
+    std::string raw;
+
+    bool known() const { return alg.has_value() && !raw.empty(); }
+    std::string hex() const { return to_hex(raw); }
+    bool operator==(const FileDigest &o) const { return alg == o.alg && raw == o.raw; }
+};
 
 struct FsError {
     int err = 0;             // errno, 0 when the step succeeded
@@ -83,26 +96,33 @@ Outcome move_into_place(int from_dir, const std::string &from, int to_dir,
 
 // One upload's file: a unique temp file beside the target, written at
 // increasing offsets, then atomically renamed into place (or removed).
-// A stored file's sha256, remembered in its "user.bigupload.sha256" extended
-// attribute together with the size and mtime it belongs to, so that HEAD can
-// report it without reading the file.  Best effort: on a filesystem without
-// user xattrs nothing is remembered.
-void remember_sha256(int fd, const std::string &hex);
+// A stored file's digest, remembered in an extended attribute together with
+// the size and mtime it belongs to, so that HEAD can report it without
+// reading the file: "user.bigupload.sha256" ("<hex> <stamp>", as earlier
+// versions wrote it) for sha256, "user.bigupload.digest" ("<alg> <hex>
+// <stamp>") for the others.  Best effort: on a filesystem without user
+// xattrs nothing is remembered.
+void remember_digest(int fd, const FileDigest &d);
 
-// The sha256 remembered for the open file, "" when none, or when the file
-// was changed since (its size or mtime differ).
+// The digest remembered for the open file; none when none was, or when the
+// file was changed since (its size or mtime differ).
+FileDigest remembered_digest(int fd);
+
+// The same for sha256 in hex (what earlier versions and their tests use).
+void remember_sha256(int fd, const std::string &hex);
 std::string remembered_sha256(int fd);
 
-// Removes the file at "path" if it is still the one whose sha256 was
-// remembered as "hex" (another upload may have replaced it since); on a
+// Removes the file at "path" if it is still the one whose digest was
+// remembered as "d" (another upload may have replaced it since); on a
 // filesystem without user xattrs, removes it.  True when removed.
-bool remove_if_same(const std::string &path, const std::string &hex);
+bool remove_if_same(const std::string &path, const FileDigest &d);
+bool remove_if_same(const std::string &path, const std::string &sha256_hex);
 
 // What is at a target now: a regular file's size and remembered sha256.
 struct TargetInfo {
     bool exists = false;
     std::uint64_t size = 0;
-    std::string sha256;                      // "" when not remembered
+    FileDigest digest;                       // none when not remembered
 };
 
 // Looks at the target "segments" below "root" without creating anything or
@@ -126,8 +146,8 @@ public:
     // Writes all of [data, data+len) at "offset" (loops over short writes).
     bool write_at(const void *data, std::size_t len, std::uint64_t offset, FsError &e);
 
-    // Records the sha256 of what was written (see remember_sha256).
-    void remember(const std::string &hex) { remember_sha256(fd_.get(), hex); }
+    // Records the digest of what was written (see remember_digest).
+    void remember(const FileDigest &d) { remember_digest(fd_.get(), d); }
 
     // Moves the temp file into place; never replaces when "may_replace" is
     // false.  With "durable", fsyncs the file before and its directory after.

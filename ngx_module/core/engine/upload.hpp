@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,6 +42,9 @@ struct UploadRequest {
     // the body's digests to check: a mismatch discards its bytes
     // (digest_mismatch), nothing of it is recorded or stored
     std::vector<DigestCheck> checks;
+    // the whole file's digests as the client declares them (Repr-Digest of
+    // a resumable upload), checked when it completes (file_digest_mismatch)
+    std::vector<DigestCheck> expect;
 };
 
 // Where a finished upload goes: a remote path below a store root.
@@ -50,6 +54,8 @@ struct Target {
     std::vector<std::string> segments;       // {"a", "b.bin"}
     StoreOptions opt;
     Preconditions pre;
+    // the finished file's digest (bigupload_digest); none: not computed
+    std::optional<DigestAlg> digest = DigestAlg::sha256;
 };
 
 class Upload {
@@ -100,10 +106,19 @@ public:
     // The length declared for the upload, when it is known.
     virtual std::optional<std::uint64_t> length() const = 0;
 
-    // The finished file: size, sha256 (hex), where it is.
+    // The finished file: size, digest (as bigupload_digest chose), where
+    // it is.
     virtual std::uint64_t size() const = 0;
-    virtual const std::string &sha256() const = 0;
+    virtual const FileDigest &digest() const = 0;
     virtual const std::string &target_path() const = 0;
+
+    // The finished file's sha256 in hex, "" when another digest (or none)
+    // was chosen.
+    std::string sha256() const
+    {
+        const FileDigest &d = digest();
+        return d.alg == DigestAlg::sha256 ? d.hex() : std::string();
+    }
 
     // A file only this request knows of, that a dead worker would leave
     // behind ("" when none): the status zone remembers it for the reaper.
@@ -112,6 +127,16 @@ public:
     // Removes right now, without a thread, what only this request knows of
     // (a worker exiting fast).  Never throws.
     virtual void discard() noexcept {}
+
+    // Whether the finished file's digest had to be computed from the whole
+    // file because a saved digest state could not be used.
+    virtual bool digest_fell_back() const { return false; }
+
+    // Work that may go on after the request has ended, on the thread pool
+    // and owned by no request (hashing behind the frontier); run again
+    // while it returns true.  Empty when there is none.
+    using Background = std::function<bool(FsError &)>;
+    virtual Background background() const { return Background(); }
 };
 
 }  // namespace bigupload

@@ -71,6 +71,23 @@ bool parse_optional(const nlohmann::json &j, UploadState &out)
         out.pre.if_none_match = nm->get<std::vector<std::string>>();
     }
 
+    auto expect = j.find("expect");
+    if (expect != j.end()) {
+        if (!expect->is_object()) {
+            return false;
+        }
+        for (auto it = expect->begin(); it != expect->end(); ++it) {
+            if (!it.value().is_string()) {
+                return false;
+            }
+            auto raw = from_hex(it.value().get<std::string>());
+            if (!raw) {
+                return false;
+            }
+            out.expect.emplace_back(it.key(), std::move(*raw));
+        }
+    }
+
     auto digest = j.find("digest");
     if (digest != j.end()) {
         if (!digest->is_object()) {
@@ -79,22 +96,51 @@ bool parse_optional(const nlohmann::json &j, UploadState &out)
         auto alg = digest->find("alg");
         auto hashed = digest->find("hashed");
         auto saved = digest->find("saved");
-        if (alg == digest->end() || !alg->is_string() || hashed == digest->end()
-            || !hashed->is_number_unsigned() || saved == digest->end() || !saved->is_string())
-        {
-            return false;
-        }
-        auto raw = from_hex(saved->get<std::string>());
-        if (!raw) {
+        auto ranges = digest->find("ranges");
+        if (alg == digest->end() || !alg->is_string()) {
             return false;
         }
         PrefixDigest d;
         d.alg = alg->get<std::string>();
-        d.hashed = hashed->get<std::uint64_t>();
-        d.saved = std::move(*raw);
-        // a digest of more than the prefix held cannot be
-        if (d.hashed > out.received.contiguous()) {
-            return false;
+
+        if (ranges != digest->end()) {
+            if (!ranges->is_array() || hashed != digest->end() || saved != digest->end()) {
+                return false;
+            }
+            std::uint64_t last = 0;
+            for (const auto &c : *ranges) {
+                if (!c.is_array() || c.size() != 3 || !c[0].is_number_unsigned()
+                    || !c[1].is_number_unsigned() || !c[2].is_number_unsigned())
+                {
+                    return false;
+                }
+                CrcRange r{c[0].get<std::uint64_t>(), c[1].get<std::uint64_t>(),
+                           c[2].get<std::uint64_t>()};
+                // sorted, disjoint, and of bytes held
+                if (r.start >= r.end || r.start < last || !out.received.contains(r.start, r.end))
+                {
+                    return false;
+                }
+                last = r.end;
+                d.ranges.push_back(r);
+            }
+
+        } else {
+            if (hashed == digest->end() || !hashed->is_number_unsigned()
+                || saved == digest->end() || !saved->is_string())
+            {
+                return false;
+            }
+            auto raw = from_hex(saved->get<std::string>());
+            if (!raw) {
+                return false;
+            }
+            d.hashed = hashed->get<std::uint64_t>();
+            d.saved = std::move(*raw);
+            // a digest of more than the prefix held cannot be
+            if (d.hashed > out.received.contiguous()) {
+                return false;
+            }
         }
         out.digest = std::move(d);
     }
@@ -151,11 +197,26 @@ std::string serialize_state(const UploadState &st)
         p["if_none_match"] = st.pre.if_none_match;
         j["pre"] = p;
     }
+    if (!st.expect.empty()) {
+        nlohmann::ordered_json x = nlohmann::ordered_json::object();
+        for (const auto &e : st.expect) {
+            x[e.first] = to_hex(e.second);
+        }
+        j["expect"] = x;
+    }
     if (st.digest) {
         nlohmann::ordered_json d;
         d["alg"] = st.digest->alg;
-        d["hashed"] = st.digest->hashed;
-        d["saved"] = to_hex(st.digest->saved);
+        if (st.digest->ranges.empty()) {
+            d["hashed"] = st.digest->hashed;
+            d["saved"] = to_hex(st.digest->saved);
+        } else {
+            nlohmann::ordered_json r = nlohmann::ordered_json::array();
+            for (const auto &c : st.digest->ranges) {
+                r.push_back({c.start, c.end, c.crc});
+            }
+            d["ranges"] = r;
+        }
         j["digest"] = d;
     }
 

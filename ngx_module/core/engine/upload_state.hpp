@@ -29,12 +29,27 @@ struct StoredPreconditions {
     }
 };
 
-// The digest of the bytes held from 0 without a gap, as far as it got: a
-// request that continues the prefix continues hashing where it stopped.
+// A CRC of bytes held, [start, end).
+struct CrcRange {
+    std::uint64_t start = 0;
+    std::uint64_t end = 0;
+    std::uint64_t crc = 0;
+    bool operator==(const CrcRange &o) const
+    {
+        return start == o.start && end == o.end && crc == o.crc;
+    }
+};
+
+// The upload's digest as far as it got, so that finishing it reads back only
+// what is not covered yet.  A hash (sha256, sha512): the running state of the
+// bytes held from 0 without a gap, as far as it got (a request that continues
+// the prefix continues hashing where it stopped).  A CRC: the CRCs of ranges
+// held, which combine into the file's without reading.
 struct PrefixDigest {
-    std::string alg;                        // digest_name(): "sha256", …
-    std::uint64_t hashed = 0;               // bytes it covers, from 0
-    std::string saved;                      // Digest::save(), raw bytes
+    std::string alg;                        // digest_name(): "sha256", "crc64nvme", …
+    std::uint64_t hashed = 0;               // a hash: bytes it covers, from 0
+    std::string saved;                      // a hash: Digest::save(), raw bytes
+    std::vector<CrcRange> ranges;           // a CRC: sorted, disjoint, within what is held
 };
 
 struct UploadState {
@@ -54,6 +69,8 @@ struct UploadState {
                                             // kept, not moved into place, when complete
     StoredPreconditions pre;
     std::optional<PrefixDigest> digest;
+    // the whole file's digests the client declared: {digest_name(), raw}
+    std::vector<std::pair<std::string, std::string>> expect;
 
     bool complete() const { return length && received.covers(*length); }
 };

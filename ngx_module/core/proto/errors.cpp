@@ -92,6 +92,13 @@ const ErrorInfo table[] = {
     {Error::too_many_ranges, 409, "too_many_ranges",
      "the upload holds as many separate ranges as it may (1024): send the gaps between them",
      L::error, "the partial upload of \"{path}\" would hold too many ranges"},
+    {Error::file_digest_mismatch, 409, "file_digest_mismatch",
+     "the file's digest differs from the Repr-Digest sent for it: it is not stored, and "
+     "its partial upload is discarded", L::error,
+     "the digest of \"{path}\" differs from the Repr-Digest sent for it"},
+    {Error::bad_digest_field, 400, "bad_digest_field",
+     "Repr-Digest and Content-Digest are RFC 9530 dictionaries of byte sequences", L::error,
+     "bad {header} \"{value}\": {detail}"},
     {Error::cancelled, 409, "cancelled", "the upload was cancelled or expired meanwhile",
      L::error, "the partial upload of \"{path}\" was cancelled meanwhile"},
     {Error::partial_corrupt, 500, "partial_corrupt",
@@ -254,6 +261,7 @@ Error error_for_outcome(Outcome o)
     case Outcome::digest_mismatch: return Error::digest_mismatch;
     case Outcome::kept: return Error::none;
     case Outcome::too_many_ranges: return Error::too_many_ranges;
+    case Outcome::file_digest_mismatch: return Error::file_digest_mismatch;
     case Outcome::cancelled: return Error::cancelled;
     case Outcome::corrupt: return Error::partial_corrupt;
     case Outcome::precondition_failed: return Error::precondition_failed;

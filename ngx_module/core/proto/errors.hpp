@@ -58,6 +58,8 @@ enum class Error {
     offset_mismatch,
     digest_mismatch,
     too_many_ranges,
+    file_digest_mismatch,
+    bad_digest_field,
     cancelled,
     partial_corrupt,
     not_found,

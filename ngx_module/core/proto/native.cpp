@@ -1,8 +1,10 @@
 #include "proto/native.hpp"
 
 #include "base/digest.hpp"
+#include "proto/digest_fields.hpp"
 #include "base/range.hpp"
 #include "base/size.hpp"
+#include "report/response.hpp"
 #include "proto/media_type.hpp"
 
 namespace bigupload {
@@ -225,6 +227,44 @@ bool check_plain(const HttpRequest &rq, UploadRequest &out, NativeRefusal &why)
     return true;
 }
 
+// A digest field (RFC 9530) as checks: the members of the algorithms the
+// module computes; the others are ignored, as the RFC says.
+bool parse_digests(const HttpRequest &rq, std::string_view name,
+                   std::vector<DigestCheck> &out, NativeRefusal &why)
+{
+    std::string_view v;
+    std::vector<DigestMember> members;
+
+    switch (rq.single(name, v)) {
+    case HttpRequest::Field::absent:
+        return true;
+    case HttpRequest::Field::repeated:
+        return refuse(why, Error::bad_digest_field, name, v,
+                      std::string(name) + " is given more than once");
+    case HttpRequest::Field::one:
+        break;
+    }
+
+    DigestFieldStatus st = parse_digest_field(v, members);
+    if (!st.ok()) {
+        return refuse(why, Error::bad_digest_field, name, v);
+    }
+
+    for (const auto &m : members) {
+        auto alg = digest_from_field_key(m.algorithm);
+        if (!alg) {
+            continue;
+        }
+        if (m.bytes.size() != digest_size(*alg)) {
+            return refuse(why, Error::bad_digest_field, name, v,
+                          std::string(name) + ": a " + m.algorithm + " digest of the wrong length");
+        }
+        out.push_back(DigestCheck{*alg, m.bytes});
+    }
+
+    return true;
+}
+
 }  // namespace
 
 bool parse_native(const HttpRequest &rq, NativeRequest &out, NativeRefusal &why)
@@ -286,6 +326,14 @@ bool parse_native(const HttpRequest &rq, NativeRequest &out, NativeRefusal &why)
         return true;
     }
 
+    // the body's digest, and the file's: for a plain upload one and the same
+    if (!parse_digests(rq, "Content-Digest", out.range.checks, why)
+        || !parse_digests(rq, "Repr-Digest",
+                          out.key.empty() ? out.range.checks : out.range.expect, why))
+    {
+        return false;
+    }
+
     if (!out.key.empty()) {
         return parse_resumable(rq, out.range, why);
     }
@@ -313,17 +361,39 @@ std::vector<HeaderField> native_progress_headers(const UploadState &st, std::tim
     return h;
 }
 
-std::vector<HeaderField> native_complete_headers(std::uint64_t size, const std::string &sha256)
+std::string repr_digest(const FileDigest &d)
+{
+    return d.known() ? digest_field_value(*d.alg, d.raw) : std::string();
+}
+
+std::string stored_json(std::string_view path, std::uint64_t size, const FileDigest &d)
+{
+    return success_json(path, size, d.alg ? digest_name(*d.alg) : "", d.hex());
+}
+
+std::vector<HeaderField> native_complete_headers(std::uint64_t size, const FileDigest &d)
 {
     std::vector<HeaderField> h;
 
     h.emplace_back("Upload-Offset", std::to_string(size));
     h.emplace_back("Upload-Complete", "?1");
-    if (!sha256.empty()) {
-        h.emplace_back("Repr-Digest", repr_digest_sha256(sha256));
+
+    std::string rd = repr_digest(d);
+    if (!rd.empty()) {
+        h.emplace_back("Repr-Digest", rd);
     }
 
     return h;
+}
+
+std::vector<HeaderField> native_complete_headers(std::uint64_t size, const std::string &sha256)
+{
+    auto raw = from_hex(sha256);
+    FileDigest d;
+    if (raw && raw->size() == 32) {
+        d = FileDigest{DigestAlg::sha256, *raw};
+    }
+    return native_complete_headers(size, d);
 }
 
 std::string derive_upload_key(std::uint64_t size, std::int64_t mtime_ns,

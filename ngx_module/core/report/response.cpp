@@ -17,21 +17,37 @@ std::string dump(const nlohmann::ordered_json &j)
 std::string success_json(std::string_view path, std::uint64_t size,
                          std::string_view sha256_hex)
 {
+    return success_json(path, size, "sha256", sha256_hex);
+}
+
+std::string success_json(std::string_view path, std::uint64_t size, std::string_view alg,
+                         std::string_view hex)
+{
     nlohmann::ordered_json j;
     j["path"] = std::string(path);
     j["size"] = size;
-    j["sha256"] = std::string(sha256_hex);
+    if (!alg.empty()) {
+        j[std::string(alg)] = std::string(hex);
+    }
     return dump(j);
 }
 
 std::string pass_json(std::string_view path, std::uint64_t size,
                       std::string_view sha256_hex, std::string_view file, bool created)
 {
+    return pass_json(path, size, "sha256", sha256_hex, file, created);
+}
+
+std::string pass_json(std::string_view path, std::uint64_t size, std::string_view alg,
+                      std::string_view hex, std::string_view file, bool created)
+{
     nlohmann::ordered_json j;
     j["result"] = "complete";
     j["path"] = std::string(path);
     j["size"] = size;
-    j["sha256"] = std::string(sha256_hex);
+    if (!alg.empty()) {
+        j[std::string(alg)] = std::string(hex);
+    }
     j["file"] = std::string(file);
     j["created"] = created;
     return dump(j);

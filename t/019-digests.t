@@ -1,0 +1,225 @@
+# The file's digest (issue 13): bigupload_digest's choices, CRCs combined over
+# ranges sent out of order, the prefix's hash state kept across requests and
+# a worker's death, a damaged saved state, and the client's own digests.
+use lib 't/lib';
+use Test::BigUpload;
+use MIME::Base64 ();
+use Digest::SHA ();
+
+default_sections(config => <<'_EOC_');
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+}
+_EOC_
+
+# independent, bit-at-a-time CRCs (reflected, init and xorout all ones)
+sub crc_reflected {
+    my ($poly, $bits, $data) = @_;
+    my $mask = $bits == 64 ? 0xffffffffffffffff : 0xffffffff;
+    my $crc = $mask;
+    for my $byte (unpack 'C*', $data) {
+        $crc ^= $byte;
+        for (1 .. 8) {
+            $crc = ($crc & 1) ? (($crc >> 1) ^ $poly) : ($crc >> 1);
+        }
+    }
+    return ($crc ^ $mask) & $mask;
+}
+sub crc64nvme_hex { sprintf '%016x', crc_reflected(0x9a6c9329ac4bc9b5, 64, $_[0]) }
+sub crc32c_hex    { sprintf '%08x', crc_reflected(0x82f63b78, 32, $_[0]) }
+
+sub b64_of_hex { MIME::Base64::encode_base64(pack('H*', $_[0]), '') }
+
+sub body_of { join '', map { chr(($_ * 31 + 7) % 256) } 0 .. $_[0] - 1 }
+
+# the one state file of the store's partials, as [json line, hash]
+sub state_file {
+    opendir my $d, store_path(".bigupload") or return;
+    my ($f) = grep { /\.state$/ } readdir $d;
+    return $f ? store_path(".bigupload/$f") : undef;
+}
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: each bigupload_digest: the JSON names it, Repr-Digest carries it, HEAD reports it
+--- config
+location /s256/ { bigupload; bigupload_store $TEST_NGINX_STORE; }
+location /s512/ { bigupload; bigupload_store $TEST_NGINX_STORE; bigupload_digest sha512; }
+location /c32/  { bigupload; bigupload_store $TEST_NGINX_STORE; bigupload_digest crc32c; }
+location /c64/  { bigupload; bigupload_store $TEST_NGINX_STORE; bigupload_digest crc64nvme; }
+location /off/  { bigupload; bigupload_store $TEST_NGINX_STORE; bigupload_digest off; }
+--- check
+my $data = main::body_of(100000);
+my %want = (
+    s256 => ['sha256', Digest::SHA::sha256_hex($data), 'sha-256'],
+    s512 => ['sha512', Digest::SHA::sha512_hex($data), 'sha-512'],
+    c32  => ['crc32c', main::crc32c_hex($data), 'crc32c'],
+    c64  => ['crc64nvme', main::crc64nvme_hex($data), 'crc64nvme'],
+);
+for my $loc (sort keys %want) {
+    my ($name, $hex, $key) = @{ $want{$loc} };
+    my ($st, $h, $b) = http_request(method => 'PUT', uri => "/$loc/f.bin", body => $data);
+    is($st, 201, "$loc: stored");
+    is($b, qq({"path":"/f.bin","size":100000,"$name":"$hex"}\n), "$loc: the JSON names $name");
+    is($h->{'repr-digest'}, "$key=:" . main::b64_of_hex($hex) . ":", "$loc: Repr-Digest $key");
+    my ($hs, $hh) = http_request(method => 'HEAD', uri => "/$loc/f.bin");
+    is($hh->{'repr-digest'}, "$key=:" . main::b64_of_hex($hex) . ":", "$loc: HEAD reports it");
+    unlink store_path("f.bin");
+}
+my ($st, $h, $b) = http_request(method => 'PUT', uri => "/off/f.bin", body => $data);
+is($st, 201, "off: stored");
+is($b, qq({"path":"/f.bin","size":100000}\n), "off: no digest");
+ok(!exists $h->{'repr-digest'}, "off: no Repr-Digest");
+is(sha256_file(store_path("f.bin")), Digest::SHA::sha256_hex($data), "off: the file all the same");
+--- no_error_log
+[error]
+
+
+
+=== TEST 2: CRCs of ranges sent out of order combine into the file's: none is read back
+--- config
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+    bigupload_digest crc64nvme;
+}
+--- check
+my $m = 1048576;
+my $data = main::body_of(4 * $m);
+my $b;
+for my $i (3, 1, 0, 2) {
+    my ($st, undef, $body) = http_request(method => 'PUT', uri => '/upload/o.bin',
+        body => substr($data, $i * $m, $m),
+        headers => { 'Upload-Key' => 'ooo',
+                     'Content-Range' => sprintf('bytes %d-%d/%d', $i * $m, ($i + 1) * $m - 1, 4 * $m) });
+    $b = $body;
+    is($st, $i == 2 ? 201 : 204, "range $i");
+}
+like($b, qr/"crc64nvme":"@{[ main::crc64nvme_hex($data) ]}"/, "the file's CRC-64/NVME");
+is(sha256_file(store_path("o.bin")), Digest::SHA::sha256_hex($data), "byte for byte");
+--- no_error_log
+could not be used
+
+
+
+=== TEST 3: a worker killed mid-body: the resumed upload continues the saved hash state
+--- config
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+}
+--- request_body_gen: 24m 5
+--- check
+my $f = $ENV{TEST_NGINX_BODY_FILE};
+my $size = -s $f;
+my $pid = open my $curl, '-|', "curl -sS --limit-rate 4M -X PUT --data-binary \@$f -H 'Upload-Key: kill' -o /dev/null http://127.0.0.1:$TEST_NGINX_PORT/upload/k.bin";
+# past the first checkpoints (every 8 MiB), then the worker dies
+wait_until(sub { my ($st, $h) = http_request(method => 'HEAD', uri => '/upload/k.bin', headers => { 'Upload-Key' => 'kill' });
+                 ($h->{'upload-offset'} // 0) >= 8 * 1048576 }, 20, 0.2);
+kill KILL => worker_pids();
+close $curl;
+my ($st, $h);
+wait_until(sub { ($st, $h) = http_request(method => 'HEAD', uri => '/upload/k.bin', headers => { 'Upload-Key' => 'kill' }); $st == 204 }, 10);
+my $offset = $h->{'upload-offset'};
+cmp_ok($offset, '>=', 8 * 1048576, "at least a checkpoint's worth held");
+open my $sf, '<', main::state_file() or die; my $state = <$sf>; close $sf;
+like($state, qr/"digest":\{"alg":"sha256","hashed":$offset,/, "the state has the hash of exactly what it holds");
+my $out = `tail -c +@{[$offset + 1]} '$f' | curl -sS -X PUT --data-binary \@- -H 'Upload-Key: kill' -H 'Content-Range: bytes $offset-@{[$size - 1]}/$size' http://127.0.0.1:$TEST_NGINX_PORT/upload/k.bin`;
+like($out, qr/"sha256":"$TEST_NGINX_BODY_SHA256"/, "the true sha256");
+is(sha256_file(store_path("k.bin")), $TEST_NGINX_BODY_SHA256, "byte for byte");
+--- timeout: 60
+--- no_error_log
+could not be used
+--- error_log
+exited on signal 9
+
+
+
+=== TEST 4: a damaged saved hash state is not trusted: the file is hashed from its start, and that is logged
+--- check
+my $data = main::body_of(300000);
+my ($st) = http_request(method => 'PUT', uri => '/upload/d.bin', body => substr($data, 0, 100000),
+    headers => { 'Upload-Key' => 'dmg', 'Content-Range' => 'bytes 0-99999/300000' });
+is($st, 204, "a first range");
+my $file = main::state_file();
+open my $sf, '<', $file or die; my $line = <$sf>; close $sf;
+chomp $line;
+# a valid state whose saved hash state is another file's (its checksum made right)
+$line =~ s/("saved":")([0-9a-f]{20})/$1 . ('0' x 20)/e or die "no saved state in $line";
+open $sf, '>', $file or die; print $sf $line, "\nsha256 ", Digest::SHA::sha256_hex($line), "\n"; close $sf;
+my ($s2, undef, $b) = http_request(method => 'PUT', uri => '/upload/d.bin', body => substr($data, 100000),
+    headers => { 'Upload-Key' => 'dmg', 'Content-Range' => 'bytes 100000-299999/300000' });
+is($s2, 201, "completed");
+like($b, qr/"sha256":"@{[ Digest::SHA::sha256_hex($data) ]}"/, "with the true sha256");
+--- error_log
+could not be used (damaged, or of another bigupload_digest): the file was hashed from its start
+
+
+
+=== TEST 5: a Content-Digest that is not the body's: 400, nothing of it kept
+--- check
+my $data = main::body_of(1000);
+my $wrong = "sha-256=:" . MIME::Base64::encode_base64(Digest::SHA::sha256("other"), '') . ":";
+my ($st, undef, $b) = http_request(method => 'PUT', uri => '/upload/c.bin', body => $data,
+    headers => { 'Content-Digest' => $wrong });
+is($st, 400, "a plain upload");
+like($b, qr/"error":"digest_mismatch"/, "digest_mismatch");
+ok(!-e store_path("c.bin"), "not stored");
+($st) = http_request(method => 'PUT', uri => '/upload/r.bin', body => $data,
+    headers => { 'Upload-Key' => 'cd', 'Content-Range' => 'bytes 0-999/2000', 'Content-Digest' => $wrong });
+is($st, 400, "a range of a resumable upload");
+my ($hs, $h) = http_request(method => 'HEAD', uri => '/upload/r.bin', headers => { 'Upload-Key' => 'cd' });
+is($h->{'upload-ranges'} // '', '', "none of its bytes recorded");
+my $right = "sha-256=:" . MIME::Base64::encode_base64(Digest::SHA::sha256($data), '') . ":";
+($st) = http_request(method => 'PUT', uri => '/upload/r.bin', body => $data,
+    headers => { 'Upload-Key' => 'cd', 'Content-Range' => 'bytes 0-999/2000', 'Content-Digest' => $right });
+is($st, 204, "with the right one it counts");
+my $crc = "crc32c=:" . main::b64_of_hex(main::crc32c_hex($data)) . ":";
+($st) = http_request(method => 'PUT', uri => '/upload/c2.bin', body => $data,
+    headers => { 'Content-Digest' => $crc });
+is($st, 201, "a crc32c Content-Digest is checked too");
+--- temp_files_allowed
+--- error_log
+differs from the one sent
+
+
+
+=== TEST 6: a Repr-Digest that is not the file's: a plain upload is refused; a resumable one is not stored, its partial discarded
+--- check
+my $data = main::body_of(2000);
+my $wrong = "sha-256=:" . MIME::Base64::encode_base64(Digest::SHA::sha256("other"), '') . ":";
+my ($st, undef, $b) = http_request(method => 'PUT', uri => '/upload/p.bin', body => $data,
+    headers => { 'Repr-Digest' => $wrong });
+is($st, 400, "plain: refused");
+ok(!-e store_path("p.bin"), "plain: not stored");
+($st) = http_request(method => 'PUT', uri => '/upload/x.bin', body => substr($data, 0, 1000),
+    headers => { 'Upload-Key' => 'rd', 'Content-Range' => 'bytes 0-999/2000', 'Repr-Digest' => $wrong });
+is($st, 204, "resumable: a first range, with the whole file's declared digest");
+($st, undef, $b) = http_request(method => 'PUT', uri => '/upload/x.bin', body => substr($data, 1000),
+    headers => { 'Upload-Key' => 'rd', 'Content-Range' => 'bytes 1000-1999/2000' });
+is($st, 409, "the completing range: the file has another digest");
+like($b, qr/"error":"file_digest_mismatch"/, "file_digest_mismatch");
+ok(!-e store_path("x.bin"), "nothing wrong renamed into place");
+my ($hs) = http_request(method => 'HEAD', uri => '/upload/x.bin', headers => { 'Upload-Key' => 'rd' });
+is($hs, 404, "the partial is discarded");
+my $right = "sha-256=:" . MIME::Base64::encode_base64(Digest::SHA::sha256($data), '') . ":";
+($st) = http_request(method => 'PUT', uri => '/upload/y.bin', body => $data,
+    headers => { 'Repr-Digest' => $right });
+is($st, 201, "the right one is taken");
+--- error_log
+differs from the Repr-Digest sent for it
+
+
+
+=== TEST 7: a malformed Content-Digest is 400
+--- request eval
+"PUT /upload/m.bin\nabc"
+--- more_headers
+Content-Digest: sha-256=not-bytes
+--- error_code: 400
+--- response_body_like: "error":"bad_digest_field"
+--- not_stored
+m.bin
