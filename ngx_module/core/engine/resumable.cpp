@@ -63,12 +63,6 @@ Outcome ResumableUpload::open(std::int64_t now, FsError &e)
         return Outcome::error;
     }
 
-    // no sweep expires the partial while this request works on it
-    active_ = store_.hold(id_, e);
-    if (!active_) {
-        return Outcome::error;
-    }
-
     bool named = !target_.segments.empty();
 
     if (named) {
@@ -169,6 +163,13 @@ Outcome ResumableUpload::open(std::int64_t now, FsError &e)
     st.updated = now;
 
     if (!store_.save(id_, st, e)) {
+        return Outcome::error;
+    }
+
+    // no sweep expires the partial while this request works on it (just
+    // updated, it is not stale until then)
+    active_ = store_.hold(id_, e);
+    if (!active_) {
         return Outcome::error;
     }
 
