@@ -52,6 +52,12 @@ struct Target {
     Preconditions pre;
 };
 
+// A file an upload stored: where it is and its sha256 (hex).
+struct StoredFile {
+    std::string path;
+    std::string sha256;
+};
+
 class Upload {
 public:
     virtual ~Upload() = default;
@@ -103,6 +109,13 @@ public:
     virtual std::uint64_t size() const = 0;
     virtual const std::string &sha256() const = 0;
     virtual const std::string &target_path() const = 0;
+
+    // The files a completed upload stored (bigupload_pass_cleanup removes
+    // them): one for a plain or resumable upload, one per file of a form.
+    virtual std::vector<StoredFile> stored() const
+    {
+        return {StoredFile{target_path(), sha256()}};
+    }
 
     // A file only this request knows of, that a dead worker would leave
     // behind ("" when none): the status zone remembers it for the reaper.
