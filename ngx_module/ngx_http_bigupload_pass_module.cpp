@@ -132,8 +132,10 @@ ngx_http_bigupload_pass(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
     bigupload::Upload  *u = ctx->upload.get();
     bool                created = ctx->answer.status == NGX_HTTP_CREATED;
 
-    std::string body = bigupload::pass_json(ctx->remote_path, u->size(), u->sha256(),
-                                            u->target_path(), created);
+    std::string body = !ctx->notice.empty()
+                       ? ctx->notice
+                       : bigupload::pass_json(ctx->remote_path, u->size(), u->sha256(),
+                                              u->target_path(), created);
 
     b = ngx_create_temp_buf(r->pool, body.size());
     cl = ngx_alloc_chain_link(r->pool);
@@ -198,10 +200,12 @@ ngx_http_bigupload_pass(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
     r->method = NGX_HTTP_POST;
     ngx_str_set(&r->method_name, "POST");
 
-    /* the stored file's digest reaches the client whatever the backend says */
-    if (ngx_http_bigupload_add_header(r, "Repr-Digest",
-                                      bigupload::repr_digest_sha256(u->sha256()))
-        != NGX_OK)
+    /* the stored file's digest reaches the client whatever the backend says
+     * (an upload of several files has none of its own) */
+    if (!u->sha256().empty()
+        && ngx_http_bigupload_add_header(r, "Repr-Digest",
+                                         bigupload::repr_digest_sha256(u->sha256()))
+           != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -272,7 +276,6 @@ ngx_http_bigupload_pass_header_filter(ngx_http_request_t *r)
     ngx_http_bigupload_guarded(r->connection->log, "the pass filter", [&] {
         bigupload::ErrorArgs  a;
         std::string           file = ctx->upload->target_path();
-        std::string           sha256 = ctx->upload->sha256();
 
         a.bytes = (std::int64_t) status;
         a.file = file;
@@ -281,18 +284,24 @@ ngx_http_bigupload_pass_header_filter(ngx_http_request_t *r)
             a.detail = "removing it (bigupload_pass_cleanup)";
             ctx->error = bigupload::Error::backend;
 
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "bigupload: %s",
-                          bigupload::error_log_line(ctx->error, a).c_str());
+            /* every file the upload stored (a form's several) */
+            for (const bigupload::StoredFile &f : ctx->upload->stored()) {
+                a.file = f.path;
 
-            if (ngx_http_bigupload_detach(ctx->conf->thread_pool, r->connection->log,
-                                          [file, sha256] {
-                                              bigupload::remove_if_same(file, sha256);
-                                          })
-                != NGX_OK)
-            {
-                ngx_log_error(NGX_LOG_CRIT, r->connection->log, 0,
-                              "bigupload: cannot post the removal of \"%s\"",
-                              file.c_str());
+                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "bigupload: %s",
+                              bigupload::error_log_line(ctx->error, a).c_str());
+
+                if (ngx_http_bigupload_detach(ctx->conf->thread_pool, r->connection->log,
+                                              [f] {
+                                                  bigupload::remove_if_same(f.path,
+                                                                            f.sha256);
+                                              })
+                    != NGX_OK)
+                {
+                    ngx_log_error(NGX_LOG_CRIT, r->connection->log, 0,
+                                  "bigupload: cannot post the removal of \"%s\"",
+                                  f.path.c_str());
+                }
             }
 
         } else if (status >= NGX_HTTP_BAD_REQUEST) {
