@@ -22,6 +22,8 @@
  *   ngx_http_bigupload_status.cpp     the status endpoint
  *   ngx_http_bigupload_variables.cpp  $bigupload_*
  *   ngx_http_bigupload_pass_module.cpp  bigupload_pass (a filter module)
+ *   ngx_http_bigupload_form.cpp       HTML forms, multipart/form-data (a
+ *                                     front-end)
  *   ngx_http_bigupload_native.cpp     the native dialect (a front-end)
  *
  * Dependencies go one way: front-ends -> engine (the rest of the glue) ->
@@ -97,6 +99,9 @@ typedef struct {
     time_t                      expire;
     ngx_uint_t                  protocols;     /* NGX_HTTP_BIGUPLOAD_NATIVE ... */
     ngx_uint_t                  digest;        /* a bigupload::DigestAlg, 0: off */
+    off_t                       form_max_size;
+    size_t                      form_fields;
+    ngx_uint_t                  form_max_files;
     ngx_flag_t                  status;
 } ngx_http_bigupload_loc_conf_t;
 
@@ -250,10 +255,17 @@ struct ngx_http_bigupload_ctx_t {
      * what a front-end's call runs on the pool */
     std::unique_ptr<bigupload::Upload>   upload;
     off_t                                length = -1;     /* declared, for the status */
+    /* the body's limit when it is not bigupload_max_size (0: none; a form
+     * limits each file, and its whole body itself) */
+    off_t                                max_body = -1;
     std::function<bigupload::Outcome(std::int64_t, bigupload::FsError &)>  call;
 
     /* a front-end's own state about the request */
     std::shared_ptr<void>                fe_ctx;
+    /* a front-end whose upload may refuse its body (Outcome::refused, from
+     * a lane or a step) records the dialect's error here */
+    void                               (*refused)(ngx_http_request_t *r,
+                                                  ngx_http_bigupload_ctx_t *ctx) = nullptr;
 
     /* thread pool: the task of open/finish/abort/call, or the lanes */
     ngx_http_bigupload_op_e              op = ngx_http_bigupload_op_none;
@@ -287,6 +299,8 @@ struct ngx_http_bigupload_ctx_t {
      * header went out */
     void                                *pass_conf = nullptr;
     ngx_uint_t                           pass_status = 0;
+    /* the notice a front-end sets for it ("": the upload's pass_json) */
+    std::string                          notice;
 
     /* a status request: the snapshot, completed on the thread pool */
     std::unique_ptr<bigupload::StatusSnapshot>  report;
@@ -340,7 +354,7 @@ void ngx_http_bigupload_http_request(ngx_http_request_t *r,
     bigupload::HttpRequest &rq);
 bigupload::Error ngx_http_bigupload_target(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx, bigupload::Target &target,
-    bigupload::ErrorArgs &why);
+    bigupload::ErrorArgs &why, bool directory = false);
 ngx_int_t ngx_http_bigupload_detach(ngx_thread_pool_t *tp, ngx_log_t *log,
     std::function<void()> fn, std::function<void()> done = nullptr);
 
@@ -431,6 +445,7 @@ ngx_uint_t ngx_http_bigupload_pass_wanted(ngx_http_request_t *r);
 ngx_int_t ngx_http_bigupload_pass(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx);
 
 /* the front-ends */
+extern const ngx_http_bigupload_frontend_t  ngx_http_bigupload_form;
 extern const ngx_http_bigupload_frontend_t  ngx_http_bigupload_native;
 
 

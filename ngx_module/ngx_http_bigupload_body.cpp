@@ -285,6 +285,8 @@ ngx_http_bigupload_consume(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
 
     rb = r->request_body;
 
+    off_t  max = ctx->max_body >= 0 ? ctx->max_body : ctx->conf->max_size;
+
     for (cl = rb->bufs; cl; cl = next) {
         b = cl->buf;
 
@@ -317,14 +319,14 @@ ngx_http_bigupload_consume(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
                 ctx->ring.push();
             }
 
-            if (ctx->conf->max_size == 0 || ctx->received <= ctx->conf->max_size) {
+            if (max == 0 || ctx->received <= max) {
                 continue;
             }
 
             rb->bufs = cl;
 
             a.path = ctx->remote_path;
-            a.limit = ctx->conf->max_size;
+            a.limit = max;
             ngx_http_bigupload_fail(r, ctx, bigupload::Error::too_large_body, a);
             return;
         }

@@ -132,6 +132,12 @@ ngx_http_bigupload_fail_outcome(ngx_http_request_t *r, ngx_http_bigupload_ctx_t 
         return;
     }
 
+    if (ctx->outcome == bigupload::Outcome::refused && ctx->refused) {
+        /* the dialect knows why */
+        ctx->refused(r, ctx);
+        return;
+    }
+
     if (ctx->outcome == bigupload::Outcome::error) {
         e = bigupload::error_for_errno(ctx->fserr.err);
         err = ctx->fserr.err;

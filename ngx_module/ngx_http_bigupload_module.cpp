@@ -31,6 +31,7 @@ static ngx_conf_bitmask_t  ngx_http_bigupload_protocols[] = {
     /* tus */
     /* ietf */
     /* form */
+    { ngx_string("form"), NGX_HTTP_BIGUPLOAD_FORM },
     { ngx_null_string, 0 }
 };
 
@@ -131,6 +132,26 @@ static ngx_command_t  ngx_http_bigupload_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_bigupload_loc_conf_t, digest),
       &ngx_http_bigupload_digests },
+    { ngx_string("bigupload_form_max_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_off_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bigupload_loc_conf_t, form_max_size),
+      nullptr },
+
+    { ngx_string("bigupload_form_fields"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bigupload_loc_conf_t, form_fields),
+      nullptr },
+
+    { ngx_string("bigupload_form_max_files"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bigupload_loc_conf_t, form_max_files),
+      nullptr },
 
     { ngx_string("bigupload_zone"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -193,6 +214,7 @@ static const ngx_http_bigupload_frontend_t  *ngx_http_bigupload_frontends[] = {
     /* tus */
     /* ietf */
     /* form */
+    &ngx_http_bigupload_form,
     &ngx_http_bigupload_native,
 };
 
@@ -381,6 +403,9 @@ ngx_http_bigupload_create_loc_conf(ngx_conf_t *cf)
     conf->expire = NGX_CONF_UNSET;
     conf->protocols = 0;
     conf->digest = NGX_CONF_UNSET_UINT;
+    conf->form_max_size = NGX_CONF_UNSET;
+    conf->form_fields = NGX_CONF_UNSET_SIZE;
+    conf->form_max_files = NGX_CONF_UNSET_UINT;
     conf->status = NGX_CONF_UNSET;
 
     return conf;
@@ -420,6 +445,16 @@ ngx_http_bigupload_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                                  (NGX_CONF_BITMASK_SET | all));
     ngx_conf_merge_uint_value(conf->digest, prev->digest,
                               (ngx_uint_t) bigupload::DigestAlg::sha256);
+
+    ngx_conf_merge_off_value(conf->form_max_size, prev->form_max_size, 0);
+    ngx_conf_merge_size_value(conf->form_fields, prev->form_fields, 64 * 1024);
+    ngx_conf_merge_uint_value(conf->form_max_files, prev->form_max_files, 64);
+
+    if (conf->form_max_files == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "bigupload_form_max_files must be at least 1");
+        return (char *) NGX_CONF_ERROR;
+    }
 
     /* "bigupload_status" is not inherited either */
     ngx_conf_init_value(conf->status, 0);

@@ -135,9 +135,12 @@ ngx_http_bigupload_pass(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
 
     const bigupload::FileDigest  &d = u->digest();
 
-    std::string body = bigupload::pass_json(ctx->remote_path, u->size(),
-                                            d.alg ? bigupload::digest_name(*d.alg) : "",
-                                            d.hex(), u->target_path(), created);
+    /* a front-end's own notice (a form's files and fields), or the file's */
+    std::string body = !ctx->notice.empty()
+                       ? ctx->notice
+                       : bigupload::pass_json(ctx->remote_path, u->size(),
+                                              d.alg ? bigupload::digest_name(*d.alg) : "",
+                                              d.hex(), u->target_path(), created);
 
     b = ngx_create_temp_buf(r->pool, body.size());
     cl = ngx_alloc_chain_link(r->pool);
@@ -202,7 +205,8 @@ ngx_http_bigupload_pass(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
     r->method = NGX_HTTP_POST;
     ngx_str_set(&r->method_name, "POST");
 
-    /* the stored file's digest reaches the client whatever the backend says */
+    /* the stored file's digest reaches the client whatever the backend says
+     * (an upload of several files has none of its own) */
     std::string  rd = bigupload::repr_digest(d);
 
     if (!rd.empty() && ngx_http_bigupload_add_header(r, "Repr-Digest", rd) != NGX_OK) {
@@ -275,7 +279,6 @@ ngx_http_bigupload_pass_header_filter(ngx_http_request_t *r)
     ngx_http_bigupload_guarded(r->connection->log, "the pass filter", [&] {
         bigupload::ErrorArgs  a;
         std::string           file = ctx->upload->target_path();
-        bigupload::FileDigest digest = ctx->upload->digest();
 
         a.bytes = (std::int64_t) status;
         a.file = file;
@@ -284,18 +287,23 @@ ngx_http_bigupload_pass_header_filter(ngx_http_request_t *r)
             a.detail = "removing it (bigupload_pass_cleanup)";
             ctx->error = bigupload::Error::backend;
 
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "bigupload: %s",
-                          bigupload::error_log_line(ctx->error, a).c_str());
+            /* every file the upload stored (a form's several) */
+            for (const bigupload::StoredFile &f : ctx->upload->stored()) {
+                a.file = f.path;
 
-            if (ngx_http_bigupload_detach(ctx->conf->thread_pool, r->connection->log,
-                                          [file, digest] {
-                                              bigupload::remove_if_same(file, digest);
-                                          })
-                != NGX_OK)
-            {
-                ngx_log_error(NGX_LOG_CRIT, r->connection->log, 0,
-                              "bigupload: cannot post the removal of \"%s\"",
-                              file.c_str());
+                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "bigupload: %s",
+                              bigupload::error_log_line(ctx->error, a).c_str());
+
+                if (ngx_http_bigupload_detach(ctx->conf->thread_pool, r->connection->log,
+                                              [f] {
+                                                  bigupload::remove_if_same(f.path, f.digest);
+                                              })
+                    != NGX_OK)
+                {
+                    ngx_log_error(NGX_LOG_CRIT, r->connection->log, 0,
+                                  "bigupload: cannot post the removal of \"%s\"",
+                                  f.path.c_str());
+                }
             }
 
         } else if (status >= NGX_HTTP_BAD_REQUEST) {

@@ -220,12 +220,14 @@ ngx_http_bigupload_http_request(ngx_http_request_t *r, bigupload::HttpRequest &r
 /*
  * The target of an upload request: the store, the remote path (validated),
  * the options and the preconditions.  A refusal comes back as an error
- * with what its log line needs.
+ * with what its log line needs.  With "directory" the path must be a
+ * directory's ("/dir/", or the location itself: a form's), and "target"
+ * holds its segments; without, it must be a file's.
  */
 
 bigupload::Error
 ngx_http_bigupload_target(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
-    bigupload::Target &target, bigupload::ErrorArgs &why)
+    bigupload::Target &target, bigupload::ErrorArgs &why, bool directory)
 {
     ngx_int_t                       rc;
     ngx_str_t                       root = ngx_null_string;
@@ -239,6 +241,18 @@ ngx_http_bigupload_target(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
     rc = ngx_http_bigupload_remote_path(r, conf, &root, path, segments, perr);
     if (rc != NGX_OK) {
         return rc == NGX_DECLINED ? bigupload::Error::no_store : bigupload::Error::no_memory;
+    }
+
+    if (directory && perr == bigupload::PathError::collection) {
+        /* "/a/b/" is the directory a/b, "/" the store itself */
+        perr = path.size() > 1
+               ? bigupload::split_remote_path(std::string_view(path).substr(0, path.size() - 1),
+                                              segments)
+               : bigupload::PathError::ok;
+
+    } else if (directory && perr == bigupload::PathError::ok) {
+        ctx->remote_path = path;
+        return bigupload::Error::form_not_directory;
     }
 
     if (perr != bigupload::PathError::ok) {

@@ -8,24 +8,6 @@ use JSON::PP;
 use Time::HiRes qw(sleep);
 use IO::Socket::INET;
 
-# the backend's log lines, once there are $n of them
-sub backend_log {
-    my ($n, $name) = @_;
-    $name //= "backend.log";
-    my @lines;
-    for (1 .. 50) {
-        if (open my $fh, '<', "$ENV{TEST_NGINX_SERVROOT}/logs/$name") {
-            @lines = <$fh>;
-            last if @lines >= $n;
-        }
-        sleep 0.1;
-    }
-    return @lines;
-}
-
-# nginx escapes '"' as \x22 in a log line
-sub unescape { my ($s) = @_; $s =~ s/\\x([0-9A-F]{2})/chr hex $1/ge; return $s }
-
 run_tests();
 
 __DATA__
@@ -71,14 +53,14 @@ X-App: yes
 --- stored_file: d/a.bin
 --- stored_sha256 eval: sha256_hex("a" x 100000)
 --- check
-my @lines = main::backend_log(1);
+my @lines = log_lines("backend.log", 1);
 is(scalar @lines, 1, "the backend got one request");
 my ($req, $ct, $auth, $trace, $body) = split /\|/, $lines[0], 5;
 is($req, "POST /app", "a POST");
 is($ct, "application/json", "of JSON");
 is($auth, "Bearer s3cret", "with the client's Authorization");
 is($trace, "42", "and its other headers");
-my $j = decode_json(main::unescape($body));
+my $j = decode_json(unescape_log($body));
 is($j->{result}, "complete", "result");
 is($j->{path}, "/d/a.bin", "path");
 is($j->{size}, 100000, "size");
@@ -207,11 +189,11 @@ is($st, 204, "the first half: not passed");
                              headers => { 'Upload-Key' => 'k', 'Content-Range' => 'bytes 10-19/20' });
 is($st, 200, "the second half: the backend answers");
 is($b, '{"app":"done"}', "with its body");
-my @lines = main::backend_log(1, "backend5.log");
+my @lines = log_lines("backend5.log", 1);
 is(scalar @lines, 1, "one notice");
 my ($req, $body) = split /\|/, $lines[0], 2;
 is($req, "POST /upload/r.bin", "a POST, to the URI of the upload");
-my $j = decode_json(main::unescape($body));
+my $j = decode_json(unescape_log($body));
 is($j->{sha256}, sha256_hex(("1" x 10) . ("2" x 10)), "of the whole file");
 is(sha256_file(store_path("r.bin")), sha256_hex(("1" x 10) . ("2" x 10)), "stored");
 
@@ -339,7 +321,7 @@ curl -sS --http2-prior-knowledge -T $TEST_NGINX_TMP/h2m -D $TEST_NGINX_TMP/h2.he
 --- stored_file: h2.bin
 --- check
 is(sha256_file(store_path("h2.bin")), sha256_file("$TEST_NGINX_TMP/h2m"), "stored byte for byte");
-my @lines = main::backend_log(1, "backend10.log");
+my @lines = log_lines("backend10.log", 1);
 like($lines[0], qr/^POST \/app\|\{\\x22result\\x22:\\x22complete\\x22/, "the backend got the notice");
 open my $fh, '<', "$TEST_NGINX_TMP/h2.headers" or die;
 my $hdr = do { local $/; <$fh> };

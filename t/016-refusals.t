@@ -123,7 +123,13 @@ bigupload: resumable-upload draft request for "/i.bin" refused: not served here
 
 
 
-=== TEST 8: a multipart/form-data POST (curl -F) is 415, the envelope is not stored
+=== TEST 8: where forms are not served, a multipart/form-data POST (curl -F) is 415, the envelope is not stored
+--- config
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+    bigupload_protocols native;
+}
 --- setup
 gen_file("$TEST_NGINX_TMP/f.bin", 5000, 4);
 --- exec

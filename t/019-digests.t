@@ -5,6 +5,7 @@ use lib 't/lib';
 use Test::BigUpload;
 use MIME::Base64 ();
 use Digest::SHA ();
+no warnings 'portable';    # 64-bit CRC constants
 
 default_sections(config => <<'_EOC_');
 location /upload/ {

@@ -29,6 +29,8 @@ enum class Outcome {
     exists,              // the target is there and may not be replaced
     appeared,            // finish(): a file appeared at the target meanwhile
     is_directory,        // the target is a directory
+    refused,             // the upload refused its body for a reason of its
+                         // dialect (a broken form): its front-end says which
     error,               // a syscall failed: see FsError
 };
 

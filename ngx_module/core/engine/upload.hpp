@@ -58,6 +58,12 @@ struct Target {
     std::optional<DigestAlg> digest = DigestAlg::sha256;
 };
 
+// A file an upload stored: where it is and its digest.
+struct StoredFile {
+    std::string path;
+    FileDigest digest;
+};
+
 class Upload {
 public:
     virtual ~Upload() = default;
@@ -118,6 +124,13 @@ public:
     {
         const FileDigest &d = digest();
         return d.alg == DigestAlg::sha256 ? d.hex() : std::string();
+    }
+
+    // The files a completed upload stored (bigupload_pass_cleanup removes
+    // them): one for a plain or resumable upload, one per file of a form.
+    virtual std::vector<StoredFile> stored() const
+    {
+        return {StoredFile{target_path(), digest()}};
     }
 
     // A file only this request knows of, that a dead worker would leave

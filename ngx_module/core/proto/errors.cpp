@@ -145,6 +145,33 @@ const ErrorInfo table[] = {
     // -- tus --
     // -- the IETF draft --
     // -- forms --
+    {Error::form_method_not_allowed, 405, "method_not_allowed", "a form is sent with POST",
+     L::error, "method \"{method}\" with a form's body for \"{path}\" not allowed"},
+    {Error::form_not_directory, 400, "bad_path",
+     "a form is posted to a directory: end the URI with \"/\"", L::error,
+     "a form posted to \"{path}\", not to a directory"},
+    {Error::bad_form, 400, "bad_form", "malformed multipart/form-data body", L::error,
+     "bad form for \"{path}\" ({value}): {detail}"},
+    {Error::form_bad_filename, 400, "bad_filename", "bad file name in the form", L::error,
+     "file name \"{value}\" in the form for \"{path}\" refused: {detail}"},
+    {Error::form_duplicate_file, 400, "bad_filename", "the form sends one file name twice",
+     L::error, "file name \"{value}\" twice in the form for \"{path}\""},
+    {Error::form_unnamed_data, 400, "bad_filename",
+     "a file part without a file name holds data", L::error,
+     "a file part without a file name holds data in the form for \"{path}\""},
+    {Error::form_no_file, 400, "no_file", "the form holds no file: choose at least one",
+     L::error, "a form without a file for \"{path}\""},
+    {Error::form_too_large, 413, "too_large", "the form exceeds bigupload_form_max_size",
+     L::error, "the form for \"{path}\" exceeds bigupload_form_max_size {limit}"},
+    {Error::form_file_too_large, 413, "too_large",
+     "a file of the form exceeds bigupload_max_size", L::error,
+     "file \"{value}\" of the form for \"{path}\" exceeds bigupload_max_size {limit}"},
+    {Error::form_too_many_files, 413, "too_large",
+     "the form has more files than bigupload_form_max_files", L::error,
+     "the form for \"{path}\" has more than bigupload_form_max_files {limit} files"},
+    {Error::form_fields_too_large, 413, "too_large",
+     "the form's fields exceed bigupload_form_fields", L::error,
+     "the fields of the form for \"{path}\" exceed bigupload_form_fields {limit}"},
 
     {Error::internal, 500, "internal", "internal error", L::alert, "{detail}"},
     {Error::no_memory, 500, "internal", "out of memory", L::alert, "out of memory"},
@@ -268,6 +295,8 @@ Error error_for_outcome(Outcome o)
     case Outcome::exists: return Error::exists;
     case Outcome::appeared: return Error::appeared;
     case Outcome::is_directory: return Error::is_directory;
+    // the front-end names the error; one that does not is a bug
+    case Outcome::refused: return Error::internal;
     case Outcome::error: return Error::io_error;
     }
     return Error::internal;

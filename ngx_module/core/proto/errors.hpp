@@ -92,6 +92,17 @@ enum class Error {
     // -- tus --
     // -- the IETF draft --
     // -- forms --
+    form_method_not_allowed,
+    form_not_directory,
+    bad_form,
+    form_bad_filename,
+    form_duplicate_file,
+    form_unnamed_data,
+    form_no_file,
+    form_too_large,
+    form_file_too_large,
+    form_too_many_files,
+    form_fields_too_large,
 
     // the module itself
     internal,

@@ -53,6 +53,59 @@ std::string pass_json(std::string_view path, std::uint64_t size, std::string_vie
     return dump(j);
 }
 
+namespace {
+
+nlohmann::ordered_json form_file(const FormFileReport &f, bool notice)
+{
+    nlohmann::ordered_json j;
+    j["field"] = f.field;
+    j["filename"] = f.filename;
+    if (notice) {
+        j["content_type"] = f.content_type;
+    }
+    j["path"] = f.path;
+    j["size"] = f.size;
+    if (!f.digest_alg.empty()) {
+        j[f.digest_alg] = f.digest;
+    }
+    if (notice) {
+        j["file"] = f.file;
+    }
+    j["created"] = f.created;
+    return j;
+}
+
+}  // namespace
+
+std::string form_files_json(const std::vector<FormFileReport> &files)
+{
+    nlohmann::ordered_json j = nlohmann::ordered_json::array();
+    for (const auto &f : files) {
+        j.push_back(form_file(f, false));
+    }
+    return dump(j);
+}
+
+std::string form_pass_json(std::string_view dir, const std::vector<FormFileReport> &files,
+                           const std::vector<std::pair<std::string, std::string>> &fields)
+{
+    nlohmann::ordered_json j;
+    j["result"] = "complete";
+    j["path"] = std::string(dir);
+    j["files"] = nlohmann::ordered_json::array();
+    for (const auto &f : files) {
+        j["files"].push_back(form_file(f, true));
+    }
+    j["fields"] = nlohmann::ordered_json::array();
+    for (const auto &[name, value] : fields) {
+        nlohmann::ordered_json field;
+        field["name"] = name;
+        field["value"] = value;
+        j["fields"].push_back(std::move(field));
+    }
+    return dump(j);
+}
+
 std::string error_json(std::string_view code, std::string_view message)
 {
     nlohmann::ordered_json j;

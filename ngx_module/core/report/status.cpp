@@ -20,7 +20,8 @@ const char *const failure_reasons[] = {
     "internal", "backend", "method_not_allowed", "bad_format", "needs_upload_key",
     "upload_length_mismatch", "protocol_not_enabled", "unsupported_media_type",
     "offset_mismatch", "not_found", "client_closed", "digest_mismatch",
-    "too_many_ranges", "file_digest_mismatch", "bad_digest_field", "other",
+    "too_many_ranges", "file_digest_mismatch", "bad_digest_field",
+    "bad_form", "bad_filename", "no_file", "other",
 };
 
 const std::size_t failure_reason_count = sizeof(failure_reasons) / sizeof(failure_reasons[0]);

@@ -45,7 +45,7 @@ our @EXPORT = qw(
     sha256_hex sha256_file gen_file parse_size
     http_request start_bg_request wait_bg
     chunked_body store_path servroot tmp_dir error_log_text
-    nginx_pid worker_pids wait_until
+    nginx_pid worker_pids wait_until log_lines unescape_log
 );
 
 use constant MiB => 1024 * 1024;
@@ -399,6 +399,27 @@ sub wait_until {
         return $r if $r || time >= $deadline;
         sleep($interval // 0.05);
     }
+}
+
+# The lines of a log file below the server root's logs/ (an access log of a
+# backend server, say), once there are $n of them (or after 5 s).
+sub log_lines {
+    my ($name, $n) = @_;
+    my @lines;
+    wait_until(sub {
+        open my $fh, '<', "$ENV{TEST_NGINX_SERVROOT}/logs/$name" or return 0;
+        @lines = <$fh>;
+        return @lines >= $n;
+    }, 5, 0.1);
+    return @lines;
+}
+
+# A log line's variable as it was: nginx escapes '"', '\\' and bytes over
+# 0x7f as \xNN.
+sub unescape_log {
+    my ($s) = @_;
+    $s =~ s/\\x([0-9A-F]{2})/chr hex $1/ge;
+    return $s;
 }
 
 # ---------------------------------------------------------------------------
