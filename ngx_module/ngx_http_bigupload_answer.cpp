@@ -39,6 +39,9 @@ ngx_http_bigupload_finish(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
 
     ctx->phase = ngx_http_bigupload_phase_done;
 
+    /* no more in flight for a newer request to end */
+    ngx_http_bigupload_unwatch_stale(ctx);
+
     if (!ctx->failed && ngx_http_bigupload_pass_wanted(r)
         && ngx_http_bigupload_result(ctx) == bigupload::Result::complete)
     {
@@ -76,6 +79,10 @@ ngx_http_bigupload_finish(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
         a.body = bigupload::error_json(bigupload::error_info(ctx->error).code,
                                        ctx->error_message);
         a.headers = std::move(ctx->answer.headers);
+
+        if (ctx->fe && ctx->fe->failure) {
+            ctx->fe->failure(r, ctx, a);
+        }
 
         rc = ngx_http_bigupload_send(r, a);
     }

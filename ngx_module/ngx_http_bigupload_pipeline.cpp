@@ -107,6 +107,17 @@ ngx_http_bigupload_opened(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
      * this worker die */
     ngx_http_bigupload_track(r, ctx);
 
+    /* a front-end's interim answer (the IETF draft's 104) goes out before
+     * the body is read, and before nginx's own "100 Continue" */
+    if (ctx->interim_status && ngx_http_bigupload_interim(r, ctx) != NGX_OK) {
+        ngx_http_bigupload_fail(r, ctx, bigupload::Error::client_closed_early, a,
+                                NGX_HTTP_CLIENT_CLOSED_REQUEST);
+        return;
+    }
+
+    /* a request that a newer one for the same upload may end */
+    ngx_http_bigupload_watch_stale(r, ctx);
+
     (void) ngx_http_bigupload_read_body(r, ctx);
 }
 

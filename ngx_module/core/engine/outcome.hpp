@@ -20,6 +20,8 @@ enum class Outcome {
     offset_mismatch,     // an append that does not start where the upload ends
     body_length_mismatch,// the body's length differs from the length declared
     digest_mismatch,     // the body's digest differs from the one the client sent
+    repr_digest_mismatch,// finish(): the whole file's digest differs from the one
+                         // declared at its creation (the partial is removed)
     kept,                // finish(): complete, and kept as a part of a concatenation
     cancelled,           // the partial went away while this request wrote
     corrupt,             // its state cannot be trusted

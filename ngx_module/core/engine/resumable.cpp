@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <stdexcept>
 #include <vector>
@@ -101,6 +102,12 @@ Outcome ResumableUpload::open(std::int64_t now, FsError &e)
         st.metadata = creation_.metadata;
         st.part = creation_.part;
         st.pre = store_preconditions(target_.pre);
+        for (const auto &d : creation_.repr) {
+            st.repr.emplace_back(digest_name(d.alg), d.expected);
+        }
+        for (DigestAlg a : creation_.repr_want) {
+            st.repr_want.push_back(digest_name(a));
+        }
     }
 
     if (!named) {
@@ -269,10 +276,10 @@ Outcome ResumableUpload::record(std::int64_t now, FsError &e)
     return o;
 }
 
-bool ResumableUpload::hash_file(FsError &e)
+bool ResumableUpload::read_file(const std::function<void(const char *, std::size_t)> &fn,
+                                FsError &e)
 {
     std::vector<char> buf(1 << 20);
-    Sha256 h;
     std::uint64_t off = 0;
 
     while (off < size_) {
@@ -289,12 +296,80 @@ bool ResumableUpload::hash_file(FsError &e)
             e = fs_error("pread", store_.path_of(id_, ".data"));
             return false;
         }
-        h.update(buf.data(), static_cast<std::size_t>(n));
+        fn(buf.data(), static_cast<std::size_t>(n));
         off += static_cast<std::uint64_t>(n);
     }
+    return true;
+}
 
+bool ResumableUpload::hash_file(FsError &e)
+{
+    Sha256 h;
+
+    if (!read_file([&h](const char *p, std::size_t n) { h.update(p, n); }, e)) {
+        return false;
+    }
     sha256_ = h.final_hex();
     return true;
+}
+
+Outcome ResumableUpload::check_repr(const UploadState &st, FsError &e)
+{
+    std::vector<DigestAlg> algs;
+    auto want = [&algs](DigestAlg a) {
+        if (std::find(algs.begin(), algs.end(), a) == algs.end()) {
+            algs.push_back(a);
+        }
+    };
+    for (const auto &d : st.repr) {
+        want(*digest_from_name(d.first));
+    }
+    for (const auto &n : st.repr_want) {
+        want(*digest_from_name(n));
+    }
+    for (DigestAlg a : rq_.repr_want) {
+        want(a);
+    }
+
+    // sha256 is known; the others read the file once, together
+    std::vector<Digest> ds;
+    for (DigestAlg a : algs) {
+        if (a != DigestAlg::sha256) {
+            ds.emplace_back(a);
+        }
+    }
+    if (!ds.empty()
+        && !read_file([&ds](const char *p, std::size_t n) {
+               for (auto &d : ds) {
+                   d.update(p, n);
+               }
+           }, e))
+    {
+        return Outcome::error;
+    }
+
+    repr_digests_.clear();
+    for (DigestAlg a : algs) {
+        if (a == DigestAlg::sha256) {
+            repr_digests_.emplace_back(a, *from_hex(sha256_));
+            continue;
+        }
+        for (auto &d : ds) {
+            if (d.alg() == a) {
+                repr_digests_.emplace_back(a, d.final());
+            }
+        }
+    }
+
+    for (const auto &d : st.repr) {
+        DigestAlg a = *digest_from_name(d.first);
+        for (const auto &got : repr_digests_) {
+            if (got.first == a && got.second != d.second) {
+                return Outcome::repr_digest_mismatch;
+            }
+        }
+    }
+    return Outcome::ok;
 }
 
 Outcome ResumableUpload::finish(bool body_complete, bool durable, std::int64_t now,
@@ -378,6 +453,21 @@ Outcome ResumableUpload::finish(bool body_complete, bool durable, std::int64_t n
     } else if (!hash_file(e)) {
         store_.save(id_, st, again);
         return Outcome::error;
+    }
+
+    if (!st.repr.empty() || !st.repr_want.empty() || !rq_.repr_want.empty()) {
+        Outcome r = check_repr(st, e);
+        if (r == Outcome::repr_digest_mismatch) {
+            // every byte is there and the file is not the one declared:
+            // sending again cannot mend it
+            data_.reset();
+            store_.remove(id_);
+            return r;
+        }
+        if (r != Outcome::ok) {
+            store_.save(id_, st, again);
+            return r;
+        }
     }
 
     remember_sha256(data_.get(), sha256_);

@@ -12,7 +12,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "base/digest.hpp"
 #include "engine/fd.hpp"
@@ -33,6 +36,12 @@ struct Creation {
     std::string protocol;                    // "tus", "ietf"
     std::string metadata;                    // the dialect's metadata, as sent
     bool part = false;                       // kept, not moved into place, once complete
+    // the whole file's digests the client declared (Repr-Digest): checked
+    // once it is complete, before it is moved into place (a mismatch fails
+    // the upload and removes it: repr_digest_mismatch); and the algorithms
+    // it wants the file's digest in (Want-Repr-Digest)
+    std::vector<DigestCheck> repr{};
+    std::vector<DigestAlg> repr_want{};
 };
 
 class ResumableUpload final : public Upload {
@@ -88,6 +97,14 @@ public:
     // The state as of the last open/write/finish.
     const UploadState &state() const { return state_; }
 
+    // Once complete: the file's digests in the algorithms its creation
+    // declared or wanted, or this request's UploadRequest::repr_want asks
+    // for (sha256 is always sha256()), raw.
+    const std::vector<std::pair<DigestAlg, std::string>> &repr_digests() const
+    {
+        return repr_digests_;
+    }
+
     // Bytes between two state updates while a body streams.
     static constexpr std::uint64_t checkpoint = 8u << 20;
 
@@ -103,6 +120,11 @@ private:
     // Whether this request's body has the digests the client sent.
     bool checks_match();
     bool hash_file(FsError &e);
+    // Reads the data file's size_ bytes, in order, into "fn".
+    bool read_file(const std::function<void(const char *, std::size_t)> &fn, FsError &e);
+    // The digests repr_digests() lists, and whether the declared ones match:
+    // ok, repr_digest_mismatch or error.
+    Outcome check_repr(const UploadState &st, FsError &e);
 
     PartialStore store_;
     std::string id_;
@@ -127,6 +149,7 @@ private:
     Sha256 hash_;
     std::string sha256_;
     std::uint64_t size_ = 0;
+    std::vector<std::pair<DigestAlg, std::string>> repr_digests_;
 };
 
 // What the store holds for partial "id" (whose key must be "key" unless that

@@ -41,6 +41,9 @@ struct UploadRequest {
     // the body's digests to check: a mismatch discards its bytes
     // (digest_mismatch), nothing of it is recorded or stored
     std::vector<DigestCheck> checks;
+    // when it completes the upload: the algorithms, besides sha256, whose
+    // digest of the whole file it wants (Want-Repr-Digest)
+    std::vector<DigestAlg> repr_want{};
 };
 
 // Where a finished upload goes: a remote path below a store root.

@@ -99,6 +99,34 @@ bool parse_optional(const nlohmann::json &j, UploadState &out)
         out.digest = std::move(d);
     }
 
+    auto repr = j.find("repr");
+    if (repr != j.end()) {
+        if (!repr->is_object()) {
+            return false;
+        }
+        for (auto it = repr->begin(); it != repr->end(); ++it) {
+            auto alg = digest_from_name(it.key());
+            auto raw = it->is_string() ? from_hex(it->get<std::string>()) : std::nullopt;
+            if (!alg || !raw || raw->size() != digest_size(*alg)) {
+                return false;
+            }
+            out.repr.emplace_back(it.key(), std::move(*raw));
+        }
+    }
+
+    auto want = j.find("repr_want");
+    if (want != j.end()) {
+        if (!is_string_list(*want)) {
+            return false;
+        }
+        for (const auto &w : *want) {
+            if (!digest_from_name(w.get<std::string>())) {
+                return false;
+            }
+            out.repr_want.push_back(w.get<std::string>());
+        }
+    }
+
     return true;
 }
 
@@ -157,6 +185,16 @@ std::string serialize_state(const UploadState &st)
         d["hashed"] = st.digest->hashed;
         d["saved"] = to_hex(st.digest->saved);
         j["digest"] = d;
+    }
+    if (!st.repr.empty()) {
+        nlohmann::ordered_json r = nlohmann::ordered_json::object();
+        for (const auto &d : st.repr) {
+            r[d.first] = to_hex(d.second);
+        }
+        j["repr"] = r;
+    }
+    if (!st.repr_want.empty()) {
+        j["repr_want"] = st.repr_want;
     }
 
     std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/range.hpp"
@@ -54,6 +55,12 @@ struct UploadState {
                                             // kept, not moved into place, when complete
     StoredPreconditions pre;
     std::optional<PrefixDigest> digest;
+    // The whole file's digests the client declared when it created the
+    // upload (RFC 9530 Repr-Digest), checked once it is complete, and the
+    // algorithms it asked to be told the digest in (Want-Repr-Digest):
+    // digest_name()s, the declared digests raw.
+    std::vector<std::pair<std::string, std::string>> repr;
+    std::vector<std::string> repr_want;
 
     bool complete() const { return length && received.covers(*length); }
 };

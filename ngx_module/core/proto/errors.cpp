@@ -134,6 +134,47 @@ const ErrorInfo table[] = {
 
     // -- tus --
     // -- the IETF draft --
+    {Error::ietf_unsupported_version, 400, "unsupported_version",
+     "Upload-Draft-Interop-Version is not a version served here (3 to 8 are)", L::error,
+     "resumable-upload draft interop version \"{value}\" for \"{path}\" refused: 3 to 8 are served"},
+    {Error::ietf_bad_header, 400, "bad_upload_header",
+     "a resumable-upload field is malformed, repeated or not allowed here", L::error,
+     "bad {header} \"{value}\" for \"{path}\": {detail}"},
+    {Error::ietf_needs_complete, 400, "bad_upload_header",
+     "the request needs the completeness field (Upload-Complete, or Upload-Incomplete in "
+     "interop version 3)", L::error, "{detail} for \"{path}\""},
+    {Error::ietf_method, 405, "method_not_allowed",
+     "an upload resource takes HEAD, PATCH, DELETE and OPTIONS; a target POST, PUT, PATCH "
+     "and OPTIONS", L::error, "method \"{value}\" not allowed for \"{path}\""},
+    {Error::ietf_media_type, 415, "unsupported_media_type",
+     "an append is labelled Content-Type: application/partial-upload", L::error,
+     "an append to \"{path}\" of Content-Type \"{value}\" refused"},
+    {Error::ietf_inconsistent_length, 400, "length_mismatch",
+     "the upload's length indicators disagree", L::error,
+     "inconsistent length of \"{path}\": {detail}"},
+    {Error::ietf_no_filename, 409, "is_collection",
+     "a creation at a directory needs a Content-Disposition filename", L::error,
+     "a creation at the directory \"{path}\" without a Content-Disposition filename"},
+    {Error::ietf_bad_filename, 400, "bad_path",
+     "the Content-Disposition filename is not a plain file name", L::error,
+     "the Content-Disposition filename \"{value}\" for \"{path}\" is not a plain file name"},
+    {Error::ietf_not_found, 404, "not_found", "no such upload resource", L::none, ""},
+    {Error::ietf_append_too_large, 413, "too_large",
+     "the append is larger than Upload-Limit's max-append-size", L::error,
+     "an append of {bytes} bytes to \"{path}\" is over max-append-size {limit}"},
+    {Error::ietf_length_exceeded, 400, "length_mismatch",
+     "the upload went past its length", L::error,
+     "an append to \"{path}\" went past the upload's length {limit}"},
+    {Error::repr_digest_mismatch, 400, "repr_digest_mismatch",
+     "the file's digest differs from the Repr-Digest sent when the upload was created: "
+     "the upload failed and was removed", L::error,
+     "the digest of \"{path}\" differs from the Repr-Digest sent at its creation: removed"},
+    {Error::superseded, 409, "superseded",
+     "a newer request for this upload ended this one", L::info,
+     "a request for \"{path}\" was ended by a newer one for the same upload after {bytes} bytes"},
+    {Error::ietf_no_prefix, 500, "internal",
+     "upload resources need a prefix location", L::error,
+     "the IETF draft needs a prefix location for its upload resources, \"{path}\" is in another"},
     // -- forms --
 
     {Error::internal, 500, "internal", "internal error", L::alert, "{detail}"},
@@ -249,6 +290,7 @@ Error error_for_outcome(Outcome o)
     case Outcome::offset_mismatch: return Error::offset_mismatch;
     case Outcome::body_length_mismatch: return Error::upload_length_mismatch;
     case Outcome::digest_mismatch: return Error::digest_mismatch;
+    case Outcome::repr_digest_mismatch: return Error::repr_digest_mismatch;
     case Outcome::kept: return Error::none;
     case Outcome::cancelled: return Error::cancelled;
     case Outcome::corrupt: return Error::partial_corrupt;
