@@ -279,6 +279,7 @@ struct ngx_http_bigupload_ctx_t {
     ngx_event_t                          stale{};      /* polls for an end */
     std::shared_ptr<void>                stale_wait;   /* waits for older ones */
     unsigned                             superseded:1;
+    unsigned                             lane_failed:1;  /* a lane task failed */
 
     /* thread pool: the task of open/finish/abort/call, or the lanes */
     ngx_http_bigupload_op_e              op = ngx_http_bigupload_op_none;
@@ -337,7 +338,7 @@ struct ngx_http_bigupload_ctx_t {
     unsigned                             pass_removed:1; /* and its cleanup removed the file */
 
     ngx_http_bigupload_ctx_t()
-        : superseded(0), failed(0), opened(0), opening(0), reading(0), nginx_done(0),
+        : superseded(0), lane_failed(0), failed(0), opened(0), opening(0), reading(0), nginx_done(0),
           body_done(0), hash_failed(0), client_gone(0), passed(0), pass_removed(0)
     {
         hash_lane.ctx = this;

@@ -167,6 +167,33 @@ ngx_http_bigupload_drive(ngx_http_request_t *r)
         if (ctx->failed) {
             bigupload::Upload  *u = ctx->upload.get();
 
+            /* a body that broke off (the client went away, or a newer
+             * request ended this one) is good as far as it came: a
+             * resumable upload writes all of it, the partly filled buffer
+             * too, before it records what it holds */
+            if (u && u->pending() && u->resumable() && !ctx->hash_failed
+                && !ctx->lane_failed && ctx->phase == ngx_http_bigupload_phase_body
+                && (ctx->error == bigupload::Error::client_closed
+                    || ctx->error == bigupload::Error::bad_body
+                    || ctx->error == bigupload::Error::superseded))
+            {
+                if (!ctx->ring.full()) {
+                    ngx_buf_t  *fill = &ctx->bufs[ctx->ring.filling()];
+
+                    if (fill->last > fill->pos) {
+                        ctx->ring.push();
+                    }
+                }
+
+                if (ctx->ring.written() < ctx->ring.count()) {
+                    ngx_http_bigupload_pipeline(r, ctx);
+
+                    if (ctx->in_flight) {
+                        return;
+                    }
+                }
+            }
+
             /* a resumable upload keeps what is both written and hashed:
              * the hash catches up with the writes first */
             if (u && u->pending() && u->resumable() && !ctx->hash_failed
@@ -370,6 +397,10 @@ ngx_http_bigupload_lane_done(ngx_event_t *ev)
             if (lane->both) {
                 ctx->ring.hashed_with_writes();
             }
+        }
+
+        if (lane->thread_exception || lane->outcome != bigupload::Outcome::ok) {
+            ctx->lane_failed = 1;
         }
 
         if (lane->thread_exception) {
