@@ -558,3 +558,29 @@ for my $try (1 .. 20) {
     if (defined $wait_pid && defined $old_pid && $wait_pid != $old_pid) { $across = 1; last }
 }
 ok($across, "a request in another worker was ended, and the new one saw its final offset");
+
+
+
+=== TEST 23: over HTTP/2 the 104 is a HEADERS frame of its own, before the final answer
+--- exec
+printf 'h2 body' > $TEST_NGINX_TMP/h2.txt
+for v in 3 6 8; do
+    c=Upload-Complete; [ $v = 3 ] && c=Upload-Incomplete
+    val='?0'; [ $v = 3 ] && val='?1'
+    curl -sS -v --http2-prior-knowledge -H "Upload-Draft-Interop-Version: $v" -H "$c: $val" \
+         -T $TEST_NGINX_TMP/h2.txt http://127.0.0.1:$TEST_NGINX_H2_PORT/upload/h2-$v.txt 2>&1 | grep '^< '
+done
+--- exit_code: 0
+--- temp_files_allowed
+--- check_tests: 9
+--- check
+my @answers = split /(?=^< HTTP\/2 104)/m, $exec_stdout;
+is(scalar @answers, 3, "three uploads, each with a 104");
+for my $i (0 .. 2) {
+    my $v = (3, 6, 8)[$i];
+    my ($loc104) = $answers[$i] =~ m{\A< HTTP/2 104 \r?\n< upload-draft-interop-version: $v\r?\n< location: (/upload/\.bigupload/[0-9a-f]{32})\r?\n};
+    ok($loc104, "v$v: the 104 with its version and Location");
+    like($answers[$i], qr{^< HTTP/2 201 \r?\n.*^< location: \Q@{[$loc104 // 'none']}\E\r?\n}sm, "v$v: then the final 201 with the same Location");
+}
+like($answers[1], qr{\A< HTTP/2 104 [^\n]*\n(?:< [^\n]*\n)*?< upload-limit: expires=86400\r?\n(?:< [^\n]*\n)*?< HTTP/2 201}, "v6: the 104's Upload-Limit");
+like($answers[2], qr{\A< HTTP/2 104 [^\n]*\n(?:< [^\n]*\n)*?< upload-limit: max-age=86400\r?\n(?:< [^\n]*\n)*?< HTTP/2 201}, "v8: the 104's Upload-Limit");
