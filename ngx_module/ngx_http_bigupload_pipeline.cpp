@@ -15,6 +15,8 @@
 
 #include <ctime>
 
+#include "engine/resumable.hpp"
+
 
 static ngx_int_t ngx_http_bigupload_post_lane(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx, ngx_http_bigupload_lane_t *lane,
@@ -102,6 +104,16 @@ ngx_http_bigupload_opened(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
 
     ctx->opened = 1;
     ctx->phase = ngx_http_bigupload_phase_body;
+
+    /* a request to a server-named upload resource learns its target from
+     * the partial's state: the status lists that, not the resource's URL */
+    if (ctx->upload->resumable()) {
+        auto  *p = static_cast<bigupload::ResumableUpload *>(ctx->upload.get());
+
+        if (!p->remote_path().empty()) {
+            ctx->remote_path = p->remote_path();
+        }
+    }
 
     /* listed in the status from now on, with the temp file to remove should
      * this worker die */

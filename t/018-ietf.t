@@ -584,3 +584,28 @@ for my $i (0 .. 2) {
 }
 like($answers[1], qr{\A< HTTP/2 104 [^\n]*\n(?:< [^\n]*\n)*?< upload-limit: expires=86400\r?\n(?:< [^\n]*\n)*?< HTTP/2 201}, "v6: the 104's Upload-Limit");
 like($answers[2], qr{\A< HTTP/2 104 [^\n]*\n(?:< [^\n]*\n)*?< upload-limit: max-age=86400\r?\n(?:< [^\n]*\n)*?< HTTP/2 201}, "v8: the 104's Upload-Limit");
+
+
+
+=== TEST 24: an append in flight is listed in the status under its file's path, not the upload resource's secret URL
+--- config
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+}
+location = /status {
+    bigupload_status;
+}
+--- temp_files_allowed
+--- check
+my $r = main::create(8, "/upload/sp.bin", "", 0, 'Upload-Length' => 100000);
+my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $TEST_NGINX_PORT) or die;
+binmode $sock;
+my $ah = main::ah(8, 0, 1);
+print $sock "PATCH $r->{url} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000\r\n"
+    . join('', map { "$_: $ah->{$_}\r\n" } sort keys %$ah) . "\r\n" . ("p" x 5000);
+my ($st, $h, $b);
+wait_until(sub { ($st, $h, $b) = http_request(method => 'GET', uri => '/status'); $b =~ /"uploads":\[\{/ }, 5);
+like($b, qr{"uploads":\[\{"path":"/sp\.bin"}, "listed under the file's path");
+unlike($b, qr{\.bigupload}, "the upload resource's URL is not shown");
+close $sock;
