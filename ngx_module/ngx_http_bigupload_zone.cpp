@@ -12,9 +12,12 @@
 #include <new>
 
 
-/* a zone made by another build of the module is not reused across a reload */
+/* a zone made by another build of the module (its counters or its slots
+ * laid out otherwise) is not reused across a reload */
 #define NGX_HTTP_BIGUPLOAD_ZONE_LAYOUT                                        \
-    ((uint64_t) 0x6275000000000000ULL | sizeof(ngx_http_bigupload_shctx_t))
+    ((uint64_t) 0x6275000000000000ULL                                         \
+     | ((uint64_t) sizeof(struct ngx_http_bigupload_slot_s) << 16)            \
+     | sizeof(ngx_http_bigupload_shctx_t))
 
 
 typedef struct {
