@@ -29,6 +29,7 @@
 #include "tool_exit.hpp"
 #include "tool_filehash.hpp"
 #include "tool_help.hpp"
+#include "tool_ietf.hpp"
 #include "tool_outcome.hpp"
 #include "tool_output.hpp"
 #include "tool_progress.hpp"
@@ -124,7 +125,8 @@ public:
 
         // Regular files are sent resumably (an empty one has nothing to
         // resume, standard input cannot be read again): see README "bgclient".
-        resumable_ = cfg_.resume && src_->resumable() && src_->size() > 0;
+        resumable_ = cfg_.protocol == Protocol::native && cfg_.resume && src_->resumable()
+                     && src_->size() > 0;
         if (resumable_ && !src_->upload_key(key_)) {
             return fail(exit_local_file, src_->error());
         }
@@ -143,7 +145,9 @@ public:
 
         for (unsigned attempt = 1;; attempt++) {
             Attempt at;
-            if (resumable_) {
+            if (cfg_.protocol == Protocol::ietf) {
+                at = ietf_attempt_of(meter, deadline, attempt);
+            } else if (resumable_) {
                 at = resumable_attempt(meter, deadline, attempt);
                 if (at.fallback) {
                     meter.finish(now_seconds(), 0, false);  // a range was refused: end its bar
@@ -155,7 +159,7 @@ public:
                     }
                 }
             }
-            if (!resumable_) {
+            if (!resumable_ && cfg_.protocol == Protocol::native) {
                 if (attempt > 1 && !src_->rewind()) {
                     return fail(exit_local_file, src_->error());
                 }
@@ -258,6 +262,23 @@ private:
         at.local_size = src_->bytes_read();
         at.done = src_->bytes_read();
         at.sent = static_cast<std::int64_t>(src_->bytes_read());
+        return at;
+    }
+
+    // --protocol ietf: the creation, or HEAD and appends (tool_ietf)
+    Attempt ietf_attempt_of(ProgressMeter &meter, double deadline, unsigned attempt)
+    {
+        IetfResult ir = ietf_attempt(cfg_, *src_, ietf_, meter, timeout_left(deadline), attempt);
+        if (ir.fatal) {
+            return fatal(ir.fatal_code, ir.fatal_message);
+        }
+        Attempt at;
+        at.r = ir.r;
+        at.local_sha256 = ir.local_sha256;
+        at.local_size = reported_size(0);
+        at.done = ir.done;
+        at.sent = ir.sent;
+        at.resumed_at = ir.resumed_at;
         return at;
     }
 
@@ -652,6 +673,7 @@ private:
     bool restarted_ = false;
     std::string key_;
     std::unique_ptr<FileHasher> hasher_;  // after src_: destroyed first
+    IetfSession ietf_;                    // --protocol ietf: the upload resource
 };
 
 struct CurlGlobal {

@@ -19,6 +19,7 @@ enum class Opt {
     header, user, oauth2_bearer, insecure, cacert, http1_1, http2, limit_rate,
     connect_timeout, max_time, retries, overwrite, json, quiet, progress,
     verbose, version, help, parallel, chunk_size, restart, status, no_resume,
+    protocol, ietf_version,
 };
 
 struct OptDef {
@@ -46,6 +47,8 @@ const OptDef options[] = {
     {"restart", 0, false, Opt::restart},
     {"status", 0, false, Opt::status},
     {"no-resume", 0, false, Opt::no_resume},
+    {"protocol", 0, true, Opt::protocol},
+    {"ietf-version", 0, true, Opt::ietf_version},
     {"json", 0, false, Opt::json},
     {"quiet", 'q', false, Opt::quiet},
     {"progress", 0, true, Opt::progress},
@@ -234,6 +237,27 @@ bool apply(const OptDef &d, const std::string &v, Config &c, ArgAction &action,
     case Opt::restart:
         c.restart = true;
         return true;
+
+    case Opt::protocol:
+        if (v == "native") {
+            c.protocol = Protocol::native;
+        } else if (v == "ietf") {
+            c.protocol = Protocol::ietf;
+        } else {
+            error = "bad --protocol '" + v + "': expected native or ietf";
+            return false;
+        }
+        return true;
+
+    case Opt::ietf_version: {
+        auto r = bigupload::parse_count(v, 3, 8);
+        if (!r) {
+            error = "bad --ietf-version '" + v + "': expected an interop version from 3 to 8";
+            return false;
+        }
+        c.ietf_version = static_cast<int>(*r);
+        return true;
+    }
 
     case Opt::status:
         c.status = true;
@@ -539,6 +563,20 @@ ArgResult parse_args(const std::vector<std::string> &args)
     if (!c.resume && (c.restart || c.parallel > 1 || c.chunk_size > 0)) {
         return fail("--no-resume sends one plain PUT: it cannot be combined with --restart,"
                     " --parallel or --chunk-size");
+    }
+
+    if (c.ietf_version && c.protocol != Protocol::ietf) {
+        return fail("--ietf-version needs --protocol ietf");
+    }
+    if (c.ietf_version == 0) {
+        c.ietf_version = 8;
+    }
+    if (c.protocol == Protocol::ietf
+        && (c.file_path == "-" || c.status || c.restart || c.parallel > 1 || !c.resume))
+    {
+        return fail("--protocol ietf uploads a file over one connection at a time (the draft"
+                    " has no parallel appends): not with standard input, --status, --restart,"
+                    " --parallel or --no-resume");
     }
 
     if (!make_remote_path(positionals[2], c.file_path, c.remote_path, error)) {

@@ -117,16 +117,32 @@ extern "C" size_t header_cb(char *buf, size_t size, size_t nitems, void *ud)
         x->upload_length.clear();
         x->content_length.clear();
         x->repr_digest.clear();
+        x->upload_limit.clear();
+        x->upload_complete.clear();
+        x->upload_incomplete.clear();
         std::string l = trim_crlf(line);
         std::size_t sp1 = l.find(' ');
         std::size_t sp2 = sp1 == std::string::npos ? sp1 : l.find(' ', sp1 + 1);
         if (sp2 != std::string::npos) {
             res.reason = l.substr(sp2 + 1);
         }
+        x->in_104 = sp1 != std::string::npos && l.compare(sp1 + 1, 3, "104") == 0;
     } else if (header_is(line, "retry-after")) {
         res.retry_after = header_value(line);
     } else if (header_is(line, "location")) {
         res.location = header_value(line);
+        if (x->in_104) {
+            x->resume_location = res.location;
+        }
+    } else if (header_is(line, "upload-limit")) {
+        x->upload_limit = header_value(line);
+        if (x->in_104) {
+            x->resume_limit = x->upload_limit;
+        }
+    } else if (header_is(line, "upload-complete")) {
+        x->upload_complete = header_value(line);
+    } else if (header_is(line, "upload-incomplete")) {
+        x->upload_incomplete = header_value(line);
     } else if (header_is(line, "repr-digest")) {
         res.repr_digest = header_value(line);
         x->repr_digest = res.repr_digest;

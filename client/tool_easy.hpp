@@ -56,6 +56,12 @@ struct Exchange {
     // the answer's resumable-upload headers, raw
     std::string upload_offset, upload_ranges, upload_length, content_length;
     std::string repr_digest;
+    // the IETF draft's fields (--protocol ietf): of the answer, and of the
+    // last "104 Upload Resumption Supported", which names the upload
+    // resource before the final answer comes (if it ever does)
+    std::string upload_limit, upload_complete, upload_incomplete;
+    bool in_104 = false;
+    std::string resume_location, resume_limit;
 
     char errbuf[CURL_ERROR_SIZE] = "";
     std::unique_ptr<curl_slist, SlistDeleter> headers;

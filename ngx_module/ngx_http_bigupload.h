@@ -24,7 +24,10 @@
  *   ngx_http_bigupload_pass_module.cpp  bigupload_pass (a filter module)
  *   ngx_http_bigupload_form.cpp       HTML forms, multipart/form-data (a
  *                                     front-end)
+ *   ngx_http_bigupload_interim.cpp    interim (1xx) answers before the body
+ *   ngx_http_bigupload_stale.cpp      ending a stale request for an upload
  *   ngx_http_bigupload_native.cpp     the native dialect (a front-end)
+ *   ngx_http_bigupload_ietf.cpp       the IETF resumable-upload draft (a front-end)
  *
  * Dependencies go one way: front-ends -> engine (the rest of the glue) ->
  * core.  The engine reaches a front-end only through its
@@ -46,6 +49,7 @@ extern "C" {
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -102,6 +106,7 @@ typedef struct {
     off_t                       form_max_size;
     size_t                      form_fields;
     ngx_uint_t                  form_max_files;
+    off_t                       max_append_size;
     ngx_flag_t                  status;
 } ngx_http_bigupload_loc_conf_t;
 
@@ -125,6 +130,7 @@ typedef struct {
 /* the request context ------------------------------------------------------ */
 
 struct ngx_http_bigupload_ctx_t;
+struct ngx_http_bigupload_answer_t;
 typedef struct ngx_http_bigupload_slot_s  ngx_http_bigupload_slot_t;
 
 
@@ -151,6 +157,13 @@ typedef struct {
      * sets the answer (ngx_http_bigupload_set_answer) or fails */
     void                      (*done)(ngx_http_request_t *r,
                                       ngx_http_bigupload_ctx_t *ctx);
+
+    /* optional: a failure is about to be answered (ctx->error, ctx->status;
+     * "a" has the errors table's JSON): the dialect may reshape the answer
+     * (status, headers, body, content type) */
+    void                      (*failure)(ngx_http_request_t *r,
+                                         ngx_http_bigupload_ctx_t *ctx,
+                                         ngx_http_bigupload_answer_t &a) = nullptr;
 } ngx_http_bigupload_frontend_t;
 
 
@@ -267,6 +280,20 @@ struct ngx_http_bigupload_ctx_t {
     void                               (*refused)(ngx_http_request_t *r,
                                                   ngx_http_bigupload_ctx_t *ctx) = nullptr;
 
+    /* an interim answer to send once the upload is open, before its body
+     * is read (status 0: none) */
+    ngx_uint_t                           interim_status = 0;
+    std::string                          interim_reason;
+    std::vector<bigupload::HeaderField>  interim_headers;
+
+    /* the partial a server-named upload resource writes into (""; its
+     * requests in flight can be ended by a newer one, see _stale.cpp) */
+    std::string                          partial_id;
+    ngx_event_t                          stale{};      /* polls for an end */
+    std::shared_ptr<void>                stale_wait;   /* waits for older ones */
+    unsigned                             superseded:1;
+    unsigned                             lane_failed:1;  /* a lane task failed */
+
     /* thread pool: the task of open/finish/abort/call, or the lanes */
     ngx_http_bigupload_op_e              op = ngx_http_bigupload_op_none;
     ngx_thread_task_t                   *task = nullptr;
@@ -328,8 +355,9 @@ struct ngx_http_bigupload_ctx_t {
     unsigned                             pass_removed:1; /* and its cleanup removed the file */
 
     ngx_http_bigupload_ctx_t()
-        : failed(0), opened(0), opening(0), reading(0), nginx_done(0), body_done(0),
-          hash_failed(0), flushed(0), client_gone(0), passed(0), pass_removed(0)
+        : superseded(0), lane_failed(0), failed(0), opened(0), opening(0), reading(0),
+          nginx_done(0), body_done(0), hash_failed(0), flushed(0), client_gone(0), passed(0),
+          pass_removed(0)
     {
         hash_lane.ctx = this;
         hash_lane.hash = true;
@@ -354,7 +382,10 @@ void ngx_http_bigupload_http_request(ngx_http_request_t *r,
     bigupload::HttpRequest &rq);
 bigupload::Error ngx_http_bigupload_target(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx, bigupload::Target &target,
-    bigupload::ErrorArgs &why, bool directory = false);
+    bigupload::ErrorArgs &why, bool directory = false,
+    std::string_view name = std::string_view());
+bigupload::Error ngx_http_bigupload_store_of(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx, bigupload::Target &target);
 ngx_int_t ngx_http_bigupload_detach(ngx_thread_pool_t *tp, ngx_log_t *log,
     std::function<void()> fn, std::function<void()> done = nullptr);
 
@@ -400,6 +431,17 @@ ngx_int_t ngx_http_bigupload_add_header(ngx_http_request_t *r,
     const std::string &name, const std::string &value);
 ngx_int_t ngx_http_bigupload_refuse_body(ngx_http_request_t *r);
 
+/* ngx_http_bigupload_interim.cpp */
+ngx_int_t ngx_http_bigupload_interim(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx);
+
+/* ngx_http_bigupload_stale.cpp */
+typedef ngx_int_t (*ngx_http_bigupload_go_pt)(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx);
+ngx_int_t ngx_http_bigupload_end_stale(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx, ngx_http_bigupload_go_pt go);
+void ngx_http_bigupload_watch_stale(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx);
+void ngx_http_bigupload_unwatch_stale(ngx_http_bigupload_ctx_t *ctx);
+
 /* ngx_http_bigupload_error.cpp */
 ngx_int_t ngx_http_bigupload_refuse(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx, bigupload::Error e,
@@ -421,6 +463,9 @@ void ngx_http_bigupload_track(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *c
 void ngx_http_bigupload_track_progress(ngx_http_bigupload_ctx_t *ctx);
 void ngx_http_bigupload_untrack(ngx_http_bigupload_ctx_t *ctx, ngx_uint_t account);
 void ngx_http_bigupload_count_expired(ngx_uint_t n);
+ngx_uint_t ngx_http_bigupload_in_flight(const std::string &id, ngx_uint_t stop);
+ngx_uint_t ngx_http_bigupload_stopped(ngx_http_bigupload_ctx_t *ctx);
+void ngx_http_bigupload_landed(ngx_http_bigupload_ctx_t *ctx);
 void ngx_http_bigupload_snapshot(ngx_shm_zone_t *zone, bigupload::StatusSnapshot &s);
 void ngx_http_bigupload_reap(ngx_shm_zone_t *zone, ngx_log_t *log);
 void ngx_http_bigupload_set_zone(ngx_shm_zone_t *zone);
@@ -447,6 +492,7 @@ ngx_int_t ngx_http_bigupload_pass(ngx_http_request_t *r, ngx_http_bigupload_ctx_
 /* the front-ends */
 extern const ngx_http_bigupload_frontend_t  ngx_http_bigupload_form;
 extern const ngx_http_bigupload_frontend_t  ngx_http_bigupload_native;
+extern const ngx_http_bigupload_frontend_t  ngx_http_bigupload_ietf;
 
 
 /*

@@ -39,6 +39,9 @@ ngx_http_bigupload_finish(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
 
     ctx->phase = ngx_http_bigupload_phase_done;
 
+    /* no more in flight for a newer request to end */
+    ngx_http_bigupload_unwatch_stale(ctx);
+
     if (!ctx->failed && ngx_http_bigupload_pass_wanted(r)
         && ngx_http_bigupload_result(ctx) == bigupload::Result::complete)
     {
@@ -76,6 +79,10 @@ ngx_http_bigupload_finish(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
         a.body = bigupload::error_json(bigupload::error_info(ctx->error).code,
                                        ctx->error_message);
         a.headers = std::move(ctx->answer.headers);
+
+        if (ctx->fe && ctx->fe->failure) {
+            ctx->fe->failure(r, ctx, a);
+        }
 
         rc = ngx_http_bigupload_send(r, a);
     }
@@ -131,6 +138,18 @@ ngx_http_bigupload_send(ngx_http_request_t *r, const ngx_http_bigupload_answer_t
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    /* a 201 without a body (the IETF draft's creation) ends with the last
+     * buffer alone: an empty memory buffer is an error to the writer */
+    if (a.body.empty()) {
+        return ngx_http_send_special(r, NGX_HTTP_LAST);
+    }
+
     b = ngx_create_temp_buf(r->pool, a.body.size());
     if (b == nullptr) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -139,12 +158,6 @@ ngx_http_bigupload_send(ngx_http_request_t *r, const ngx_http_bigupload_answer_t
     b->last = ngx_cpymem(b->last, a.body.data(), a.body.size());
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
 
     out.buf = b;
     out.next = nullptr;

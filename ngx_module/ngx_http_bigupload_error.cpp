@@ -77,6 +77,10 @@ ngx_http_bigupload_refuse(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
     a.body = bigupload::error_json(info.code, ctx->error_message);
     a.headers = std::move(ctx->answer.headers);
 
+    if (ctx->fe && ctx->fe->failure) {
+        ctx->fe->failure(r, ctx, a);
+    }
+
     return ngx_http_bigupload_send(r, a);
 }
 

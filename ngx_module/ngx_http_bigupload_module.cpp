@@ -29,8 +29,7 @@ static char *ngx_http_bigupload_set_handler(ngx_conf_t *cf, ngx_flag_t *flag,
 static ngx_conf_bitmask_t  ngx_http_bigupload_protocols[] = {
     { ngx_string("native"), NGX_HTTP_BIGUPLOAD_NATIVE },
     /* tus */
-    /* ietf */
-    /* form */
+    { ngx_string("ietf"), NGX_HTTP_BIGUPLOAD_IETF },
     { ngx_string("form"), NGX_HTTP_BIGUPLOAD_FORM },
     { ngx_null_string, 0 }
 };
@@ -68,6 +67,13 @@ static ngx_command_t  ngx_http_bigupload_commands[] = {
       ngx_conf_set_off_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_bigupload_loc_conf_t, max_size),
+      nullptr },
+
+    { ngx_string("bigupload_max_append_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_off_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bigupload_loc_conf_t, max_append_size),
       nullptr },
 
     { ngx_string("bigupload_overwrite"),
@@ -212,7 +218,7 @@ ngx_module_t  ngx_http_bigupload_module = {
  */
 static const ngx_http_bigupload_frontend_t  *ngx_http_bigupload_frontends[] = {
     /* tus */
-    /* ietf */
+    &ngx_http_bigupload_ietf,
     /* form */
     &ngx_http_bigupload_form,
     &ngx_http_bigupload_native,
@@ -396,6 +402,7 @@ ngx_http_bigupload_create_loc_conf(ngx_conf_t *cf)
     conf->enable = NGX_CONF_UNSET;
     conf->store = (ngx_http_complex_value_t *) NGX_CONF_UNSET_PTR;
     conf->max_size = NGX_CONF_UNSET;
+    conf->max_append_size = NGX_CONF_UNSET;
     conf->overwrite = NGX_CONF_UNSET;
     conf->create_dirs = NGX_CONF_UNSET;
     conf->access = NGX_CONF_UNSET_UINT;
@@ -425,6 +432,7 @@ ngx_http_bigupload_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_ptr_value(conf->store, prev->store, nullptr);
     ngx_conf_merge_off_value(conf->max_size, prev->max_size, 0);
+    ngx_conf_merge_off_value(conf->max_append_size, prev->max_append_size, 0);
     ngx_conf_merge_value(conf->overwrite, prev->overwrite, 0);
     ngx_conf_merge_value(conf->create_dirs, prev->create_dirs, 1);
     ngx_conf_merge_uint_value(conf->access, prev->access, 0600);

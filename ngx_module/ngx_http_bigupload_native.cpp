@@ -12,6 +12,7 @@
 #include "engine/partial_store.hpp"
 #include "engine/plain.hpp"
 #include "engine/resumable.hpp"
+#include "proto/digest_fields.hpp"
 #include "proto/native.hpp"
 #include "report/response.hpp"
 

@@ -11,6 +11,7 @@
 
 #include "base/digest.hpp"
 #include "engine/store.hpp"
+#include "proto/digest_fields.hpp"
 #include "proto/native.hpp"
 #include "report/response.hpp"
 

@@ -15,6 +15,8 @@
 
 #include <ctime>
 
+#include "engine/resumable.hpp"
+
 
 static ngx_int_t ngx_http_bigupload_post_lane(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx, ngx_http_bigupload_lane_t *lane,
@@ -156,9 +158,30 @@ ngx_http_bigupload_opened(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
     ctx->opened = 1;
     ctx->phase = ngx_http_bigupload_phase_body;
 
+    /* a request to a server-named upload resource learns its target from
+     * the partial's state: the status lists that, not the resource's URL */
+    if (ctx->upload->resumable()) {
+        auto  *p = static_cast<bigupload::ResumableUpload *>(ctx->upload.get());
+
+        if (!p->remote_path().empty()) {
+            ctx->remote_path = p->remote_path();
+        }
+    }
+
     /* listed in the status from now on, with the temp file to remove should
      * this worker die */
     ngx_http_bigupload_track(r, ctx);
+
+    /* a front-end's interim answer (the IETF draft's 104) goes out before
+     * the body is read, and before nginx's own "100 Continue" */
+    if (ctx->interim_status && ngx_http_bigupload_interim(r, ctx) != NGX_OK) {
+        ngx_http_bigupload_fail(r, ctx, bigupload::Error::client_closed_early, a,
+                                NGX_HTTP_CLIENT_CLOSED_REQUEST);
+        return;
+    }
+
+    /* a request that a newer one for the same upload may end */
+    ngx_http_bigupload_watch_stale(r, ctx);
 
     (void) ngx_http_bigupload_read_body(r, ctx);
 }
@@ -209,9 +232,11 @@ ngx_http_bigupload_drive(ngx_http_request_t *r)
         if (ctx->failed) {
             bigupload::Upload  *u = ctx->upload.get();
 
-            /* a resumable upload whose body broke off keeps every byte that
+            /* a resumable upload whose body broke off (the client went away,
+             * or a newer request ended this one) keeps every byte that
              * arrived: what is in the ring goes to the file first */
             if (u && u->pending() && u->resumable() && !ctx->hash_failed
+                && !ctx->lane_failed && ctx->phase == ngx_http_bigupload_phase_body
                 && ngx_http_bigupload_keeps_body(ctx))
             {
                 ngx_http_bigupload_flush(r, ctx);
@@ -276,7 +301,8 @@ static ngx_uint_t
 ngx_http_bigupload_keeps_body(ngx_http_bigupload_ctx_t *ctx)
 {
     return ctx->error == bigupload::Error::client_closed
-           || ctx->error == bigupload::Error::bad_body;
+           || ctx->error == bigupload::Error::bad_body
+           || ctx->error == bigupload::Error::superseded;
 }
 
 
@@ -457,6 +483,10 @@ ngx_http_bigupload_lane_done(ngx_event_t *ev)
             if (lane->both) {
                 ctx->ring.hashed_with_writes();
             }
+        }
+
+        if (lane->thread_exception || lane->outcome != bigupload::Outcome::ok) {
+            ctx->lane_failed = 1;
         }
 
         if (lane->thread_exception) {

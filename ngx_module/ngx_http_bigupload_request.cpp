@@ -15,6 +15,10 @@ static void ngx_http_bigupload_cleanup(void *data);
 static ngx_int_t ngx_http_bigupload_remote_path(ngx_http_request_t *r,
     ngx_http_bigupload_loc_conf_t *conf, ngx_str_t *root, std::string &path,
     std::vector<std::string> &segments, bigupload::PathError &err);
+static ngx_int_t ngx_http_bigupload_root(ngx_http_request_t *r,
+    ngx_http_bigupload_loc_conf_t *conf, ngx_str_t *root, std::string_view &uri);
+static void ngx_http_bigupload_options(ngx_http_bigupload_loc_conf_t *conf,
+    bigupload::Target &target);
 static void ngx_http_bigupload_detached_thread(void *data, ngx_log_t *log);
 static void ngx_http_bigupload_detached_done(ngx_event_t *ev);
 
@@ -119,6 +123,7 @@ ngx_http_bigupload_cleanup(void *data)
     }
 
     ngx_http_bigupload_guarded(ngx_cycle->log, "a request's cleanup", [&] {
+        ngx_http_bigupload_unwatch_stale(ctx);
         ngx_http_bigupload_untrack(ctx, 1);
 
         if (ctx->upload && !ctx->upload->temp_path().empty()) {
@@ -222,12 +227,14 @@ ngx_http_bigupload_http_request(ngx_http_request_t *r, bigupload::HttpRequest &r
  * the options and the preconditions.  A refusal comes back as an error
  * with what its log line needs.  With "directory" the path must be a
  * directory's ("/dir/", or the location itself: a form's), and "target"
- * holds its segments; without, it must be a file's.
+ * holds its segments; without, it must be a file's, or, with "name", the
+ * file of that name in the directory the URI names.
  */
 
 bigupload::Error
 ngx_http_bigupload_target(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
-    bigupload::Target &target, bigupload::ErrorArgs &why, bool directory)
+    bigupload::Target &target, bigupload::ErrorArgs &why, bool directory,
+    std::string_view name)
 {
     ngx_int_t                       rc;
     ngx_str_t                       root = ngx_null_string;
@@ -253,6 +260,12 @@ ngx_http_bigupload_target(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
     } else if (directory && perr == bigupload::PathError::ok) {
         ctx->remote_path = path;
         return bigupload::Error::form_not_directory;
+
+    } else if (perr == bigupload::PathError::collection && !name.empty()) {
+        /* a file the request names in the directory its URI names (the
+         * caller checked that "name" is one segment) */
+        path.append(name);
+        perr = bigupload::split_remote_path(path, segments);
     }
 
     if (perr != bigupload::PathError::ok) {
@@ -285,19 +298,51 @@ ngx_http_bigupload_target(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
     target.root.assign((const char *) root.data, root.len);
     target.remote_path = path;
     target.segments = std::move(segments);
+    ngx_http_bigupload_options(conf, target);
+    target.pre = std::move(pre);
+
+    return bigupload::Error::none;
+}
+
+
+/*
+ * The store of a request that names no target (an upload resource, whose
+ * target is in its partial's state): its root and options only.
+ */
+
+bigupload::Error
+ngx_http_bigupload_store_of(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
+    bigupload::Target &target)
+{
+    ngx_str_t         root = ngx_null_string;
+    std::string_view  uri;
+
+    ngx_int_t rc = ngx_http_bigupload_root(r, ctx->conf, &root, uri);
+    if (rc != NGX_OK) {
+        return rc == NGX_DECLINED ? bigupload::Error::no_store : bigupload::Error::no_memory;
+    }
+
+    target = bigupload::Target();
+    target.root.assign((const char *) root.data, root.len);
+    ngx_http_bigupload_options(ctx->conf, target);
+
+    return bigupload::Error::none;
+}
+
+
+static void
+ngx_http_bigupload_options(ngx_http_bigupload_loc_conf_t *conf, bigupload::Target &target)
+{
     target.opt.create_dirs = conf->create_dirs;
     target.opt.overwrite = conf->overwrite;
     target.opt.file_mode = (mode_t) conf->access;
     target.opt.dir_mode = bigupload::dir_mode_for((mode_t) conf->access);
-    target.pre = std::move(pre);
 
     if (conf->digest) {
         target.digest = (bigupload::DigestAlg) conf->digest;
     } else {
         target.digest.reset();
     }
-
-    return bigupload::Error::none;
 }
 
 
@@ -314,10 +359,6 @@ ngx_http_bigupload_remote_path(ngx_http_request_t *r,
     ngx_http_bigupload_loc_conf_t *conf, ngx_str_t *root, std::string &path,
     std::vector<std::string> &segments, bigupload::PathError &err)
 {
-    size_t                     root_len;
-    ngx_str_t                  full;
-    ngx_http_core_loc_conf_t  *clcf;
-
     std::string_view raw((const char *) r->unparsed_uri.data, r->unparsed_uri.len);
     raw = raw.substr(0, raw.find('?'));
 
@@ -327,9 +368,44 @@ ngx_http_bigupload_remote_path(ngx_http_request_t *r,
         return NGX_OK;
     }
 
+    std::string_view uri;
+
+    ngx_int_t rc = ngx_http_bigupload_root(r, conf, root, uri);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    path.assign(uri);
+
+    /* "/upload" itself is the location as a collection; an alias maps
+     * "/upload/a" to "a" */
+    if (path.empty() || (conf->store == nullptr && path[0] != '/')) {
+        path.insert(0, "/");
+    }
+
+    /* r->uri is decoded already: validate it as it is */
+    err = bigupload::split_remote_path(path, segments);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The store's root for the request, and the part of its URI below it.
+ * NGX_DECLINED for an empty store, NGX_ERROR when out of memory.
+ */
+
+static ngx_int_t
+ngx_http_bigupload_root(ngx_http_request_t *r, ngx_http_bigupload_loc_conf_t *conf,
+    ngx_str_t *root, std::string_view &uri)
+{
+    size_t                     root_len;
+    ngx_str_t                  full;
+    ngx_http_core_loc_conf_t  *clcf;
+
     clcf = (ngx_http_core_loc_conf_t *) ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
-    std::string_view uri((const char *) r->uri.data, r->uri.len);
+    uri = std::string_view((const char *) r->uri.data, r->uri.len);
 
     if (conf->store) {
         if (ngx_http_complex_value(r, conf->store, root) != NGX_OK) {
@@ -366,17 +442,6 @@ ngx_http_bigupload_remote_path(ngx_http_request_t *r,
         /* full.len counts the trailing NUL */
         uri = std::string_view((const char *) full.data + root_len, full.len - 1 - root_len);
     }
-
-    path.assign(uri);
-
-    /* "/upload" itself is the location as a collection; an alias maps
-     * "/upload/a" to "a" */
-    if (path.empty() || (conf->store == nullptr && path[0] != '/')) {
-        path.insert(0, "/");
-    }
-
-    /* r->uri is decoded already: validate it as it is */
-    err = bigupload::split_remote_path(path, segments);
 
     return NGX_OK;
 }

@@ -12,9 +12,12 @@
 #include <new>
 
 
-/* a zone made by another build of the module is not reused across a reload */
+/* a zone made by another build of the module (its counters or its slots
+ * laid out otherwise) is not reused across a reload */
 #define NGX_HTTP_BIGUPLOAD_ZONE_LAYOUT                                        \
-    ((uint64_t) 0x6275000000000000ULL | sizeof(ngx_http_bigupload_shctx_t))
+    ((uint64_t) 0x6275000000000000ULL                                         \
+     | ((uint64_t) sizeof(struct ngx_http_bigupload_slot_s) << 16)            \
+     | sizeof(ngx_http_bigupload_shctx_t))
 
 
 typedef struct {
@@ -38,9 +41,11 @@ struct ngx_http_bigupload_slot_s {
     size_t                      path_len;
     size_t                      client_len;
     size_t                      temp_len;
-    u_char                      data[1];       /* path, client address, and
-                                                * the temp file of a plain
-                                                * upload */
+    size_t                      id_len;        /* 0 once the request ended */
+    ngx_atomic_t                stop;          /* a newer request ends it */
+    u_char                      data[1];       /* path, client address, the
+                                                * temp file of a plain
+                                                * upload, the partial's id */
 };
 
 
@@ -138,7 +143,7 @@ ngx_http_bigupload_track(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
     std::string  temp = ctx->upload->temp_path();
 
     len = offsetof(ngx_http_bigupload_slot_t, data) + ctx->remote_path.size()
-          + client->len + temp.size();
+          + client->len + temp.size() + ctx->partial_id.size();
 
     ngx_shmtx_lock(&shpool->mutex);
 
@@ -165,6 +170,10 @@ ngx_http_bigupload_track(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
     ngx_memcpy(slot->data, ctx->remote_path.data(), slot->path_len);
     ngx_memcpy(slot->data + slot->path_len, client->data, client->len);
     ngx_memcpy(slot->data + slot->path_len + client->len, temp.data(), temp.size());
+    slot->id_len = ctx->partial_id.size();
+    slot->stop = 0;
+    ngx_memcpy(slot->data + slot->path_len + client->len + temp.size(),
+               ctx->partial_id.data(), slot->id_len);
 
     ngx_queue_insert_tail(&sh->live, &slot->queue);
 
@@ -254,6 +263,85 @@ ngx_http_bigupload_untrack(ngx_http_bigupload_ctx_t *ctx, ngx_uint_t account)
         sh->counters.record_cancel();
     }
 
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/*
+ * The requests in flight for the partial "id", in every worker: with "stop",
+ * each is asked to end (it polls its slot: ngx_http_bigupload_stopped()).
+ * Returns how many there are.
+ */
+
+ngx_uint_t
+ngx_http_bigupload_in_flight(const std::string &id, ngx_uint_t stop)
+{
+    ngx_uint_t                   n = 0;
+    ngx_queue_t                 *q;
+    ngx_slab_pool_t             *shpool;
+    ngx_http_bigupload_slot_t   *slot;
+    ngx_http_bigupload_shctx_t  *sh;
+
+    if (ngx_http_bigupload_zone == nullptr || id.empty()) {
+        return 0;
+    }
+
+    /* a dead worker's requests are in flight no more */
+    ngx_http_bigupload_reap(nullptr, ngx_cycle->log);
+
+    shpool = (ngx_slab_pool_t *) ngx_http_bigupload_zone->shm.addr;
+    sh = (ngx_http_bigupload_shctx_t *) ngx_http_bigupload_zone->data;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    for (q = ngx_queue_head(&sh->live);
+         q != ngx_queue_sentinel(&sh->live);
+         q = ngx_queue_next(q))
+    {
+        slot = ngx_queue_data(q, ngx_http_bigupload_slot_t, queue);
+
+        if (slot->id_len == id.size()
+            && ngx_memcmp(slot->data + slot->path_len + slot->client_len + slot->temp_len,
+                          id.data(), id.size()) == 0)
+        {
+            n++;
+
+            if (stop) {
+                slot->stop = 1;
+            }
+        }
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return n;
+}
+
+
+/* whether a newer request asked this one to end */
+
+ngx_uint_t
+ngx_http_bigupload_stopped(ngx_http_bigupload_ctx_t *ctx)
+{
+    return ctx->slot && ctx->slot->stop;
+}
+
+
+/* the request has ended (its answer goes out): no more in flight */
+
+void
+ngx_http_bigupload_landed(ngx_http_bigupload_ctx_t *ctx)
+{
+    ngx_slab_pool_t  *shpool;
+
+    if (ctx->slot == nullptr || ctx->slot->id_len == 0) {
+        return;
+    }
+
+    shpool = (ngx_slab_pool_t *) ctx->zone->shm.addr;
+
+    ngx_shmtx_lock(&shpool->mutex);
+    ctx->slot->id_len = 0;
     ngx_shmtx_unlock(&shpool->mutex);
 }
 

@@ -108,7 +108,13 @@ bigupload: tus request for "/t.bin" refused: not served here
 
 
 
-=== TEST 7: a request in the IETF draft's dialect is 400 too
+=== TEST 7: a request in the IETF draft's dialect is 400 too where the draft is not served
+--- config
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+    bigupload_protocols native;
+}
 --- request eval
 "POST /upload/i.bin\n" . ("x" x 100)
 --- more_headers

@@ -551,6 +551,17 @@ START_TEST(test_digest_traits)
 }
 END_TEST
 
+/* -01..-05 4: every creation answer has Location set to the upload
+ * resource, the completing one too; from -06 on the completing answer is the
+ * target resource's own */
+START_TEST(test_completion_location)
+{
+    for (int i = 3; i <= 8; i++) {
+        ck_assert_msg(v(i).completion_location_is_upload == (i <= 6), "v%d", i);
+    }
+}
+END_TEST
+
 Suite *ietf_suite(void)
 {
     Suite *s = suite_create("ietf");
@@ -570,6 +581,7 @@ Suite *ietf_suite(void)
     tcase_add_test(tc, test_limits);
     tcase_add_test(tc, test_problems);
     tcase_add_test(tc, test_digest_traits);
+    tcase_add_test(tc, test_completion_location);
     suite_add_tcase(s, tc);
 
     return s;

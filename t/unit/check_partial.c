@@ -747,6 +747,61 @@ START_TEST(test_crc_ranges_combine)
 }
 END_TEST
 
+/* Repr-Digest at creation: the whole file's digests, checked (and told,
+ * with Want-Repr-Digest) once another request completes it; a mismatch
+ * removes the upload, and nothing reaches the target */
+START_TEST(test_repr_digest)
+{
+    std::string data = body(3000);
+    FsError e;
+
+    for (int good = 0; good <= 1; good++) {
+        std::string sid = PartialStore::new_id();
+        Creation c{"ietf", "", false};
+        std::string sha512 = digest_of(DigestAlg::sha512, data.data(), data.size());
+        if (!good) {
+            sha512[5] ^= 1;
+        }
+        c.repr_want.push_back(DigestAlg::crc32c);
+
+        UploadRequest first = range(0, 1000, 3000);
+        first.expect.push_back(DigestCheck{DigestAlg::sha512, sha512});
+        ResumableUpload a(partials(), sid, "", target(), first, Bind::create, c);
+        ck_assert(a.open(1, e) == Outcome::ok);
+        ck_assert(a.write(data.data(), 1000, 1, e) == Outcome::ok);
+        ck_assert(a.finish(true, false, 1, e) == Outcome::incomplete);
+
+        UploadRequest rest;
+        rest.start = 1000;
+        rest.end = 3000;
+        rest.append = true;
+        rest.repr_want.push_back(DigestAlg::md5);
+        ResumableUpload b(partials(), sid, "", Target{root, "", {}, StoreOptions(), {}}, rest,
+                          Bind::join);
+        ck_assert(b.open(2, e) == Outcome::ok);
+        ck_assert(b.write(data.data() + 1000, 2000, 2, e) == Outcome::ok);
+
+        if (!good) {
+            ck_assert(b.finish(true, false, 2, e) == Outcome::file_digest_mismatch);
+            ck_assert_int_eq(access((root + "/dir/f.bin").c_str(), F_OK), -1);
+            ck_assert_int_eq(access((root + "/.bigupload/" + sid + ".state").c_str(), F_OK), -1);
+            continue;
+        }
+
+        ck_assert(b.finish(true, false, 2, e) == Outcome::created);
+        ck_assert(ck_slurp(root + "/dir/f.bin") == data);
+        const auto &d = b.repr_digests();
+        ck_assert_int_eq(d.size(), 3);
+        ck_assert(d[0].first == DigestAlg::sha512 && d[0].second == sha512);
+        ck_assert(d[1].first == DigestAlg::crc32c
+                  && d[1].second == digest_of(DigestAlg::crc32c, data.data(), data.size()));
+        ck_assert(d[2].first == DigestAlg::md5
+                  && d[2].second == digest_of(DigestAlg::md5, data.data(), data.size()));
+        ck_assert_sstr_eq(b.sha256(), sha256_hex(data.data(), data.size()));
+    }
+}
+END_TEST
+
 /* bytes written again where a digest covered them: it is not trusted */
 START_TEST(test_rewrite_invalidates)
 {
@@ -819,6 +874,7 @@ Suite *partial_suite(void)
     tcase_add_test(tc, test_out_of_order);
     tcase_add_test(tc, test_parallel_threads);
     tcase_add_test(tc, test_key_and_length_checks);
+    tcase_add_test(tc, test_repr_digest);
     tcase_add_test(tc, test_cancel_and_query);
     tcase_add_test(tc, test_unknown_length_completes);
     tcase_add_test(tc, test_corrupt_state_is_refused_and_cancellable);

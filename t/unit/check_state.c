@@ -81,8 +81,18 @@ START_TEST(test_optional_fields)
     st.digest->hashed = 1048577;
     ck_assert(parse_state(serialize_state(st), back) == StateError::bad_field);
 
+    /* a creation's declared and wanted whole-file digests */
+    st = sample();
+    /* (read back in the order of their names) */
+    st.expect = {{"crc32c", std::string("\x01\x02\x03\x04", 4)}, {"sha512", std::string(64, '\x07')}};
+    st.repr_want = {"md5"};
+    ck_assert(parse_state(serialize_state(st), back) == StateError::ok);
+    ck_assert(back.expect == st.expect);
+    ck_assert(back.repr_want == st.repr_want);
+
     /* the native dialect's states stay as earlier versions wrote them */
     UploadState n = sample();
+    ck_assert(serialize_state(n).find("repr_want") == std::string::npos);
     ck_assert(serialize_state(n).find("protocol") == std::string::npos);
     ck_assert(serialize_state(n).find("digest") == std::string::npos);
 }
@@ -172,6 +182,19 @@ START_TEST(test_bad_fields)
         "{\"version\":1,\"key\":\"k\",\"path\":\"/x\",\"length\":null,"
         "\"received\":\"0-1\",\"created\":1,\"updated\":2,\"digest\":"
         "{\"alg\":\"sha256\",\"hashed\":1,\"saved\":\"zz\"}}"), back)
+              == StateError::bad_field);
+    /* a declared digest of an unknown algorithm, or of the wrong length */
+    ck_assert(parse_state(signed_line(
+        "{\"version\":1,\"key\":\"k\",\"path\":\"/x\",\"length\":null,"
+        "\"received\":\"0-1\",\"created\":1,\"updated\":2,\"expect\":{\"sha3\":\"00\"}}"), back)
+              == StateError::bad_field);
+    ck_assert(parse_state(signed_line(
+        "{\"version\":1,\"key\":\"k\",\"path\":\"/x\",\"length\":null,"
+        "\"received\":\"0-1\",\"created\":1,\"updated\":2,\"expect\":{\"crc32c\":\"00\"}}"), back)
+              == StateError::bad_field);
+    ck_assert(parse_state(signed_line(
+        "{\"version\":1,\"key\":\"k\",\"path\":\"/x\",\"length\":null,"
+        "\"received\":\"0-1\",\"created\":1,\"updated\":2,\"repr_want\":[\"nope\"]}"), back)
               == StateError::bad_field);
 }
 END_TEST

@@ -132,4 +132,15 @@ std::string sha256_hex(const void *data, std::size_t len);
 // "sha-256=:<base64>:"; empty when "hex" is not 64 hex digits.
 std::string repr_digest_sha256(const std::string &hex);
 
+// A stored file's digest: its algorithm and value (raw bytes); no algorithm
+// when none was computed (bigupload_digest off) or none is known.
+struct FileDigest {
+    std::optional<DigestAlg> alg;
+    std::string raw;
+
+    bool known() const { return alg.has_value() && !raw.empty(); }
+    std::string hex() const { return to_hex(raw); }
+    bool operator==(const FileDigest &o) const { return alg == o.alg && raw == o.raw; }
+};
+
 }  // namespace bigupload

@@ -22,6 +22,7 @@ enum class Outcome {
     digest_mismatch,     // the body's digest differs from the one the client sent
     too_many_ranges,     // the upload would hold more separate ranges than allowed
     file_digest_mismatch,// the file's digest differs from the one the client declared
+                     // (Repr-Digest; finish(): the partial is removed)
     kept,                // finish(): complete, and kept as a part of a concatenation
     cancelled,           // the partial went away while this request wrote
     corrupt,             // its state cannot be trusted

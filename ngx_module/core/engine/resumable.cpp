@@ -103,6 +103,9 @@ Outcome ResumableUpload::open(std::int64_t now, FsError &e)
         st.metadata = creation_.metadata;
         st.part = creation_.part;
         st.pre = store_preconditions(target_.pre);
+        for (DigestAlg a : creation_.repr_want) {
+            st.repr_want.push_back(digest_name(a));
+        }
     }
 
     if (!named) {
@@ -467,6 +470,13 @@ void ResumableUpload::note_digest(UploadState &st, std::uint64_t held_now)
 
 bool ResumableUpload::read_into(Digest &d, std::uint64_t from, std::uint64_t to, FsError &e)
 {
+    return read_range(from, to, [&d](const char *p, std::size_t n) { d.update(p, n); }, e);
+}
+
+bool ResumableUpload::read_range(std::uint64_t from, std::uint64_t to,
+                                 const std::function<void(const char *, std::size_t)> &fn,
+                                 FsError &e)
+{
     std::vector<char> buf(1 << 20);
 
     while (from < to) {
@@ -482,10 +492,9 @@ bool ResumableUpload::read_into(Digest &d, std::uint64_t from, std::uint64_t to,
             e = fs_error("pread", store_.path_of(id_, ".data"));
             return false;
         }
-        d.update(buf.data(), static_cast<std::size_t>(n));
+        fn(buf.data(), static_cast<std::size_t>(n));
         from += static_cast<std::uint64_t>(n);
     }
-
     return true;
 }
 
@@ -547,6 +556,56 @@ bool ResumableUpload::complete_digest(const UploadState &st, FsError &e)
 
     result_.alg = alg;
     result_.raw = d.final();
+    return true;
+}
+
+bool ResumableUpload::want_digests(const UploadState &st, FsError &e)
+{
+    std::vector<DigestAlg> algs;
+    auto want = [&algs](std::optional<DigestAlg> a) {
+        if (a && std::find(algs.begin(), algs.end(), *a) == algs.end()) {
+            algs.push_back(*a);
+        }
+    };
+    for (const auto &x : st.expect) {
+        want(digest_from_name(x.first));
+    }
+    for (const auto &n : st.repr_want) {
+        want(digest_from_name(n));
+    }
+    for (DigestAlg a : rq_.repr_want) {
+        want(a);
+    }
+
+    // the file's own digest is known; the others read the file once, together
+    std::vector<Digest> ds;
+    for (DigestAlg a : algs) {
+        if (result_.alg != a) {
+            ds.emplace_back(a);
+        }
+    }
+    if (!ds.empty()
+        && !read_range(0, size_, [&ds](const char *p, std::size_t n) {
+               for (auto &d : ds) {
+                   d.update(p, n);
+               }
+           }, e))
+    {
+        return false;
+    }
+
+    repr_digests_.clear();
+    for (DigestAlg a : algs) {
+        if (result_.alg == a) {
+            repr_digests_.emplace_back(a, result_.raw);
+            continue;
+        }
+        for (auto &d : ds) {
+            if (d.alg() == a) {
+                repr_digests_.emplace_back(a, d.final());
+            }
+        }
+    }
     return true;
 }
 
@@ -649,21 +708,18 @@ Outcome ResumableUpload::end_request(bool body_complete, bool durable, std::int6
 
     // the digests the client declared for the file: a file that has not
     // them is not stored, and its partial goes (which range was wrong
-    // cannot be told)
+    // cannot be told; sending it again cannot mend it)
+    if (!want_digests(st, e)) {
+        store_.save(id_, st, again);
+        return Outcome::error;
+    }
     for (const auto &x : st.expect) {
         auto alg = digest_from_name(x.first);
-        std::string value;
-        if (alg && result_.alg == alg) {
-            value = result_.raw;
-        } else if (alg) {
-            Digest d(*alg);
-            if (!read_into(d, 0, size_, e)) {
-                store_.save(id_, st, again);
-                return Outcome::error;
-            }
-            value = d.final();
+        bool same = false;
+        for (const auto &got : repr_digests_) {
+            same = same || (alg && got.first == *alg && got.second == x.second);
         }
-        if (!alg || value != x.second) {
+        if (!same) {
             data_.reset();
             store_.remove(id_);
             return Outcome::file_digest_mismatch;

@@ -14,7 +14,10 @@
 #include <deque>
 #include <mutex>
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "base/digest.hpp"
 #include "engine/fd.hpp"
@@ -35,6 +38,10 @@ struct Creation {
     std::string protocol;                    // "tus", "ietf"
     std::string metadata;                    // the dialect's metadata, as sent
     bool part = false;                       // kept, not moved into place, once complete
+    // the algorithms the client wants the finished file's digest in
+    // (Want-Repr-Digest), besides bigupload_digest's; the digests it
+    // declares for the file go in UploadRequest::expect
+    std::vector<DigestAlg> repr_want{};
 };
 
 class ResumableUpload final : public Upload {
@@ -100,6 +107,14 @@ public:
     // The state as of the last open/write/finish.
     const UploadState &state() const { return state_; }
 
+    // Once complete: the file's digests in the algorithms its creation
+    // wanted or this request's UploadRequest::repr_want asks for, raw (the
+    // one of bigupload_digest is digest()).
+    const std::vector<std::pair<DigestAlg, std::string>> &repr_digests() const
+    {
+        return repr_digests_;
+    }
+
     // Bytes between two state updates while a body streams.
     static constexpr std::uint64_t checkpoint = 8u << 20;
 
@@ -119,8 +134,10 @@ private:
     std::uint64_t held() const;
     // Whether this request's body has the digests the client sent.
     bool checks_match();
-    // Reads [from, to) of the data file into "d".
+    // Reads [from, to) of the data file into "d", or in order into "fn".
     bool read_into(Digest &d, std::uint64_t from, std::uint64_t to, FsError &e);
+    bool read_range(std::uint64_t from, std::uint64_t to,
+                    const std::function<void(const char *, std::size_t)> &fn, FsError &e);
     // The file's digest at completion: from the state's, reading back only
     // what it does not cover.
     bool complete_digest(const UploadState &st, FsError &e);
@@ -131,6 +148,9 @@ private:
     void start_digest(const UploadState &st);
     // Whether holding [start, end) too would make more than max_ranges.
     static bool too_many(const RangeSet &held, std::uint64_t start, std::uint64_t end);
+    // The digests repr_digests() lists: result_ when its algorithm, else
+    // read back (all of them in one pass).
+    bool want_digests(const UploadState &st, FsError &e);
 
     PartialStore store_;
     std::string id_;
@@ -163,6 +183,7 @@ private:
     FileDigest result_;
     bool fell_back_ = false;
     std::uint64_t size_ = 0;
+    std::vector<std::pair<DigestAlg, std::string>> repr_digests_;
 };
 
 // Hashing behind the frontier: advances the saved hash state of partial "id"

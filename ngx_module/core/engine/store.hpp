@@ -18,17 +18,6 @@
 
 namespace bigupload {
 
-// A stored file's digest: its algorithm and value (raw bytes); no algorithm
-// when none was computed (bigupload_digest off) or none is known.
-struct FileDigest {
-    std::optional<DigestAlg> alg;
-    std::string raw;
-
-    bool known() const { return alg.has_value() && !raw.empty(); }
-    std::string hex() const { return to_hex(raw); }
-    bool operator==(const FileDigest &o) const { return alg == o.alg && raw == o.raw; }
-};
-
 struct FsError {
     int err = 0;             // errno, 0 when the step succeeded
     std::string op;          // "openat", "mkdirat", "pwrite", ...

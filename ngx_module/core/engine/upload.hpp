@@ -45,6 +45,9 @@ struct UploadRequest {
     // the whole file's digests as the client declares them (Repr-Digest of
     // a resumable upload), checked when it completes (file_digest_mismatch)
     std::vector<DigestCheck> expect;
+    // when it completes the upload: the algorithms, besides bigupload_digest's, whose
+    // digest of the whole file it wants (Want-Repr-Digest)
+    std::vector<DigestAlg> repr_want{};
 };
 
 // Where a finished upload goes: a remote path below a store root.

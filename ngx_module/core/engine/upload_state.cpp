@@ -77,11 +77,9 @@ bool parse_optional(const nlohmann::json &j, UploadState &out)
             return false;
         }
         for (auto it = expect->begin(); it != expect->end(); ++it) {
-            if (!it.value().is_string()) {
-                return false;
-            }
-            auto raw = from_hex(it.value().get<std::string>());
-            if (!raw) {
+            auto alg = digest_from_name(it.key());
+            auto raw = it->is_string() ? from_hex(it->get<std::string>()) : std::nullopt;
+            if (!alg || !raw || raw->size() != digest_size(*alg)) {
                 return false;
             }
             out.expect.emplace_back(it.key(), std::move(*raw));
@@ -143,6 +141,19 @@ bool parse_optional(const nlohmann::json &j, UploadState &out)
             }
         }
         out.digest = std::move(d);
+    }
+
+    auto want = j.find("repr_want");
+    if (want != j.end()) {
+        if (!is_string_list(*want)) {
+            return false;
+        }
+        for (const auto &w : *want) {
+            if (!digest_from_name(w.get<std::string>())) {
+                return false;
+            }
+            out.repr_want.push_back(w.get<std::string>());
+        }
     }
 
     return true;
@@ -218,6 +229,9 @@ std::string serialize_state(const UploadState &st)
             d["ranges"] = r;
         }
         j["digest"] = d;
+    }
+    if (!st.repr_want.empty()) {
+        j["repr_want"] = st.repr_want;
     }
 
     std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

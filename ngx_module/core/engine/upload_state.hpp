@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/range.hpp"
@@ -71,6 +72,9 @@ struct UploadState {
     std::optional<PrefixDigest> digest;
     // the whole file's digests the client declared: {digest_name(), raw}
     std::vector<std::pair<std::string, std::string>> expect;
+    // the algorithms the client asked to be told the file's digest in
+    // (Want-Repr-Digest at its creation): digest_name()s
+    std::vector<std::string> repr_want;
 
     bool complete() const { return length && received.covers(*length); }
 };

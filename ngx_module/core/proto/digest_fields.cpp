@@ -135,4 +135,9 @@ std::string sha256_from_repr_digest(std::string_view value)
     return d && d->bytes.size() == 32 ? to_hex(d->bytes) : std::string();
 }
 
+std::string repr_digest(const FileDigest &d)
+{
+    return d.known() ? digest_field_value(*d.alg, d.raw) : std::string();
+}
+
 }  // namespace bigupload

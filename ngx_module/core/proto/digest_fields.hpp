@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/digest.hpp"
 #include "proto/sfv.hpp"
 
 namespace bigupload {
@@ -83,5 +84,9 @@ std::optional<std::string> choose_digest_algorithm(const std::vector<DigestPrefe
 // The sha256 (lowercase hex) in a Repr-Digest field value; empty when the
 // field is not a valid digest field or has no sha-256 member of 32 bytes.
 std::string sha256_from_repr_digest(std::string_view value);
+
+// The Repr-Digest field of a stored file ("" when its digest has no RFC 9530
+// key, or none is known).
+std::string repr_digest(const FileDigest &d);
 
 }  // namespace bigupload

@@ -91,6 +91,19 @@ enum class Error {
     // table in the same order)
     // -- tus --
     // -- the IETF draft --
+    ietf_unsupported_version,
+    ietf_bad_header,
+    ietf_needs_complete,
+    ietf_method,
+    ietf_media_type,
+    ietf_inconsistent_length,
+    ietf_no_filename,
+    ietf_bad_filename,
+    ietf_not_found,
+    ietf_append_too_large,
+    ietf_length_exceeded,
+    superseded,
+    ietf_no_prefix,
     // -- forms --
     form_method_not_allowed,
     form_not_directory,

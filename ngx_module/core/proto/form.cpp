@@ -294,11 +294,14 @@ bool decode_ext_value(std::string_view v, std::string &out)
     return true;
 }
 
-FormError parse_disposition(std::string_view value, FormPart &part)
+// The parameters of a Content-Disposition of any type (RFC 6266 4.1): its
+// type, name, filename and filename*.
+FormError parse_disposition_fields(std::string_view value, std::string_view &type,
+                                   FormPart &part, bool &has_name)
 {
     std::size_t pos = 0;
-    std::string_view type = take_token(value, pos);
-    if (!iequals(type, "form-data")) {
+    type = take_token(value, pos);
+    if (type.empty()) {
         return FormError::bad_disposition;
     }
     std::vector<Param> params;
@@ -306,7 +309,7 @@ FormError parse_disposition(std::string_view value, FormPart &part)
         return FormError::bad_disposition;
     }
 
-    bool has_name = false;
+    has_name = false;
     for (Param &p : params) {
         if (p.name == "name") {
             if (has_name) {
@@ -331,6 +334,20 @@ FormError parse_disposition(std::string_view value, FormPart &part)
             part.has_filename_ext = true;
         }
         // other parameters are ignored (RFC 6266 4.4)
+    }
+    return FormError::ok;
+}
+
+FormError parse_disposition(std::string_view value, FormPart &part)
+{
+    std::string_view type;
+    bool has_name = false;
+    FormError e = parse_disposition_fields(value, type, part, has_name);
+    if (e != FormError::ok) {
+        return e;
+    }
+    if (!iequals(type, "form-data")) {
+        return FormError::bad_disposition;
     }
     return has_name ? FormError::ok : FormError::no_name;
 }
@@ -870,6 +887,20 @@ bool FieldCollector::append(std::string_view bytes)
     }
     value_.append(bytes);
     return true;
+}
+
+FormError parse_content_disposition(std::string_view value, std::string &type,
+                                    FormPart &part)
+{
+    std::string_view t;
+    bool has_name = false;
+    part = FormPart();
+    FormError e = parse_disposition_fields(value, t, part, has_name);
+    type.clear();
+    for (char c : t) {
+        type += to_lower(c);
+    }
+    return e;
 }
 
 }  // namespace bigupload

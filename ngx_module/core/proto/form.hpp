@@ -130,6 +130,13 @@ struct FormPart {
     }
 };
 
+// A request's own Content-Disposition (RFC 6266), e.g. the IETF draft's
+// "inline; filename=...": "type" lowercased, the filename parameters in
+// "part" (its name too, when given).  bad_disposition or bad_filename_ext
+// for a malformed value.
+FormError parse_content_disposition(std::string_view value, std::string &type,
+                                    FormPart &part);
+
 enum class FormEvent {
     need_input,   // every fed byte is used: feed() more, or finish()
     part_begin,   // part() holds the new part's headers

@@ -39,6 +39,9 @@ const VersionTraits table[] = {
         false, LifetimeKey::none, false, false,
         false, false, false,
         false, false,
+        // -01 4: "If the request is valid ... the server MUST include the Location
+        // header in the response and set to the upload URL" (every answer)
+        true,
     },
     {
         4, "-02",
@@ -56,6 +59,9 @@ const VersionTraits table[] = {
         false, LifetimeKey::none, false, false,
         false, false, false,
         false, false,
+        // -02 4: "the server MUST include the Location header field in the
+        // response and set its value to the URL of the upload resource"
+        true,
     },
     {
         5, "-03",
@@ -71,6 +77,9 @@ const VersionTraits table[] = {
         false, LifetimeKey::none, false, false,
         false, false, false,
         false, false,
+        // -03 4: "the server MUST include the Location header field in the
+        // response and set its value to the URL of the upload resource"
+        true,
     },
     {
         6, "-04, -05",
@@ -93,6 +102,9 @@ const VersionTraits table[] = {
         true, true, false,
         // -04 14 "Integrity Digests"; -05 15.1 Want-Repr-Digest
         true, true,
+        // -05 4: "the server MUST include the Location header field in the
+        // response and set its value to the URL of the upload resource"
+        true,
     },
     {
         7, "-06, -07, -08",
@@ -118,6 +130,9 @@ const VersionTraits table[] = {
         // -06 6.1-6.3
         true, true, true,
         true, true,
+        // -06 4.2.2: a complete upload is answered by "the targeted resource
+        // processing the representation"; Location only for "?0"
+        false,
     },
     {
         8, "-09, -10, -11",
@@ -141,6 +156,7 @@ const VersionTraits table[] = {
         // -09..-11 7.1-7.3 (the editor's copy after -11 drops completed-upload)
         true, true, true,
         true, true,
+        false,
     },
 };
 

@@ -98,6 +98,9 @@ struct VersionTraits {
     // digests (RFC 9530)
     bool digests;                           // Repr-Digest / Content-Digest described
     bool want_repr_digest;                  // Want-Repr-Digest described
+
+    // the final answer of a creation that completes the upload
+    bool completion_location_is_upload;     // its Location is the upload resource's
 };
 
 // The row for an interop version, nullptr outside 3..8.

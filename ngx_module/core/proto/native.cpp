@@ -361,16 +361,6 @@ std::vector<HeaderField> native_progress_headers(const UploadState &st, std::tim
     return h;
 }
 
-std::string repr_digest(const FileDigest &d)
-{
-    return d.known() ? digest_field_value(*d.alg, d.raw) : std::string();
-}
-
-std::string stored_json(std::string_view path, std::uint64_t size, const FileDigest &d)
-{
-    return success_json(path, size, d.alg ? digest_name(*d.alg) : "", d.hex());
-}
-
 std::vector<HeaderField> native_complete_headers(std::uint64_t size, const FileDigest &d)
 {
     std::vector<HeaderField> h;

@@ -68,13 +68,6 @@ std::vector<HeaderField> native_progress_headers(const UploadState &st, std::tim
 std::vector<HeaderField> native_complete_headers(std::uint64_t size, const FileDigest &d);
 std::vector<HeaderField> native_complete_headers(std::uint64_t size, const std::string &sha256);
 
-// The Repr-Digest field of a stored file ("" when its digest has no RFC 9530
-// key, or none is known).
-std::string repr_digest(const FileDigest &d);
-
-// The JSON answer of a stored file: its path, size and digest.
-std::string stored_json(std::string_view path, std::uint64_t size, const FileDigest &d);
-
 // The key bgclient derives from a file, so that no local state is needed:
 // sha256 over its size, its mtime and its first and last MiB.  A changed file
 // gets another key, and the server refuses to mix it into the partial.

@@ -114,4 +114,9 @@ std::string error_json(std::string_view code, std::string_view message)
     return dump(j);
 }
 
+std::string stored_json(std::string_view path, std::uint64_t size, const FileDigest &d)
+{
+    return success_json(path, size, d.alg ? digest_name(*d.alg) : "", d.hex());
+}
+
 }  // namespace bigupload

@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/digest.hpp"
+
 namespace bigupload {
 
 // {"path": "...", "size": N, "sha256": "..."}
@@ -18,6 +20,9 @@ std::string success_json(std::string_view path, std::uint64_t size,
 // is empty (bigupload_digest off).
 std::string success_json(std::string_view path, std::uint64_t size, std::string_view alg,
                          std::string_view hex);
+
+// The JSON answer of a stored file: its path, size and digest.
+std::string stored_json(std::string_view path, std::uint64_t size, const FileDigest &d);
 
 // What a bigupload_pass backend receives for a stored file:
 // {"result": "complete", "path": "...", "size": N, "sha256": "...",

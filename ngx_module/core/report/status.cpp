@@ -21,7 +21,8 @@ const char *const failure_reasons[] = {
     "upload_length_mismatch", "protocol_not_enabled", "unsupported_media_type",
     "offset_mismatch", "not_found", "client_closed", "digest_mismatch",
     "too_many_ranges", "file_digest_mismatch", "bad_digest_field",
-    "bad_form", "bad_filename", "no_file", "other",
+    "bad_form", "bad_filename", "no_file",
+    "unsupported_version", "superseded", "other",
 };
 
 const std::size_t failure_reason_count = sizeof(failure_reasons) / sizeof(failure_reasons[0]);
