@@ -19,6 +19,7 @@ enum class Opt {
     header, user, oauth2_bearer, insecure, cacert, http1_1, http2, limit_rate,
     connect_timeout, max_time, retries, overwrite, json, quiet, progress,
     verbose, version, help, parallel, chunk_size, restart, status, no_resume,
+    protocol,
 };
 
 struct OptDef {
@@ -41,6 +42,7 @@ const OptDef options[] = {
     {"max-time", 0, true, Opt::max_time},
     {"retries", 0, true, Opt::retries},
     {"overwrite", 0, false, Opt::overwrite},
+    {"protocol", 0, true, Opt::protocol},
     {"parallel", 'j', true, Opt::parallel},
     {"chunk-size", 0, true, Opt::chunk_size},
     {"restart", 0, false, Opt::restart},
@@ -208,6 +210,13 @@ bool apply(const OptDef &d, const std::string &v, Config &c, ArgAction &action,
 
     case Opt::overwrite:
         c.overwrite = true;
+        return true;
+
+    case Opt::protocol:
+        if (!parse_protocol(v, c.protocol)) {
+            error = "bad --protocol '" + v + "': expected native, tus, ietf or auto";
+            return false;
+        }
         return true;
 
     case Opt::parallel: {
@@ -539,6 +548,18 @@ ArgResult parse_args(const std::vector<std::string> &args)
     if (!c.resume && (c.restart || c.parallel > 1 || c.chunk_size > 0)) {
         return fail("--no-resume sends one plain PUT: it cannot be combined with --restart,"
                     " --parallel or --chunk-size");
+    }
+
+    if (c.protocol == Protocol::tus) {
+        // tus uploads are resumable resources named by the server: a file
+        // with an upload key, no plain PUT, no native HEAD to report
+        if (c.status || c.file_path == "-" || !c.resume) {
+            return fail(std::string("--protocol tus cannot be combined with ")
+                        + (c.status ? "--status (it reports what the native dialect holds)"
+                           : c.file_path == "-" ? "standard input (give a file: tus uploads"
+                                                  " are resumed from it)"
+                                                : "--no-resume (a tus upload is always resumable)"));
+        }
     }
 
     if (!make_remote_path(positionals[2], c.file_path, c.remote_path, error)) {

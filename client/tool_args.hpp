@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "tool_protocol.hpp"
+
 namespace bgclient {
 
 enum class ProgressMode { automatic, bar, plain, none };
@@ -32,6 +34,7 @@ struct Config {
     long max_time_ms = 0;              // 0 = no limit (whole run, retries included)
     unsigned retries = 3;
     bool overwrite = false;
+    Protocol protocol = Protocol::native;  // --protocol
 
     // resumable uploads (regular files; standard input is one plain PUT)
     bool resume = true;              // --no-resume: one plain PUT, nothing kept on failure
