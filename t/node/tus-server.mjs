@@ -5,19 +5,21 @@
 // (the browser page, same origin).
 //
 //   node t/node/tus-server.mjs --port 0 --store DIR [--html DIR] [--digest] [--log FILE]
+//                              [--max-size BYTES]
 //
 // Prints "listening <port>" once it accepts connections.  --digest adds
 // what @tus/server lacks and bigupload sends: the finished file's sha256 as
 // Repr-Digest on the answer that completes it (hashed from the store).
 // --log appends one line per request: "<method> <url> <status>
-// <Upload-Offset sent> <Content-Length sent>".
+// <Upload-Offset sent> <Content-Length sent> <Upload-Metadata sent>" ("-"
+// for a header not sent).  --max-size is @tus/server's maxSize (Tus-Max-Size).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { load } from './modules.mjs';
 
-const args = { port: '0', store: '', html: '', log: '', digest: false };
+const args = { port: '0', store: '', html: '', log: '', 'max-size': '', digest: false };
 for (let i = 2; i < process.argv.length; i++) {
     const a = process.argv[i].replace(/^--/, '');
     if (a === 'digest') {
@@ -51,6 +53,7 @@ function sha256File(file) {
 const tus = new Server({
     path: '/upload',
     datastore: new FileStore({ directory: args.store }),
+    ...(args['max-size'] ? { maxSize: Number(args['max-size']) } : {}),
     exposedHeaders: ['Repr-Digest'],
     async onUploadFinish(req, upload) {
         if (!args.digest) {
@@ -81,7 +84,8 @@ const server = http.createServer((req, res) => {
     if (args.log) {
         res.on('finish', () => {
             fs.appendFileSync(args.log, `${req.method} ${req.url} ${res.statusCode} `
-                + `${req.headers['upload-offset'] ?? '-'} ${req.headers['content-length'] ?? '-'}\n`);
+                + `${req.headers['upload-offset'] ?? '-'} ${req.headers['content-length'] ?? '-'} `
+                + `${req.headers['upload-metadata'] ?? '-'}\n`);
         });
     }
     if (req.url === '/upload' || req.url.startsWith('/upload/')) {
