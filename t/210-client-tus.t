@@ -1,7 +1,8 @@
 # bgclient --protocol tus|auto against a third-party tus 1.0 server:
 # @tus/server from npm (t/node/tus-server.mjs, run by node on
 # $TEST_NGINX_PORT2; it offers creation, termination and expiration, no
-# checksum, no concatenation).  The creation POST goes to the remote path's
+# checksum, no concatenation; the script's --checksum adds the checksum
+# extension in front of it).  The creation POST goes to the remote path's
 # directory with the name as filename metadata; the upload URL is kept in
 # $XDG_STATE_HOME/bgclient/ so that a killed run's rerun resumes from HEAD,
 # and removed once the upload is complete.  Also: auto picks the native
@@ -209,7 +210,26 @@ $TEST_NGINX_BUILD/bgclient --protocol tus http://127.0.0.1:$TEST_NGINX_PORT/stat
 
 
 
-=== TEST 11: usage: --protocol's values, and what tus cannot be combined with (exit 2, nothing sent)
+=== TEST 11: the checksum extension offered: Upload-Checksum on every PATCH; a 460 is retried from HEAD
+--- request_body_gen: 3m 41
+--- exec
+. t/lib/tus.sh; tus_start --checksum --refuse-checksum 2
+$TEST_NGINX_BUILD/bgclient --protocol tus --json --chunk-size 1M $TUS_URL $TEST_NGINX_BODY_FILE /c.bin
+--- exit_code: 0
+--- stderr_like: \Abgclient: the server found the checksum of the bytes sent wrong \(HTTP 460 [^)]*, to PATCH http://127\.0\.0\.1:\d+/upload/[0-9a-f]{32}\): it discarded them; retrying in [0-9.]+ s \(attempt 2 of 4\)\nbgclient: resuming at 1\.00 MiB of 3\.00 MiB\n\z
+--- check_tests: 5
+--- check
+my $j = JSON::PP->new->decode($exec_stdout);
+ok($j->{ok}, 'ok');
+is($j->{verified}, 'checksum', 'confirmed by Upload-Checksum (no Repr-Digest here)');
+is($j->{attempts}, 2, 'two attempts');
+is(join(' ', map { "$_->[2]:$_->[3]" } grep { $_->[0] eq 'PATCH' } tus_log()),
+   '204:0 460:1048576 204:1048576 204:2097152', 'PATCHes of 1 MiB, the refused one sent again');
+is(tus_stored($j->{location}), $TEST_NGINX_BODY_SHA256, "the server's bytes are the file's");
+
+
+
+=== TEST 12: usage: --protocol's values, and what tus cannot be combined with (exit 2, nothing sent)
 --- exec
 B=$TEST_NGINX_BUILD/bgclient; U=http://127.0.0.1:$TEST_NGINX_PORT/upload
 echo x > $TEST_NGINX_TMP/one.txt

@@ -5,7 +5,7 @@
 // (the browser page, same origin).
 //
 //   node t/node/tus-server.mjs --port 0 --store DIR [--html DIR] [--digest] [--log FILE]
-//                              [--max-size BYTES]
+//                              [--max-size BYTES] [--checksum [--refuse-checksum N]]
 //
 // Prints "listening <port>" once it accepts connections.  --digest adds
 // what @tus/server lacks and bigupload sends: the finished file's sha256 as
@@ -13,17 +13,22 @@
 // --log appends one line per request: "<method> <url> <status>
 // <Upload-Offset sent> <Content-Length sent> <Upload-Metadata sent>" ("-"
 // for a header not sent).  --max-size is @tus/server's maxSize (Tus-Max-Size).
+// --checksum adds the checksum extension @tus/server lacks (sha1, sha256,
+// md5): a PATCH's body is read whole, checked against its Upload-Checksum
+// (460 and dropped when it differs) and only then handed to @tus/server;
+// --refuse-checksum N answers the Nth checked PATCH 460 whatever it holds.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { load } from './modules.mjs';
 
-const args = { port: '0', store: '', html: '', log: '', 'max-size': '', digest: false };
+const args = { port: '0', store: '', html: '', log: '', 'max-size': '', 'refuse-checksum': '',
+               digest: false, checksum: false };
 for (let i = 2; i < process.argv.length; i++) {
     const a = process.argv[i].replace(/^--/, '');
-    if (a === 'digest') {
-        args.digest = true;
+    if (a === 'digest' || a === 'checksum') {
+        args[a] = true;
     } else if (a in args) {
         args[a] = process.argv[++i];
     } else {
@@ -80,6 +85,54 @@ function serveStatic(req, res) {
     fs.createReadStream(file).pipe(res);
 }
 
+const checksumAlgorithms = { sha1: 'sha1', sha256: 'sha256', md5: 'md5' };
+let checkedPatches = 0;
+
+// --checksum: the request through handleWeb, with the body checked first.
+async function handleChecked(req, res) {
+    const chunks = [];
+    for await (const c of req) {
+        chunks.push(c);
+    }
+    const body = Buffer.concat(chunks);
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(req.headers)) {
+        headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+    }
+    const send = async (response) => {
+        const out = {};
+        response.headers.forEach((v, k) => { out[k] = v; });
+        res.writeHead(response.status, out);
+        res.end(Buffer.from(await response.arrayBuffer()));
+    };
+    const sum = req.headers['upload-checksum'];
+    if (req.method === 'PATCH' && sum !== undefined) {
+        checkedPatches++;
+        const [alg, b64] = String(sum).split(' ');
+        if (!(alg in checksumAlgorithms) || !b64) {
+            res.writeHead(400, { 'Tus-Resumable': '1.0.0' });
+            res.end('bad Upload-Checksum\n');
+            return;
+        }
+        const got = crypto.createHash(checksumAlgorithms[alg]).update(body).digest('base64');
+        if (got !== b64 || checkedPatches === Number(args['refuse-checksum'])) {
+            res.writeHead(460, { 'Tus-Resumable': '1.0.0' });
+            res.end('Checksum Mismatch\n');
+            return;
+        }
+    }
+    const web = new Request(`http://${req.headers.host}${req.url}`, {
+        method: req.method, headers,
+        body: ['GET', 'HEAD', 'OPTIONS'].includes(req.method) ? undefined : body,
+    });
+    const response = await tus.handleWeb(web);
+    if (req.method === 'OPTIONS') {
+        response.headers.set('Tus-Extension', `${response.headers.get('Tus-Extension')},checksum`);
+        response.headers.set('Tus-Checksum-Algorithm', Object.keys(checksumAlgorithms).join(','));
+    }
+    await send(response);
+}
+
 const server = http.createServer((req, res) => {
     if (args.log) {
         res.on('finish', () => {
@@ -89,7 +142,11 @@ const server = http.createServer((req, res) => {
         });
     }
     if (req.url === '/upload' || req.url.startsWith('/upload/')) {
-        tus.handle(req, res);
+        if (args.checksum) {
+            handleChecked(req, res).catch((e) => { res.writeHead(500); res.end(String(e)); });
+        } else {
+            tus.handle(req, res);
+        }
     } else {
         serveStatic(req, res);
     }
