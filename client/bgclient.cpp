@@ -12,7 +12,8 @@
 // upload over N connections), tool_resume (the HEAD answer, the plan, the
 // messages), tool_filehash (the whole file's sha256), tool_progress (the
 // meter), tool_retry (backoff, Retry-After), tool_outcome (answer -> exit
-// code and message), tool_output (stdout).
+// code and message), tool_output (stdout), tool_protocol (--protocol, what
+// auto picks), tool_tus* (--protocol tus).
 // Here: the order of things, the retry loop, and the one cleanup path.
 
 #include <cmath>
@@ -40,6 +41,7 @@
 #include "tool_signal.hpp"
 #include "tool_source.hpp"
 #include "tool_transfer.hpp"
+#include "tool_tus.hpp"
 #include "tool_url.hpp"
 
 namespace bgclient {
@@ -71,15 +73,6 @@ std::string seconds_text(double s)
     char buf[32];
     std::snprintf(buf, sizeof(buf), s < 10 ? "%.1f s" : "%.0f s", s);
     return buf;
-}
-
-long timeout_left(double deadline)
-{
-    if (deadline <= 0) {
-        return 0;
-    }
-    long ms = static_cast<long>(std::ceil((deadline - now_seconds()) * 1000.0));
-    return ms < 1 ? 1 : ms;
 }
 
 // What one attempt came to, whichever way it was sent.
@@ -125,7 +118,7 @@ public:
 
         // Regular files are sent resumably (an empty one has nothing to
         // resume, standard input cannot be read again): see README "bgclient".
-        resumable_ = cfg_.protocol == Protocol::native && cfg_.resume && src_->resumable()
+        resumable_ = cfg_.protocol != Protocol::ietf && cfg_.resume && src_->resumable()
                      && src_->size() > 0;
         if (resumable_ && !src_->upload_key(key_)) {
             return fail(exit_local_file, src_->error());
@@ -143,10 +136,21 @@ public:
                                     ? now_seconds() + static_cast<double>(cfg_.max_time_ms) / 1000.0
                                     : 0;
 
+        if (resumable_ && cfg_.protocol == Protocol::tus) {
+            tus_.reset(new TusUpload(cfg_, *src_, key_));
+        } else if (resumable_ && cfg_.protocol == Protocol::automatic) {
+            choose(meter, deadline);
+        }
+        if (tus_) {
+            rep_.protocol = "tus";
+        }
+
         for (unsigned attempt = 1;; attempt++) {
             Attempt at;
             if (cfg_.protocol == Protocol::ietf) {
                 at = ietf_attempt_of(meter, deadline, attempt);
+            } else if (tus_) {
+                at = tus_attempt(meter, deadline, attempt);
             } else if (resumable_) {
                 at = resumable_attempt(meter, deadline, attempt);
                 if (at.fallback) {
@@ -159,7 +163,7 @@ public:
                     }
                 }
             }
-            if (!resumable_ && cfg_.protocol == Protocol::native) {
+            if (!resumable_ && !tus_ && cfg_.protocol != Protocol::ietf) {
                 if (attempt > 1 && !src_->rewind()) {
                     return fail(exit_local_file, src_->error());
                 }
@@ -184,7 +188,7 @@ public:
             in.local_sha256 = at.local_sha256;
             in.local_size = at.local_size;
             in.now = std::time(nullptr);
-            Outcome o = classify(r, in);
+            Outcome o = tus_ ? tus_->classify(r, in) : classify(r, in);
 
             rep_.attempts = attempt;
             rep_.status = r.status;
@@ -202,6 +206,24 @@ public:
             rep_.location = r.location;
 
             meter.finish(now_seconds(), at.done, o.exit_code == exit_ok);
+
+            if (tus_) {
+                rep_.location = redact_url(tus_->upload_url());
+                if (tus_->completed()) {
+                    // whatever the verdict, the server holds the whole file:
+                    // a rerun has nothing to continue
+                    tus_->finished(meter);
+                }
+                if (o.exit_code == exit_ok) {
+                    rep_.verified = tus_->verification(o);
+                    if (rep_.verified == "none" && !cfg_.quiet) {
+                        meter.message("bgclient: warning: the tus server sent no digest of the"
+                                      " file and offers no checksum extension: it holds all "
+                                      + std::to_string(at.local_size)
+                                      + " bytes, but could not confirm them");
+                    }
+                }
+            }
 
             if (o.exit_code == exit_ok) {
                 return succeed();
@@ -280,6 +302,50 @@ private:
         at.sent = ir.sent;
         at.resumed_at = ir.resumed_at;
         return at;
+    }
+
+    // --protocol tus: one attempt of the TusUpload, as an Attempt.
+    Attempt tus_attempt(ProgressMeter &meter, double deadline, unsigned attempt)
+    {
+        TusAttempt t = tus_->attempt(meter, deadline, attempt);
+        Attempt at;
+        at.r = t.r;
+        at.fatal = t.fatal;
+        at.fatal_code = t.fatal_code;
+        at.fatal_message = t.fatal_message;
+        at.local_sha256 = t.local_sha256;
+        at.local_size = t.local_size;
+        at.done = t.done;
+        at.sent = t.sent;
+        at.resumed_at = t.resumed_at;
+        return at;
+    }
+
+    // --protocol auto: tus when the server's OPTIONS offers it and the
+    // native dialect does not answer its HEAD (tool_protocol).
+    void choose(ProgressMeter &meter, double deadline)
+    {
+        std::unique_ptr<TusUpload> t(new TusUpload(cfg_, *src_, key_));
+        Discovery d;
+        d.tus_offered = t->discover(meter, timeout_left(deadline));
+        if (d.tus_offered) {
+            d.tus_state = t->has_state();
+            Reply h = send_request(cfg_, "HEAD", key_, meter, timeout_left(deadline));
+            d.native = h.head;
+            d.native_tus_resumable = !field_value(h.fields, "tus-resumable").empty();
+        }
+        Protocol p = choose_protocol(d);
+        if (cfg_.verbose) {
+            meter.message(std::string("* bgclient: --protocol auto: ") + protocol_name(p)
+                          + (d.tus_offered ? " (the server offers tus" : " (no tus offered")
+                          + (d.tus_offered && native_answers(d) ? ", and its native dialect answers"
+                                                                : "")
+                          + (d.tus_state ? ", an earlier tus run is to be continued" : "")
+                          + ")");
+        }
+        if (p == Protocol::tus) {
+            tus_ = std::move(t);
+        }
     }
 
     // The file's size, also when the upload failed before reading it (a
@@ -674,6 +740,7 @@ private:
     std::string key_;
     std::unique_ptr<FileHasher> hasher_;  // after src_: destroyed first
     IetfSession ietf_;                    // --protocol ietf: the upload resource
+    std::unique_ptr<TusUpload> tus_;      // --protocol tus (or auto's choice); after src_
 };
 
 struct CurlGlobal {

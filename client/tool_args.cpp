@@ -42,12 +42,12 @@ const OptDef options[] = {
     {"max-time", 0, true, Opt::max_time},
     {"retries", 0, true, Opt::retries},
     {"overwrite", 0, false, Opt::overwrite},
+    {"protocol", 0, true, Opt::protocol},
     {"parallel", 'j', true, Opt::parallel},
     {"chunk-size", 0, true, Opt::chunk_size},
     {"restart", 0, false, Opt::restart},
     {"status", 0, false, Opt::status},
     {"no-resume", 0, false, Opt::no_resume},
-    {"protocol", 0, true, Opt::protocol},
     {"ietf-version", 0, true, Opt::ietf_version},
     {"json", 0, false, Opt::json},
     {"quiet", 'q', false, Opt::quiet},
@@ -213,6 +213,13 @@ bool apply(const OptDef &d, const std::string &v, Config &c, ArgAction &action,
         c.overwrite = true;
         return true;
 
+    case Opt::protocol:
+        if (!parse_protocol(v, c.protocol)) {
+            error = "bad --protocol '" + v + "': expected native, tus, ietf or auto";
+            return false;
+        }
+        return true;
+
     case Opt::parallel: {
         auto r = bigupload::parse_count(v, 1, max_parallel);
         if (!r) {
@@ -236,17 +243,6 @@ bool apply(const OptDef &d, const std::string &v, Config &c, ArgAction &action,
 
     case Opt::restart:
         c.restart = true;
-        return true;
-
-    case Opt::protocol:
-        if (v == "native") {
-            c.protocol = Protocol::native;
-        } else if (v == "ietf") {
-            c.protocol = Protocol::ietf;
-        } else {
-            error = "bad --protocol '" + v + "': expected native or ietf";
-            return false;
-        }
         return true;
 
     case Opt::ietf_version: {
@@ -577,6 +573,17 @@ ArgResult parse_args(const std::vector<std::string> &args)
         return fail("--protocol ietf uploads a file over one connection at a time (the draft"
                     " has no parallel appends): not with standard input, --status, --restart,"
                     " --parallel or --no-resume");
+    }
+    if (c.protocol == Protocol::tus) {
+        // tus uploads are resumable resources named by the server: a file
+        // with an upload key, no plain PUT, no native HEAD to report
+        if (c.status || c.file_path == "-" || !c.resume) {
+            return fail(std::string("--protocol tus cannot be combined with ")
+                        + (c.status ? "--status (it reports what the native dialect holds)"
+                           : c.file_path == "-" ? "standard input (give a file: tus uploads"
+                                                  " are resumed from it)"
+                                                : "--no-resume (a tus upload is always resumable)"));
+        }
     }
 
     if (!make_remote_path(positionals[2], c.file_path, c.remote_path, error)) {

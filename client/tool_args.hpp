@@ -7,12 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "tool_protocol.hpp"
+
 namespace bgclient {
 
 enum class ProgressMode { automatic, bar, plain, none };
 enum class HttpVersion { automatic, http1_1, http2 };
-// --protocol: the native dialect, or the IETF resumable-upload draft
-enum class Protocol { native, ietf };
 
 struct Config {
     // positionals
@@ -41,7 +41,7 @@ struct Config {
     std::uint64_t chunk_size = 0;    // --chunk-size; 0: whole gaps with -j 1, else 64 MiB
     bool restart = false;            // --restart: discard the server's partial first
     bool status = false;             // --status: print what the server holds, upload nothing
-    Protocol protocol = Protocol::native;  // --protocol
+    Protocol protocol = Protocol::native;  // --protocol (tool_protocol)
     int ietf_version = 0;            // --ietf-version: the draft's interop version, 3 to 8
                                      // (0 while parsing: not given; then 8)
 

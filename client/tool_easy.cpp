@@ -1,6 +1,7 @@
 #include "tool_easy.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 
 #include <strings.h>
@@ -120,6 +121,7 @@ extern "C" size_t header_cb(char *buf, size_t size, size_t nitems, void *ud)
         x->upload_limit.clear();
         x->upload_complete.clear();
         x->upload_incomplete.clear();
+        x->fields.clear();
         std::string l = trim_crlf(line);
         std::size_t sp1 = l.find(' ');
         std::size_t sp2 = sp1 == std::string::npos ? sp1 : l.find(' ', sp1 + 1);
@@ -127,7 +129,19 @@ extern "C" size_t header_cb(char *buf, size_t size, size_t nitems, void *ud)
             res.reason = l.substr(sp2 + 1);
         }
         x->in_104 = sp1 != std::string::npos && l.compare(sp1 + 1, 3, "104") == 0;
-    } else if (header_is(line, "retry-after")) {
+        return n;
+    }
+
+    std::size_t colon = line.find(':');
+    if (colon != std::string::npos && colon > 0) {
+        std::string name = line.substr(0, colon);
+        for (char &c : name) {
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        }
+        x->fields.emplace_back(name, header_value(line));
+    }
+
+    if (header_is(line, "retry-after")) {
         res.retry_after = header_value(line);
     } else if (header_is(line, "location")) {
         res.location = header_value(line);
@@ -262,6 +276,16 @@ std::uint64_t Exchange::body_read() const
     return 0;
 }
 
+std::string field_value(const Fields &fields, const char *name)
+{
+    for (const auto &f : fields) {
+        if (f.first == name) {
+            return f.second;
+        }
+    }
+    return "";
+}
+
 const char *http_version_name(long v)
 {
     switch (v) {
@@ -286,8 +310,11 @@ void setup_exchange(CURL *e, Exchange &x, const std::string &method, const std::
     curl_easy_setopt(e, CURLOPT_URL, url.c_str());
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 
-    if (method == "PUT") {
+    if (method == "PUT" || method == "PATCH") {
         curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+        if (method == "PATCH") {
+            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "PATCH");
+        }
         curl_easy_setopt(e, CURLOPT_READFUNCTION, read_cb);
         curl_easy_setopt(e, CURLOPT_READDATA, &x);
         curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, seek_cb);
@@ -299,6 +326,12 @@ void setup_exchange(CURL *e, Exchange &x, const std::string &method, const std::
         curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, upload_buffer_size);
     } else if (method == "HEAD") {
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    } else if (method == "POST") {
+        // an empty body with "Content-Length: 0" (tus's creation request)
+        curl_easy_setopt(e, CURLOPT_POST, 1L);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(0));
+        x.add_header("Content-Type:");  // not libcurl's form type: there is no form
     } else {
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method.c_str());
     }

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <curl/curl.h>
@@ -32,6 +33,12 @@ struct SlistDeleter {
 
 using EasyPtr = std::unique_ptr<CURL, EasyDeleter>;
 using MultiPtr = std::unique_ptr<CURLM, MultiDeleter>;
+
+// An answer's header lines, names lowercased, values trimmed, in order.
+using Fields = std::vector<std::pair<std::string, std::string>>;
+
+// The first value of header "name" (lowercase), "" when absent.
+std::string field_value(const Fields &fields, const char *name);
 
 enum class BodyKind {
     none,      // HEAD, DELETE
@@ -62,6 +69,9 @@ struct Exchange {
     std::string upload_limit, upload_complete, upload_incomplete;
     bool in_104 = false;
     std::string resume_location, resume_limit;
+    // every header of the final answer (what another dialect reads: tus's
+    // Tus-*, Upload-Expires ...)
+    Fields fields;
 
     char errbuf[CURL_ERROR_SIZE] = "";
     std::unique_ptr<curl_slist, SlistDeleter> headers;
@@ -73,8 +83,9 @@ struct Exchange {
 
 // Sets the options shared by every request on e for x (which must outlive
 // the transfer): x.cfg, x.meter and x.sockets must be set, and the request
-// headers added (they are handed to libcurl here).  method: "PUT", "HEAD"
-// or "DELETE".  timeout_ms 0: none.  limit_rate 0: none.
+// headers added (they are handed to libcurl here).  method: "PUT" or
+// "PATCH" (with the body x.body), "POST" (an empty body), "HEAD", or any
+// other without a body ("DELETE", "OPTIONS").  timeout_ms 0: none.  limit_rate 0: none.
 void setup_exchange(CURL *e, Exchange &x, const std::string &method, const std::string &url,
                     long timeout_ms, std::uint64_t limit_rate);
 

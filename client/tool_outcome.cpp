@@ -150,6 +150,18 @@ bool curl_code_retryable(int code)
     }
 }
 
+void compare_sha256(const std::string &server_sha256, const OutcomeInput &in, Outcome &o)
+{
+    if (ascii_lower(server_sha256) != ascii_lower(in.local_sha256)) {
+        o.exit_code = exit_integrity;
+        o.message = "integrity mismatch: sent sha256 " + in.local_sha256
+                    + ", the server stored sha256 " + one_line(server_sha256, 128);
+        return;
+    }
+    o.verified_sha256 = ascii_lower(server_sha256);
+    o.exit_code = exit_ok;
+}
+
 Outcome classify(const AttemptResult &r, const OutcomeInput &in)
 {
     Outcome o;
@@ -221,14 +233,7 @@ Outcome classify(const AttemptResult &r, const OutcomeInput &in)
                         + " bytes, the server stored " + std::to_string(*s.size);
             return o;
         }
-        if (ascii_lower(sha256) != ascii_lower(in.local_sha256)) {
-            o.exit_code = exit_integrity;
-            o.message = "integrity mismatch: sent sha256 " + in.local_sha256
-                        + ", the server stored sha256 " + one_line(sha256, 128);
-            return o;
-        }
-        o.verified_sha256 = ascii_lower(sha256);
-        o.exit_code = exit_ok;
+        compare_sha256(sha256, in, o);
         return o;
     }
 

@@ -64,6 +64,10 @@ struct Outcome {
 
 Outcome classify(const AttemptResult &r, const OutcomeInput &in);
 
+// The server's sha256 against the file's: exit_ok with verified_sha256, or
+// exit_integrity with the message.
+void compare_sha256(const std::string &server_sha256, const OutcomeInput &in, Outcome &o);
+
 // Transport failures worth retrying (connect, reset, timeout, empty reply).
 bool curl_code_retryable(int curl_code);
 

@@ -30,7 +30,8 @@ std::string success_line(const Report &r)
                + bigupload::format_size(r.size) + ", sha256 matches: " + r.sha256 + ")";
     }
     double rate = rate_of(r);
-    return "uploaded " + r.file + " -> " + r.url + " ("
+    return "uploaded " + r.file + " -> " + r.url
+           + (r.protocol.empty() ? std::string() : " over " + r.protocol) + " ("
            + bigupload::format_size(r.size) + ", "
            + (rate < 0 ? std::string("-") : bigupload::format_rate(rate))
            + ", sha256 " + r.sha256 + ")";
@@ -91,6 +92,12 @@ std::string report_json(const Report &r)
     j["attempts"] = r.attempts;
     if (r.resumed_at >= 0) {
         j["resumed_at"] = r.resumed_at;
+    }
+    if (!r.protocol.empty()) {
+        j["protocol"] = r.protocol;
+    }
+    if (!r.verified.empty() && r.exit_code == exit_ok) {
+        j["verified"] = r.verified;
     }
 
     // invalid UTF-8 (a file name in Latin-1) is replaced, never thrown on

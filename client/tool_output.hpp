@@ -26,9 +26,12 @@ struct Report {
     std::int64_t resumed_at = -1; // bytes the server held when the last attempt began
     unsigned attempts = 0;
     bool already = false;       // the server held this very file: nothing was sent
+    std::string protocol;       // "tus" (--protocol, auto's choice); "" for the native dialect
+    std::string verified;       // tus: "sha256", "checksum" or "none" (tool_tus)
 };
 
 // "uploaded big.iso -> http://h/up/big.iso (2.71 GiB, 112 MiB/s, sha256 <hex>)",
+// over tus "uploaded big.iso -> http://h/up/big.iso over tus (...)",
 // or when the server held it already
 // "already uploaded big.iso -> http://h/up/big.iso (2.71 GiB, sha256 matches: <hex>)"
 std::string success_line(const Report &r);

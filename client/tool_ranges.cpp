@@ -21,6 +21,21 @@ struct Active {
     double started = 0;
 };
 
+// The native dialect: 204 with the Upload-* headers takes a piece, another
+// 2xx completes the upload.
+PieceVerdict native_verdict(const Exchange &x)
+{
+    bool ok = x.res.curl_code == CURLE_OK;
+    bool upload_headers = !x.upload_offset.empty() || !x.upload_ranges.empty();
+    if (ok && x.res.status == 204 && upload_headers) {
+        return PieceVerdict::acked;
+    }
+    if (ok && x.res.status >= 200 && x.res.status < 300 && x.res.status != 204) {
+        return PieceVerdict::completed;
+    }
+    return PieceVerdict::failed;
+}
+
 }  // namespace
 
 RangeResult send_ranges(const RangeJob &job, ProgressMeter &meter, unsigned attempt)
@@ -77,16 +92,30 @@ RangeResult send_ranges(const RangeJob &job, ProgressMeter &meter, unsigned atte
         x.src = job.src;
         x.from = x.pos = p.start;
         x.to = p.end;
-        x.add_header("Upload-Key: " + job.key);
-        x.add_header("Content-Range: " + piece_content_range(p, job.size));
-        if (!cfg.overwrite) {
-            x.add_header("If-None-Match: *");
+        PieceRequest req;
+        if (job.request) {
+            if (!job.request(p, req)) {
+                out.res.source_failed = true;
+                out.res.source_error = req.error;
+                return false;
+            }
+        } else {
+            req.method = "PUT";
+            req.url = cfg.target_url;
+            req.headers.push_back("Upload-Key: " + job.key);
+            req.headers.push_back("Content-Range: " + piece_content_range(p, job.size));
+            if (!cfg.overwrite) {
+                req.headers.push_back("If-None-Match: *");
+            }
+        }
+        for (const std::string &h : req.headers) {
+            x.add_header(h);
         }
         if (job.deadline > 0) {
             double left = job.deadline - now_seconds();
             a->timeout_ms = left * 1000.0 < 1 ? 1 : static_cast<long>(std::ceil(left * 1000.0));
         }
-        setup_exchange(a->easy.get(), x, "PUT", cfg.target_url, a->timeout_ms, rate);
+        setup_exchange(a->easy.get(), x, req.method, req.url, a->timeout_ms, rate);
         a->started = now_seconds();
         curl_multi_add_handle(multi.get(), a->easy.get());
         active.push_back(std::move(a));
@@ -164,14 +193,13 @@ RangeResult send_ranges(const RangeJob &job, ProgressMeter &meter, unsigned atte
             x.res.sent = x.body_read();
             curl_multi_remove_handle(multi.get(), a.easy.get());
 
-            bool ok = x.res.curl_code == CURLE_OK;
-            bool upload_headers = !x.upload_offset.empty() || !x.upload_ranges.empty();
-            if (ok && x.res.status == 204 && upload_headers) {
+            PieceVerdict verdict = job.judge ? job.judge({x.from, x.to}, x) : native_verdict(x);
+            if (verdict == PieceVerdict::acked) {
                 out.acked += x.to - x.from;
                 active.erase(it);
                 continue;
             }
-            if (ok && x.res.status >= 200 && x.res.status < 300 && x.res.status != 204) {
+            if (verdict == PieceVerdict::completed) {
                 out.completed = true;
                 out.failed = false;
                 out.res = x.res;

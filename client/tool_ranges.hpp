@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,23 @@
 
 namespace bgclient {
 
+struct Exchange;
+
+// One piece's request in another dialect than the native one (tus's PATCH).
+struct PieceRequest {
+    std::string method;                // "PUT", "PATCH"
+    std::string url;
+    std::vector<std::string> headers;  // "Name: value"
+    std::string error;                 // when it cannot be built (the file failed)
+};
+
+// What a piece's answer means.
+enum class PieceVerdict {
+    acked,      // the server took the piece; more follow (the native 204)
+    completed,  // this answer completes the upload (the native 201/200)
+    failed,     // anything else: the attempt failed with this answer
+};
+
 struct RangeJob {
     const Config *cfg = nullptr;
     Source *src = nullptr;                     // read with read_at
@@ -30,6 +48,12 @@ struct RangeJob {
     unsigned parallel = 1;                     // connections at once
     double deadline = 0;                       // now_seconds() to stop at; 0: none
     FileHasher *hasher = nullptr;              // told how far the reads got
+
+    // Another dialect: builds each piece's request (false: it cannot, with
+    // PieceRequest::error) and judges its answer.  Unset: the native PUT +
+    // Upload-Key + Content-Range to cfg->target_url.
+    std::function<bool(const bigupload::ByteRange &, PieceRequest &)> request;
+    std::function<PieceVerdict(const bigupload::ByteRange &, const Exchange &)> judge;
 };
 
 struct RangeResult {

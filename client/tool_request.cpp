@@ -12,6 +12,21 @@ namespace bgclient {
 Reply send_request(const Config &cfg, const std::string &method, const std::string &key,
                    ProgressMeter &meter, long timeout_ms)
 {
+    std::vector<std::string> headers;
+    if (!key.empty()) {
+        headers.push_back("Upload-Key: " + key);
+    }
+    if (cfg.verbose) {
+        meter.message("* bgclient: " + method + " " + redact_url(cfg.target_url)
+                      + (key.empty() ? std::string() : ", upload key " + key));
+    }
+    return send_bodiless(cfg, method, cfg.target_url, headers, meter, timeout_ms);
+}
+
+Reply send_bodiless(const Config &cfg, const std::string &method, const std::string &url,
+                    const std::vector<std::string> &headers, ProgressMeter &meter,
+                    long timeout_ms)
+{
     Reply out;
     std::vector<int> sockets;
     Exchange x;
@@ -27,16 +42,12 @@ Reply send_request(const Config &cfg, const std::string &method, const std::stri
         return out;
     }
 
-    if (!key.empty()) {
-        x.add_header("Upload-Key: " + key);
+    for (const std::string &h : headers) {
+        x.add_header(h);
     }
 
     CURL *e = easy.get();
-    setup_exchange(e, x, method, cfg.target_url, timeout_ms, 0);
-    if (cfg.verbose) {
-        meter.message("* bgclient: " + method + " " + redact_url(cfg.target_url)
-                      + (key.empty() ? std::string() : ", upload key " + key));
-    }
+    setup_exchange(e, x, method, url, timeout_ms, 0);
 
     curl_multi_add_handle(multi.get(), e);
     const double t0 = now_seconds();
@@ -52,6 +63,7 @@ Reply send_request(const Config &cfg, const std::string &method, const std::stri
     out.head.upload_length = x.upload_length;
     out.head.content_length = x.content_length;
     out.head.repr_digest = x.repr_digest;
+    out.fields = x.fields;
     return out;
 }
 

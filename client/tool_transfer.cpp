@@ -1,5 +1,6 @@
 #include "tool_transfer.hpp"
 
+#include <cmath>
 #include <ctime>
 
 #include <curl/curl.h>
@@ -37,6 +38,15 @@ double now_seconds()
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+long timeout_left(double deadline)
+{
+    if (deadline <= 0) {
+        return 0;
+    }
+    long ms = static_cast<long>(std::ceil((deadline - now_seconds()) * 1000.0));
+    return ms < 1 ? 1 : ms;
 }
 
 std::string version_text()

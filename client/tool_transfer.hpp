@@ -24,6 +24,10 @@ constexpr long upload_buffer_size = 2L * 1024 * 1024;
 // Seconds of a monotonic clock.
 double now_seconds();
 
+// Milliseconds left until "deadline" (a now_seconds() value; 0: none) for a
+// request's timeout: 0 without a deadline, at least 1 with one.
+long timeout_left(double deadline);
+
 // "bgclient 0.1.0 (libcurl/7.88.1 OpenSSL/3.0.11 ...)"
 std::string version_text();
 

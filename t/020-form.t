@@ -482,8 +482,8 @@ ok($gone, "both files removed");
 
 
 === TEST 23: an HTML form submitted by a real browser without JavaScript: three files, their sha256 on disk
---- skip_if: !-x "/usr/bin/chromium" || !-d "$ENV{TEST_NGINX_REPO}/node_modules/playwright-core"
---- skip_reason: needs chromium and playwright-core (scripts/install-deps --test)
+--- skip_if: !-x "/usr/bin/chromium" || !-d "$ENV{TEST_NGINX_BUILD}/npm/node_modules/playwright-core"
+--- skip_reason: needs chromium (scripts/install-deps --test) and playwright-core (make npm)
 --- config
 location /upload/ {
     bigupload;

@@ -84,4 +84,4 @@ $B --protocol ietf -j 2 $U /etc/hostname /x; echo "exit $?"
 $B --protocol tusx $U /etc/hostname /x; echo "exit $?"
 --- exit_code: 0
 --- stdout_like: \Aexit 2\nexit 2\nexit 2\nexit 2\n\z
---- stderr_like: \Abgclient: bad --ietf-version '9': expected an interop version from 3 to 8\nbgclient: --ietf-version needs --protocol ietf\nbgclient: --protocol ietf uploads a file over one connection at a time .*\nbgclient: bad --protocol 'tusx': expected native or ietf\n\z
+--- stderr_like: \Abgclient: bad --ietf-version '9': expected an interop version from 3 to 8\nbgclient: --ietf-version needs --protocol ietf\nbgclient: --protocol ietf uploads a file over one connection at a time .*\nbgclient: bad --protocol 'tusx': expected native, tus, ietf or auto\n\z

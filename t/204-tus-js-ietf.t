@@ -1,8 +1,8 @@
 # tus-js-client (npm, run by node) speaking the IETF resumable-upload draft
 # to the module: protocol 'ietf-draft-03' (interop 5) and 'ietf-draft-05'
 # (interop 6) each upload a file, and resume one after the client was
-# SIGKILLed in the middle of its append.  The client and its one dependency
-# are installed from t/ietf-js/package.json and its lock file.
+# SIGKILLed in the middle of its append.  tus-js-client is the project's
+# npm package (make npm), driven by t/node/ietf-upload.cjs.
 use lib 't/lib';
 use Test::BigUpload;
 
@@ -34,9 +34,8 @@ __DATA__
 === TEST 1: ietf-draft-03 and ietf-draft-05 upload a file: a creation, then one PATCH
 --- request_body_gen: 5m 41
 --- exec
-(cd t/ietf-js && npm ci --no-audit --no-fund --silent) || exit 9
 for p in ietf-draft-03 ietf-draft-05; do
-    node t/ietf-js/upload.cjs $p http://127.0.0.1:$TEST_NGINX_PORT/upload/$p.bin $TEST_NGINX_BODY_FILE $TEST_NGINX_TMP/$p.url || echo "$p failed"
+    node t/node/ietf-upload.cjs $p http://127.0.0.1:$TEST_NGINX_PORT/upload/$p.bin $TEST_NGINX_BODY_FILE $TEST_NGINX_TMP/$p.url || echo "$p failed"
 done
 --- timeout: 120
 --- exit_code: 0
@@ -58,11 +57,10 @@ is(join(' ', map { "$_->[0]/$_->[2]" } main::requests()), "POST/201 PATCH/201 PO
 === TEST 2: SIGKILLed mid-append, the next run resumes from the offset HEAD tells, byte-identical
 --- request_body_gen: 48m 42
 --- exec
-(cd t/ietf-js && npm ci --no-audit --no-fund --silent) || exit 9
 for p in ietf-draft-03 ietf-draft-05; do
-    node t/ietf-js/upload.cjs $p http://127.0.0.1:$TEST_NGINX_PORT/upload/k-$p.bin $TEST_NGINX_BODY_FILE $TEST_NGINX_TMP/k-$p.url 0.3
+    node t/node/ietf-upload.cjs $p http://127.0.0.1:$TEST_NGINX_PORT/upload/k-$p.bin $TEST_NGINX_BODY_FILE $TEST_NGINX_TMP/k-$p.url 0.3
     echo "killed: $?"
-    node t/ietf-js/upload.cjs $p http://127.0.0.1:$TEST_NGINX_PORT/upload/k-$p.bin $TEST_NGINX_BODY_FILE $TEST_NGINX_TMP/k-$p.url || echo "$p failed"
+    node t/node/ietf-upload.cjs $p http://127.0.0.1:$TEST_NGINX_PORT/upload/k-$p.bin $TEST_NGINX_BODY_FILE $TEST_NGINX_TMP/k-$p.url || echo "$p failed"
 done
 --- timeout: 180
 --- exit_code: 0

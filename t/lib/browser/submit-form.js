@@ -5,7 +5,12 @@
 //     node t/lib/browser/submit-form.js <page url> <file> ...
 'use strict';
 
-const { chromium } = require('playwright-core');
+// playwright-core from the project's npm install (make npm: build/npm/)
+const path = require('node:path');
+const { createRequire } = require('node:module');
+const modules = process.env.BIGUPLOAD_NODE_MODULES
+    || path.join(__dirname, '..', '..', '..', 'build', 'npm', 'node_modules');
+const { chromium } = createRequire(path.join(modules, 'x.js'))('playwright-core');
 
 async function main() {
     const [url, ...files] = process.argv.slice(2);

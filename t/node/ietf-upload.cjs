@@ -11,7 +11,12 @@
 'use strict'
 
 const fs = require('node:fs')
-const tus = require('tus-js-client')
+const path = require('node:path')
+const { createRequire } = require('node:module')
+// tus-js-client from the project's npm install (make npm: build/npm/)
+const modules = process.env.BIGUPLOAD_NODE_MODULES
+  || path.join(__dirname, '..', '..', 'build', 'npm', 'node_modules')
+const tus = createRequire(path.join(modules, 'x.js'))('tus-js-client')
 
 const [protocol, endpoint, file, urlFile, killAt] = process.argv.slice(2)
 const data = fs.readFileSync(file)
