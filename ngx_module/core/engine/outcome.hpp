@@ -21,6 +21,7 @@ enum class Outcome {
     body_length_mismatch,// the body's length differs from the length declared
     digest_mismatch,     // the body's digest differs from the one the client sent
     kept,                // finish(): complete, and kept as a part of a concatenation
+    finished,            // the upload is complete and in place: nothing more to write
     cancelled,           // the partial went away while this request wrote
     corrupt,             // its state cannot be trusted
     precondition_failed, // If-Match / If-None-Match

@@ -53,6 +53,7 @@ public:
     std::uint64_t hashed() const { return hashed_; }
     const std::string &sha256() const override { return sha256_; }
     const std::string &target_path() const override { return file_.target_path(); }
+    std::string remote_path() const override { return target_.remote_path; }
     std::string temp_path() const override { return file_.temp_path(); }
     void discard() noexcept override { file_.abort(); }
 

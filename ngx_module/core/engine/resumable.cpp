@@ -61,7 +61,8 @@ Outcome ResumableUpload::open(std::int64_t now, FsError &e)
         return Outcome::error;
     }
 
-    bool named = !target_.segments.empty();
+    // a part of a concatenation goes nowhere by itself
+    bool named = !target_.segments.empty() && !creation_.part;
 
     if (named) {
         Outcome o = resolve_target(e);
@@ -88,8 +89,28 @@ Outcome ResumableUpload::open(std::int64_t now, FsError &e)
         return Outcome::key_mismatch;
     }
 
-    if (found ? bind_ == Bind::create : bind_ == Bind::join) {
-        return found ? Outcome::exists : Outcome::not_found;
+    if (found && bind_ == Bind::create) {
+        return Outcome::exists;
+    }
+
+    if (!found && bind_ == Bind::join) {
+        // nothing of it but the lock file this request made: not left behind
+        store_.remove(id_);
+        return Outcome::not_found;
+    }
+
+    if (found && bind_ == Bind::join) {
+        // an upload resource of another dialect, or one the sweep is about
+        // to remove, is not there for this request
+        if ((!creation_.protocol.empty() && st.protocol != creation_.protocol)
+            || (rq_.max_idle > 0 && st.updated + rq_.max_idle < now))
+        {
+            return Outcome::not_found;
+        }
+        if (st.finished) {
+            state_ = st;
+            return Outcome::finished;
+        }
     }
 
     if (!found) {
@@ -100,13 +121,17 @@ Outcome ResumableUpload::open(std::int64_t now, FsError &e)
         st.protocol = creation_.protocol;
         st.metadata = creation_.metadata;
         st.part = creation_.part;
+        st.concat = creation_.concat;
         st.pre = store_preconditions(target_.pre);
     }
 
     if (!named) {
+        target_.remote_path = st.path;
+    }
+
+    if (!named && !st.part) {
         // the upload resource is its id: where it goes, and on what
         // conditions, is in its state
-        target_.remote_path = st.path;
         target_.pre = load_preconditions(st.pre);
         if (split_remote_path(st.path, target_.segments) != PathError::ok) {
             return Outcome::corrupt;
@@ -240,7 +265,8 @@ Outcome ResumableUpload::relock(Fd &held, UploadState &st, FsError &e)
     bool found;
     Outcome o = store_.load(id_, st, found, e);
 
-    if (o == Outcome::ok && (!found || st.key != key_)) {
+    // a record of the finished upload is no partial to write to any more
+    if (o == Outcome::ok && (!found || st.key != key_ || st.finished)) {
         o = Outcome::cancelled;
     }
 
@@ -273,24 +299,14 @@ bool ResumableUpload::hash_file(FsError &e)
 {
     std::vector<char> buf(1 << 20);
     Sha256 h;
-    std::uint64_t off = 0;
 
-    while (off < size_) {
-        std::size_t want = static_cast<std::size_t>(
-            std::min<std::uint64_t>(buf.size(), size_ - off));
-        ssize_t n = ::pread(data_.get(), buf.data(), want, static_cast<off_t>(off));
-        if (n == -1 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            if (n == 0) {
-                errno = EIO;
-            }
-            e = fs_error("pread", store_.path_of(id_, ".data"));
-            return false;
-        }
-        h.update(buf.data(), static_cast<std::size_t>(n));
-        off += static_cast<std::uint64_t>(n);
+    if (!read_range(data_.get(), 0, size_, buf, [&h](const char *p, std::size_t n) {
+            h.update(p, n);
+            return true;
+        }))
+    {
+        e = fs_error("pread", store_.path_of(id_, ".data"));
+        return false;
     }
 
     sha256_ = h.final_hex();
@@ -399,7 +415,18 @@ Outcome ResumableUpload::finish(bool body_complete, bool durable, std::int64_t n
     }
 
     data_.reset();
-    store_.remove(id_);
+
+    if (creation_.record) {
+        // what is left is the record of the finished upload (its data file
+        // is the target now); a failure to save it loses only the record
+        st.finished = true;
+        state_ = st;
+        if (!store_.save(id_, st, again)) {
+            store_.remove(id_);
+        }
+    } else {
+        store_.remove(id_);
+    }
 
     if (durable && ::fsync(target_dir_.get()) == -1) {
         e = fs_error("fsync", target_path_);

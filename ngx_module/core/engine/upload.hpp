@@ -41,6 +41,9 @@ struct UploadRequest {
     // the body's digests to check: a mismatch discards its bytes
     // (digest_mismatch), nothing of it is recorded or stored
     std::vector<DigestCheck> checks;
+    // an upload without activity for longer (seconds) is gone (not_found),
+    // as the expiry sweep would have it; 0: no such check
+    std::int64_t max_idle = 0;
 };
 
 // Where a finished upload goes: a remote path below a store root.
@@ -103,6 +106,10 @@ public:
     virtual std::uint64_t size() const = 0;
     virtual const std::string &sha256() const = 0;
     virtual const std::string &target_path() const = 0;
+
+    // The remote path it goes to ("" while unknown: an upload resource
+    // learns it from its state in open()).
+    virtual std::string remote_path() const { return std::string(); }
 
     // A file only this request knows of, that a dead worker would leave
     // behind ("" when none): the status zone remembers it for the reaper.

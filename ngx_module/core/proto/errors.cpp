@@ -250,6 +250,7 @@ Error error_for_outcome(Outcome o)
     case Outcome::body_length_mismatch: return Error::upload_length_mismatch;
     case Outcome::digest_mismatch: return Error::digest_mismatch;
     case Outcome::kept: return Error::none;
+    case Outcome::finished: return Error::exists;
     case Outcome::cancelled: return Error::cancelled;
     case Outcome::corrupt: return Error::partial_corrupt;
     case Outcome::precondition_failed: return Error::precondition_failed;
