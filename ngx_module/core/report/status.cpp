@@ -19,7 +19,10 @@ const char *const failure_reasons[] = {
     "no_parent", "not_a_directory", "symlink", "cross_device", "io_error",
     "internal", "backend", "method_not_allowed", "bad_format", "needs_upload_key",
     "upload_length_mismatch", "protocol_not_enabled", "unsupported_media_type",
-    "offset_mismatch", "not_found", "client_closed", "digest_mismatch", "other",
+    "offset_mismatch", "not_found", "client_closed", "digest_mismatch",
+    // tus
+    "tus_version", "gone", "final_upload", "bad_concat",
+    "other",
 };
 
 const std::size_t failure_reason_count = sizeof(failure_reasons) / sizeof(failure_reasons[0]);
