@@ -22,6 +22,9 @@
  *   ngx_http_bigupload_status.cpp     the status endpoint
  *   ngx_http_bigupload_variables.cpp  $bigupload_*
  *   ngx_http_bigupload_pass_module.cpp  bigupload_pass (a filter module)
+ *   ngx_http_bigupload_cors.cpp       CORS: preflights, and the headers of
+ *                                     every answer to another origin
+ *   ngx_http_bigupload_tus.cpp        tus 1.0.0 (a front-end)
  *   ngx_http_bigupload_native.cpp     the native dialect (a front-end)
  *
  * Dependencies go one way: front-ends -> engine (the rest of the glue) ->
@@ -97,7 +100,23 @@ typedef struct {
     time_t                      expire;
     ngx_uint_t                  protocols;     /* NGX_HTTP_BIGUPLOAD_NATIVE ... */
     ngx_flag_t                  status;
+
+    /* CORS: the origins allowed (ngx_str_t; "*" for any), credentials,
+     * how long a preflight's answer may be cached */
+    ngx_array_t                *cors_origins;
+    ngx_flag_t                  cors_credentials;
+    time_t                      cors_max_age;
+
+    /* how the Location of an upload resource is written:
+     * NGX_HTTP_BIGUPLOAD_LOCATION_* */
+    ngx_uint_t                  location;
 } ngx_http_bigupload_loc_conf_t;
+
+
+/* bigupload_location */
+#define NGX_HTTP_BIGUPLOAD_LOCATION_RELATIVE   0
+#define NGX_HTTP_BIGUPLOAD_LOCATION_ABSOLUTE   1
+#define NGX_HTTP_BIGUPLOAD_LOCATION_FORWARDED  2
 
 
 /* a store without variables, swept from the start */
@@ -254,6 +273,17 @@ struct ngx_http_bigupload_ctx_t {
     /* a front-end's own state about the request */
     std::shared_ptr<void>                fe_ctx;
 
+    /* optional, set by a front-end's handler: the dialect's own error for a
+     * failed outcome (ctx->outcome, not Outcome::error), e.g. of an open()
+     * that failed before any "done"; Error::none leaves it to the errors
+     * table's error_for_outcome() */
+    bigupload::Error                   (*outcome_error)(ngx_http_request_t *r,
+                                            ngx_http_bigupload_ctx_t *ctx) = nullptr;
+
+    /* the finished upload's metadata in its dialect (tus Upload-Metadata,
+     * decoded), for the bigupload_pass notice */
+    std::vector<std::pair<std::string, std::string>>  metadata;
+
     /* thread pool: the task of open/finish/abort/call, or the lanes */
     ngx_http_bigupload_op_e              op = ngx_http_bigupload_op_none;
     ngx_thread_task_t                   *task = nullptr;
@@ -337,7 +367,9 @@ void ngx_http_bigupload_http_request(ngx_http_request_t *r,
     bigupload::HttpRequest &rq);
 bigupload::Error ngx_http_bigupload_target(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx, bigupload::Target &target,
-    bigupload::ErrorArgs &why);
+    bigupload::ErrorArgs &why, std::string_view name = std::string_view());
+bigupload::Error ngx_http_bigupload_store_target(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx, bigupload::Target &target);
 ngx_int_t ngx_http_bigupload_detach(ngx_thread_pool_t *tp, ngx_log_t *log,
     std::function<void()> fn);
 
@@ -425,7 +457,12 @@ ngx_int_t ngx_http_bigupload_add_variables(ngx_conf_t *cf);
 ngx_uint_t ngx_http_bigupload_pass_wanted(ngx_http_request_t *r);
 ngx_int_t ngx_http_bigupload_pass(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx);
 
+/* ngx_http_bigupload_cors.cpp */
+ngx_int_t ngx_http_bigupload_cors(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx);
+char *ngx_http_bigupload_cors_merge(ngx_conf_t *cf, ngx_http_bigupload_loc_conf_t *conf);
+
 /* the front-ends */
+extern const ngx_http_bigupload_frontend_t  ngx_http_bigupload_tus;
 extern const ngx_http_bigupload_frontend_t  ngx_http_bigupload_native;
 
 

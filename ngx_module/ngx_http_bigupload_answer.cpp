@@ -131,12 +131,17 @@ ngx_http_bigupload_send(ngx_http_request_t *r, const ngx_http_bigupload_answer_t
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    b = ngx_create_temp_buf(r->pool, a.body.size());
+    /* an empty body (tus's 201) is a special buffer: one of memory but no
+     * bytes is a "zero size buf" to nginx */
+    b = a.body.empty() ? (ngx_buf_t *) ngx_calloc_buf(r->pool)
+                       : ngx_create_temp_buf(r->pool, a.body.size());
     if (b == nullptr) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    b->last = ngx_cpymem(b->last, a.body.data(), a.body.size());
+    if (!a.body.empty()) {
+        b->last = ngx_cpymem(b->last, a.body.data(), a.body.size());
+    }
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
 

@@ -103,6 +103,13 @@ ngx_http_bigupload_opened(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
     ctx->opened = 1;
     ctx->phase = ngx_http_bigupload_phase_body;
 
+    /* an upload resource learns where it goes from its state */
+    std::string  rp = ctx->upload->remote_path();
+
+    if (!rp.empty()) {
+        ctx->remote_path = std::move(rp);
+    }
+
     /* listed in the status from now on, with the temp file to remove should
      * this worker die */
     ngx_http_bigupload_track(r, ctx);

@@ -14,7 +14,12 @@
 static void ngx_http_bigupload_cleanup(void *data);
 static ngx_int_t ngx_http_bigupload_remote_path(ngx_http_request_t *r,
     ngx_http_bigupload_loc_conf_t *conf, ngx_str_t *root, std::string &path,
-    std::vector<std::string> &segments, bigupload::PathError &err);
+    std::vector<std::string> &segments, bigupload::PathError &err,
+    std::string_view name);
+static ngx_int_t ngx_http_bigupload_map(ngx_http_request_t *r,
+    ngx_http_bigupload_loc_conf_t *conf, ngx_str_t *root, std::string &path);
+static void ngx_http_bigupload_options(ngx_http_bigupload_loc_conf_t *conf,
+    bigupload::Target &target);
 static void ngx_http_bigupload_detached_thread(void *data, ngx_log_t *log);
 static void ngx_http_bigupload_detached_done(ngx_event_t *ev);
 
@@ -225,7 +230,7 @@ ngx_http_bigupload_http_request(ngx_http_request_t *r, bigupload::HttpRequest &r
 
 bigupload::Error
 ngx_http_bigupload_target(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
-    bigupload::Target &target, bigupload::ErrorArgs &why)
+    bigupload::Target &target, bigupload::ErrorArgs &why, std::string_view name)
 {
     ngx_int_t                       rc;
     ngx_str_t                       root = ngx_null_string;
@@ -236,7 +241,7 @@ ngx_http_bigupload_target(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
 
     bigupload::PathError  perr = bigupload::PathError::ok;
 
-    rc = ngx_http_bigupload_remote_path(r, conf, &root, path, segments, perr);
+    rc = ngx_http_bigupload_remote_path(r, conf, &root, path, segments, perr, name);
     if (rc != NGX_OK) {
         return rc == NGX_DECLINED ? bigupload::Error::no_store : bigupload::Error::no_memory;
     }
@@ -271,10 +276,7 @@ ngx_http_bigupload_target(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
     target.root.assign((const char *) root.data, root.len);
     target.remote_path = path;
     target.segments = std::move(segments);
-    target.opt.create_dirs = conf->create_dirs;
-    target.opt.overwrite = conf->overwrite;
-    target.opt.file_mode = (mode_t) conf->access;
-    target.opt.dir_mode = bigupload::dir_mode_for((mode_t) conf->access);
+    ngx_http_bigupload_options(conf, target);
     target.pre = std::move(pre);
 
     return bigupload::Error::none;
@@ -282,21 +284,60 @@ ngx_http_bigupload_target(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
 
 
 /*
+ * The store alone, for a request about an upload resource (whose URI is no
+ * remote path): the root and the options, no segments, no preconditions;
+ * "remote_path" is the URI below the store, not validated (for the logs).
+ */
+
+bigupload::Error
+ngx_http_bigupload_store_target(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
+    bigupload::Target &target)
+{
+    ngx_int_t    rc;
+    ngx_str_t    root = ngx_null_string;
+    std::string  path;
+
+    rc = ngx_http_bigupload_map(r, ctx->conf, &root, path);
+    if (rc != NGX_OK) {
+        return rc == NGX_DECLINED ? bigupload::Error::no_store : bigupload::Error::no_memory;
+    }
+
+    target = bigupload::Target();
+    target.root.assign((const char *) root.data, root.len);
+    target.remote_path = std::move(path);
+    ngx_http_bigupload_options(ctx->conf, target);
+
+    return bigupload::Error::none;
+}
+
+
+static void
+ngx_http_bigupload_options(ngx_http_bigupload_loc_conf_t *conf, bigupload::Target &target)
+{
+    target.opt.create_dirs = conf->create_dirs;
+    target.opt.overwrite = conf->overwrite;
+    target.opt.file_mode = (mode_t) conf->access;
+    target.opt.dir_mode = bigupload::dir_mode_for((mode_t) conf->access);
+}
+
+
+/*
  * The remote path is the request's URI below the location's prefix (with
  * bigupload_store), or what root/alias map it to.  The raw URI is validated
  * too, since nginx has already resolved "." and ".." segments in r->uri.
- * A bad path comes back in "err" with NGX_OK; NGX_DECLINED for an empty
- * store, NGX_ERROR when out of memory.
+ * A URI that ends in "/" gets "name" appended, when there is one (a file
+ * name the request gives otherwise: tus's Upload-Metadata); the result is
+ * validated as any path.  A bad path comes back in "err" with NGX_OK;
+ * NGX_DECLINED for an empty store, NGX_ERROR when out of memory.
  */
 
 static ngx_int_t
 ngx_http_bigupload_remote_path(ngx_http_request_t *r,
     ngx_http_bigupload_loc_conf_t *conf, ngx_str_t *root, std::string &path,
-    std::vector<std::string> &segments, bigupload::PathError &err)
+    std::vector<std::string> &segments, bigupload::PathError &err,
+    std::string_view name)
 {
-    size_t                     root_len;
-    ngx_str_t                  full;
-    ngx_http_core_loc_conf_t  *clcf;
+    ngx_int_t  rc;
 
     std::string_view raw((const char *) r->unparsed_uri.data, r->unparsed_uri.len);
     raw = raw.substr(0, raw.find('?'));
@@ -306,6 +347,34 @@ ngx_http_bigupload_remote_path(ngx_http_request_t *r,
     if (err != bigupload::PathError::ok && err != bigupload::PathError::collection) {
         return NGX_OK;
     }
+
+    rc = ngx_http_bigupload_map(r, conf, root, path);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (!name.empty() && err == bigupload::PathError::collection && !path.empty()
+        && path.back() == '/')
+    {
+        path.append(name);
+    }
+
+    /* r->uri is decoded already: validate it as it is */
+    err = bigupload::split_remote_path(path, segments);
+
+    return NGX_OK;
+}
+
+
+/* the store root, and the URI below it (not validated) */
+
+static ngx_int_t
+ngx_http_bigupload_map(ngx_http_request_t *r, ngx_http_bigupload_loc_conf_t *conf,
+    ngx_str_t *root, std::string &path)
+{
+    size_t                     root_len;
+    ngx_str_t                  full;
+    ngx_http_core_loc_conf_t  *clcf;
 
     clcf = (ngx_http_core_loc_conf_t *) ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
@@ -354,9 +423,6 @@ ngx_http_bigupload_remote_path(ngx_http_request_t *r,
     if (path.empty() || (conf->store == nullptr && path[0] != '/')) {
         path.insert(0, "/");
     }
-
-    /* r->uri is decoded already: validate it as it is */
-    err = bigupload::split_remote_path(path, segments);
 
     return NGX_OK;
 }

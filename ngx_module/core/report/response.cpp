@@ -25,7 +25,9 @@ std::string success_json(std::string_view path, std::uint64_t size,
 }
 
 std::string pass_json(std::string_view path, std::uint64_t size,
-                      std::string_view sha256_hex, std::string_view file, bool created)
+                      std::string_view sha256_hex, std::string_view file, bool created,
+                      std::string_view protocol,
+                      const std::vector<std::pair<std::string, std::string>> &metadata)
 {
     nlohmann::ordered_json j;
     j["result"] = "complete";
@@ -34,6 +36,16 @@ std::string pass_json(std::string_view path, std::uint64_t size,
     j["sha256"] = std::string(sha256_hex);
     j["file"] = std::string(file);
     j["created"] = created;
+    if (!protocol.empty()) {
+        j["protocol"] = std::string(protocol);
+    }
+    if (!metadata.empty()) {
+        nlohmann::ordered_json m = nlohmann::ordered_json::object();
+        for (const auto &kv : metadata) {
+            m[kv.first] = kv.second;
+        }
+        j["metadata"] = m;
+    }
     return dump(j);
 }
 
