@@ -819,6 +819,7 @@ my $st = decode_json((http_request(uri => '/status'))[2]);
 is(scalar @{ $st->{partials} }, 1, "a partial listed");
 is($st->{partials}[0]{path}, '/s/n.bin', "its path");
 is($st->{partials}[0]{offset}, 4, "its offset");
+is($st->{partials}[0]{protocol}, 'tus', "its protocol");
 patch($r->{url}, 9, 'x');
 patch($r->{url}, 4, 'y' x 6);
 $st = decode_json((http_request(uri => '/status'))[2]);
@@ -826,6 +827,10 @@ is($st->{counters}{completed}, 1, "completed");
 is($st->{counters}{partial}, 2, "partial: the creation and the first PATCH");
 is($st->{counters}{failed_by_reason}{offset_mismatch}, 1, "failed: offset_mismatch");
 is(scalar @{ $st->{partials} }, 0, "the record of a finished upload is no partial");
+is_deeply($st->{counters}{by_protocol}{tus}, { completed => 1, failed => 1 }, "tus: by protocol");
+is_deeply($st->{counters}{by_protocol}{native}, { completed => 0, failed => 0 }, "native: none");
+like((http_request(uri => '/status?format=prometheus'))[2],
+     qr/^bigupload_protocol_uploads_completed_total\{protocol="tus"\} 1$/m, "in Prometheus too");
 del($r->{url});
 $st = decode_json((http_request(uri => '/status'))[2]);
 is($st->{counters}{cancelled}, 1, "a DELETE counts as cancelled");

@@ -361,6 +361,7 @@ bool PartialStore::list(std::int64_t max_age, std::vector<PartialListing> &out, 
         p.length = st.length;
         p.updated = st.updated;
         p.expires = st.updated + max_age;
+        p.protocol = st.protocol;
         out.push_back(std::move(p));
     }
 
