@@ -26,6 +26,9 @@
  *                                     front-end)
  *   ngx_http_bigupload_interim.cpp    interim (1xx) answers before the body
  *   ngx_http_bigupload_stale.cpp      ending a stale request for an upload
+ *   ngx_http_bigupload_cors.cpp       CORS: preflights, and the headers of
+ *                                     every answer to another origin
+ *   ngx_http_bigupload_tus.cpp        tus 1.0.0 (a front-end)
  *   ngx_http_bigupload_native.cpp     the native dialect (a front-end)
  *   ngx_http_bigupload_ietf.cpp       the IETF resumable-upload draft (a front-end)
  *
@@ -108,7 +111,23 @@ typedef struct {
     ngx_uint_t                  form_max_files;
     off_t                       max_append_size;
     ngx_flag_t                  status;
+
+    /* CORS: the origins allowed (ngx_str_t; "*" for any), credentials,
+     * how long a preflight's answer may be cached */
+    ngx_array_t                *cors_origins;
+    ngx_flag_t                  cors_credentials;
+    time_t                      cors_max_age;
+
+    /* how the Location of an upload resource is written:
+     * NGX_HTTP_BIGUPLOAD_LOCATION_* */
+    ngx_uint_t                  location;
 } ngx_http_bigupload_loc_conf_t;
+
+
+/* bigupload_location */
+#define NGX_HTTP_BIGUPLOAD_LOCATION_RELATIVE   0
+#define NGX_HTTP_BIGUPLOAD_LOCATION_ABSOLUTE   1
+#define NGX_HTTP_BIGUPLOAD_LOCATION_FORWARDED  2
 
 
 /* a store without variables, swept from the start */
@@ -293,6 +312,17 @@ struct ngx_http_bigupload_ctx_t {
     std::shared_ptr<void>                stale_wait;   /* waits for older ones */
     unsigned                             superseded:1;
     unsigned                             lane_failed:1;  /* a lane task failed */
+
+    /* optional, set by a front-end's handler: the dialect's own error for a
+     * failed outcome (ctx->outcome, not Outcome::error), e.g. of an open()
+     * that failed before any "done"; Error::none leaves it to the errors
+     * table's error_for_outcome() */
+    bigupload::Error                   (*outcome_error)(ngx_http_request_t *r,
+                                            ngx_http_bigupload_ctx_t *ctx) = nullptr;
+
+    /* the finished upload's metadata in its dialect (tus Upload-Metadata,
+     * decoded), for the bigupload_pass notice */
+    std::vector<std::pair<std::string, std::string>>  metadata;
 
     /* thread pool: the task of open/finish/abort/call, or the lanes */
     ngx_http_bigupload_op_e              op = ngx_http_bigupload_op_none;
@@ -489,8 +519,13 @@ ngx_int_t ngx_http_bigupload_add_variables(ngx_conf_t *cf);
 ngx_uint_t ngx_http_bigupload_pass_wanted(ngx_http_request_t *r);
 ngx_int_t ngx_http_bigupload_pass(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx);
 
+/* ngx_http_bigupload_cors.cpp */
+ngx_int_t ngx_http_bigupload_cors(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx);
+char *ngx_http_bigupload_cors_merge(ngx_conf_t *cf, ngx_http_bigupload_loc_conf_t *conf);
+
 /* the front-ends */
 extern const ngx_http_bigupload_frontend_t  ngx_http_bigupload_form;
+extern const ngx_http_bigupload_frontend_t  ngx_http_bigupload_tus;
 extern const ngx_http_bigupload_frontend_t  ngx_http_bigupload_native;
 extern const ngx_http_bigupload_frontend_t  ngx_http_bigupload_ietf;
 

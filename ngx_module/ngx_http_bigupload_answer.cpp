@@ -155,7 +155,9 @@ ngx_http_bigupload_send(ngx_http_request_t *r, const ngx_http_bigupload_answer_t
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    b->last = ngx_cpymem(b->last, a.body.data(), a.body.size());
+    if (!a.body.empty()) {
+        b->last = ngx_cpymem(b->last, a.body.data(), a.body.size());
+    }
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
 

@@ -149,7 +149,12 @@ ngx_http_bigupload_fail_outcome(ngx_http_request_t *r, ngx_http_bigupload_ctx_t 
         a.file = ctx->fserr.path;
 
     } else {
-        e = bigupload::error_for_outcome(ctx->outcome);
+        /* the dialect's own answer first, then the table's */
+        e = ctx->outcome_error ? ctx->outcome_error(r, ctx) : bigupload::Error::none;
+
+        if (e == bigupload::Error::none) {
+            e = bigupload::error_for_outcome(ctx->outcome);
+        }
     }
 
     /* the file's path where the upload knows it, else the remote path */

@@ -23,12 +23,14 @@ static char *ngx_http_bigupload_status(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_bigupload_set_handler(ngx_conf_t *cf, ngx_flag_t *flag,
     ngx_http_handler_pt handler);
+static char *ngx_http_bigupload_str_list(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 
 /* bigupload_protocols: the front-ends' names; each front-end adds its own */
 static ngx_conf_bitmask_t  ngx_http_bigupload_protocols[] = {
     { ngx_string("native"), NGX_HTTP_BIGUPLOAD_NATIVE },
-    /* tus */
+    { ngx_string("tus"), NGX_HTTP_BIGUPLOAD_TUS },
     { ngx_string("ietf"), NGX_HTTP_BIGUPLOAD_IETF },
     { ngx_string("form"), NGX_HTTP_BIGUPLOAD_FORM },
     { ngx_null_string, 0 }
@@ -42,6 +44,15 @@ static ngx_conf_enum_t  ngx_http_bigupload_digests[] = {
     { ngx_string("sha512"), (ngx_uint_t) bigupload::DigestAlg::sha512 },
     { ngx_string("crc32c"), (ngx_uint_t) bigupload::DigestAlg::crc32c },
     { ngx_string("crc64nvme"), (ngx_uint_t) bigupload::DigestAlg::crc64nvme },
+    { ngx_null_string, 0 }
+};
+
+
+/* bigupload_location */
+static ngx_conf_enum_t  ngx_http_bigupload_location_modes[] = {
+    { ngx_string("relative"), NGX_HTTP_BIGUPLOAD_LOCATION_RELATIVE },
+    { ngx_string("absolute"), NGX_HTTP_BIGUPLOAD_LOCATION_ABSOLUTE },
+    { ngx_string("forwarded"), NGX_HTTP_BIGUPLOAD_LOCATION_FORWARDED },
     { ngx_null_string, 0 }
 };
 
@@ -159,6 +170,34 @@ static ngx_command_t  ngx_http_bigupload_commands[] = {
       offsetof(ngx_http_bigupload_loc_conf_t, form_max_files),
       nullptr },
 
+    { ngx_string("bigupload_cors_origin"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_bigupload_str_list,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bigupload_loc_conf_t, cors_origins),
+      nullptr },
+
+    { ngx_string("bigupload_cors_credentials"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bigupload_loc_conf_t, cors_credentials),
+      nullptr },
+
+    { ngx_string("bigupload_cors_max_age"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bigupload_loc_conf_t, cors_max_age),
+      nullptr },
+
+    { ngx_string("bigupload_location"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bigupload_loc_conf_t, location),
+      &ngx_http_bigupload_location_modes },
+
     { ngx_string("bigupload_zone"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_size_slot,
@@ -217,9 +256,8 @@ ngx_module_t  ngx_http_bigupload_module = {
  * every request, so it comes last.
  */
 static const ngx_http_bigupload_frontend_t  *ngx_http_bigupload_frontends[] = {
-    /* tus */
+    &ngx_http_bigupload_tus,
     &ngx_http_bigupload_ietf,
-    /* form */
     &ngx_http_bigupload_form,
     &ngx_http_bigupload_native,
 };
@@ -242,6 +280,12 @@ ngx_http_bigupload_handler(ngx_http_request_t *r)
     ngx_http_bigupload_guarded(r->connection->log, "the content handler", [&] {
         ctx = ngx_http_bigupload_create_ctx(r, conf);
         if (ctx == nullptr) {
+            return;
+        }
+
+        /* a CORS preflight is the location's, whatever the dialect */
+        rc = ngx_http_bigupload_cors(r, ctx);
+        if (rc != NGX_DECLINED) {
             return;
         }
 
@@ -318,6 +362,36 @@ ngx_http_bigupload_set_handler(ngx_conf_t *cf, ngx_flag_t *flag,
     bmcf = (ngx_http_bigupload_main_conf_t *)
                ngx_http_conf_get_module_main_conf(cf, ngx_http_bigupload_module);
     bmcf->used = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+/* every argument of the directive into an array of ngx_str_t (nginx's
+ * ngx_conf_set_str_array_slot takes one per directive) */
+
+static char *
+ngx_http_bigupload_str_list(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_str_t     *value, *s;
+    ngx_array_t  **a = (ngx_array_t **) ((char *) conf + cmd->offset);
+
+    if (*a == NGX_CONF_UNSET_PTR) {
+        *a = ngx_array_create(cf->pool, cf->args->nelts - 1, sizeof(ngx_str_t));
+        if (*a == nullptr) {
+            return (char *) NGX_CONF_ERROR;
+        }
+    }
+
+    value = (ngx_str_t *) cf->args->elts;
+
+    for (ngx_uint_t i = 1; i < cf->args->nelts; i++) {
+        s = (ngx_str_t *) ngx_array_push(*a);
+        if (s == nullptr) {
+            return (char *) NGX_CONF_ERROR;
+        }
+        *s = value[i];
+    }
 
     return NGX_CONF_OK;
 }
@@ -414,6 +488,10 @@ ngx_http_bigupload_create_loc_conf(ngx_conf_t *cf)
     conf->form_fields = NGX_CONF_UNSET_SIZE;
     conf->form_max_files = NGX_CONF_UNSET_UINT;
     conf->status = NGX_CONF_UNSET;
+    conf->cors_origins = (ngx_array_t *) NGX_CONF_UNSET_PTR;
+    conf->cors_credentials = NGX_CONF_UNSET;
+    conf->cors_max_age = NGX_CONF_UNSET;
+    conf->location = NGX_CONF_UNSET_UINT;
 
     return conf;
 }
@@ -461,6 +539,16 @@ ngx_http_bigupload_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (conf->form_max_files == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "bigupload_form_max_files must be at least 1");
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    ngx_conf_merge_ptr_value(conf->cors_origins, prev->cors_origins, nullptr);
+    ngx_conf_merge_value(conf->cors_credentials, prev->cors_credentials, 0);
+    ngx_conf_merge_sec_value(conf->cors_max_age, prev->cors_max_age, 60 * 60);
+    ngx_conf_merge_uint_value(conf->location, prev->location,
+                              NGX_HTTP_BIGUPLOAD_LOCATION_RELATIVE);
+
+    if (ngx_http_bigupload_cors_merge(cf, conf) != NGX_CONF_OK) {
         return (char *) NGX_CONF_ERROR;
     }
 

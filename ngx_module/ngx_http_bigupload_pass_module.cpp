@@ -132,7 +132,9 @@ ngx_http_bigupload_pass(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
               ngx_http_get_module_loc_conf(r, ngx_http_bigupload_pass_module);
 
     bigupload::Upload  *u = ctx->upload.get();
-    bool                created = ctx->answer.status == NGX_HTTP_CREATED;
+    /* not the answer's status: a dialect may answer a new file otherwise
+     * than with 201 (a tus PATCH is 204) */
+    bool                created = ctx->outcome == bigupload::Outcome::created;
 
     const bigupload::FileDigest  &d = u->digest();
 
@@ -141,7 +143,8 @@ ngx_http_bigupload_pass(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
                        ? ctx->notice
                        : bigupload::pass_json(ctx->remote_path, u->size(),
                                               d.alg ? bigupload::digest_name(*d.alg) : "",
-                                              d.hex(), u->target_path(), created);
+                                              d.hex(), u->target_path(), created,
+                                              ctx->fe ? ctx->fe->name : "", ctx->metadata);
 
     b = ngx_create_temp_buf(r->pool, body.size());
     cl = ngx_alloc_chain_link(r->pool);
@@ -212,6 +215,16 @@ ngx_http_bigupload_pass(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
 
     if (!rd.empty() && ngx_http_bigupload_add_header(r, "Repr-Digest", rd) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* and so does the rest of what the dialect answers (tus: Tus-Resumable,
+     * Upload-Offset, which a tus client needs of any answer; CORS) */
+    for (const auto &h : ctx->answer.headers) {
+        if (!bigupload::iequals(h.first, "Repr-Digest")
+            && ngx_http_bigupload_add_header(r, h.first, h.second) != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
 
     ctx->passed = 1;

@@ -158,14 +158,11 @@ ngx_http_bigupload_opened(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
     ctx->opened = 1;
     ctx->phase = ngx_http_bigupload_phase_body;
 
-    /* a request to a server-named upload resource learns its target from
-     * the partial's state: the status lists that, not the resource's URL */
-    if (ctx->upload->resumable()) {
-        auto  *p = static_cast<bigupload::ResumableUpload *>(ctx->upload.get());
+    /* an upload resource learns where it goes from its state */
+    std::string  rp = ctx->upload->remote_path();
 
-        if (!p->remote_path().empty()) {
-            ctx->remote_path = p->remote_path();
-        }
+    if (!rp.empty()) {
+        ctx->remote_path = std::move(rp);
     }
 
     /* listed in the status from now on, with the temp file to remove should

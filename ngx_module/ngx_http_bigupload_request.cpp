@@ -307,7 +307,8 @@ ngx_http_bigupload_target(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
 
 /*
  * The store of a request that names no target (an upload resource, whose
- * target is in its partial's state): its root and options only.
+ * target is in its partial's state): its root and options, and the URI
+ * below the root as "remote_path" (not validated: for answers and logs).
  */
 
 bigupload::Error
@@ -324,6 +325,10 @@ ngx_http_bigupload_store_of(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx
 
     target = bigupload::Target();
     target.root.assign((const char *) root.data, root.len);
+    target.remote_path.assign(uri);
+    if (target.remote_path.empty() || target.remote_path[0] != '/') {
+        target.remote_path.insert(0, "/");
+    }
     ngx_http_bigupload_options(ctx->conf, target);
 
     return bigupload::Error::none;
@@ -350,8 +355,8 @@ ngx_http_bigupload_options(ngx_http_bigupload_loc_conf_t *conf, bigupload::Targe
  * The remote path is the request's URI below the location's prefix (with
  * bigupload_store), or what root/alias map it to.  The raw URI is validated
  * too, since nginx has already resolved "." and ".." segments in r->uri.
- * A bad path comes back in "err" with NGX_OK; NGX_DECLINED for an empty
- * store, NGX_ERROR when out of memory.
+ * A bad path comes back in "err" with NGX_OK;
+ * NGX_DECLINED for an empty store, NGX_ERROR when out of memory.
  */
 
 static ngx_int_t

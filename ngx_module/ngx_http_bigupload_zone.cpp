@@ -31,6 +31,7 @@ struct ngx_http_bigupload_slot_s {
     ngx_queue_t                 queue;
     ngx_pid_t                   pid;
     ngx_uint_t                  resumable;
+    ngx_uint_t                  protocol;      /* bigupload::protocol_index() */
     int64_t                     started_ms;    /* unix milliseconds */
     uint64_t                    offset;
     int64_t                     length;        /* -1: not declared */
@@ -157,6 +158,7 @@ ngx_http_bigupload_track(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
 
     slot->pid = ngx_pid;
     slot->resumable = ctx->upload->resumable() ? 1 : 0;
+    slot->protocol = bigupload::protocol_index(ctx->fe ? ctx->fe->name : "");
     slot->started_ms = ctx->start_ms;
     slot->offset = ctx->upload->offset();
     slot->length = ctx->length;
@@ -255,7 +257,8 @@ ngx_http_bigupload_untrack(ngx_http_bigupload_ctx_t *ctx, ngx_uint_t account)
 
     if (account && ctx->kind == ngx_http_bigupload_kind_upload) {
         sh->counters.record_upload(result, code, (uint64_t) ctx->received, size,
-                                   (uint64_t) ngx_max(duration, 0));
+                                   (uint64_t) ngx_max(duration, 0),
+                                   ctx->fe ? ctx->fe->name : "");
 
     } else if (account && ctx->kind == ngx_http_bigupload_kind_cancel
                && result == bigupload::Result::cancelled)
@@ -481,6 +484,8 @@ ngx_http_bigupload_snapshot(ngx_shm_zone_t *zone, bigupload::StatusSnapshot &s)
             }
             u.started_ms = slot->started_ms;
             u.resumable = slot->resumable;
+            u.protocol = bigupload::protocol_names[slot->protocol
+                                                   % bigupload::protocol_count];
             u.pid = (long) slot->pid;
 
             /* no sample for a second: the upload stalls, or just began */

@@ -1,8 +1,8 @@
 # What the native dialect does not understand is refused, never stored as a
-# file: a part of a file without Upload-Key, another dialect (tus, the IETF
-# draft), a form's envelope; and empty, repeated or contradictory upload
-# headers.  Every refusal: the status, a JSON error naming the header, one log
-# line, and nothing in the store.
+# file: a part of a file without Upload-Key, another dialect where it is not
+# served (tus, the IETF draft), a form's envelope; and empty, repeated or
+# contradictory upload headers.  Every refusal: the status, a JSON error
+# naming the header, one log line, and nothing in the store.
 use lib 't/lib';
 use Test::BigUpload;
 
@@ -91,7 +91,13 @@ ch.bin
 
 
 
-=== TEST 6: a tus creation POST is 400 (tus is not served here), stores nothing, and does not block a later upload
+=== TEST 6: a tus creation POST is 400 where tus is not served, stores nothing, and does not block a later upload
+--- config
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+    bigupload_protocols native;
+}
 --- check
 my ($st, undef, $b) = http_request(method => 'POST', uri => '/upload/t.bin', body => "",
     headers => { 'Tus-Resumable' => '1.0.0', 'Upload-Length' => 100,

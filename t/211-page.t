@@ -17,7 +17,7 @@ use JSON::PP;
 # sends); 'module' is bigupload's own tus front-end at /upload/.  Until the
 # front-end is merged the page runs against @tus/server; this one line
 # switches it.
-our $PAGE_SERVER = 'node';
+our $PAGE_SERVER = 'module';
 $ENV{PAGE_SERVER} = $PAGE_SERVER;
 
 our $CHROMIUM = -x '/usr/bin/chromium';

@@ -13,6 +13,9 @@ import subprocess
 import sys
 from collections import defaultdict
 
+# the repository (scripts/bench.d/..): where the kept sections are
+REPO_DOCS = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 MiB = 1 << 20
 GiB = 1 << 30
 
@@ -414,6 +417,14 @@ def main():
         w("</details>\n")
 
     os.makedirs(os.path.join(out, "docs", "bench"), exist_ok=True)
+
+    # sections measured by other scripts (docs/bench/extra-*.md, each saying
+    # what measured it and when) are kept, after this run's own
+    extras = os.path.join(REPO_DOCS, "docs", "bench")
+    for name in sorted(os.listdir(extras)) if os.path.isdir(extras) else []:
+        if name.startswith("extra-") and name.endswith(".md"):
+            md.append(open(os.path.join(extras, name)).read().rstrip("\n") + "\n")
+
     with open(os.path.join(out, "BENCHMARKS.md"), "w") as fh:
         fh.write("\n".join(md).rstrip("\n") + "\n")
 

@@ -83,6 +83,40 @@ START_TEST(test_counters)
 }
 END_TEST
 
+/* what each dialect stored and failed, and where its uploads are */
+START_TEST(test_by_protocol)
+{
+    StatusSnapshot s = sample();
+    s.counters.record_upload(Result::complete, "", 10, 10, 1, "tus");
+    s.counters.record_upload(Result::failed, "gone", 0, 0, 1, "tus");
+    s.counters.record_upload(Result::partial, "", 5, 0, 1, "tus");
+    ck_assert_uint_eq(s.counters.completed, 3);
+    ck_assert_uint_eq(s.counters.completed_by_protocol[protocol_index("native")], 2);
+    ck_assert_uint_eq(s.counters.completed_by_protocol[protocol_index("tus")], 1);
+    ck_assert_uint_eq(s.counters.failed_by_protocol[protocol_index("native")], 3);
+    ck_assert_uint_eq(s.counters.failed_by_protocol[protocol_index("tus")], 1);
+    /* no dialect named, or an unknown one: native */
+    ck_assert_uint_eq(protocol_index(""), protocol_index("native"));
+    ck_assert_sstr_eq(protocol_names[protocol_index("form")], "form");
+
+    s.uploads[0].protocol = "tus";
+    s.partials[0].protocol = "";
+    nlohmann::json j = nlohmann::json::parse(status_json(s));
+    ck_assert_sstr_eq(j["uploads"][0]["protocol"].get<std::string>(), "tus");
+    ck_assert_sstr_eq(j["partials"][0]["protocol"].get<std::string>(), "native");
+    ck_assert_int_eq(j["counters"]["by_protocol"]["tus"]["completed"].get<int>(), 1);
+    ck_assert_int_eq(j["counters"]["by_protocol"]["tus"]["failed"].get<int>(), 1);
+    ck_assert_int_eq(j["counters"]["by_protocol"]["native"]["completed"].get<int>(), 2);
+    ck_assert_int_eq(j["counters"]["by_protocol"]["ietf"]["completed"].get<int>(), 0);
+
+    std::string p = status_prometheus(s);
+    ck_assert(p.find("bigupload_protocol_uploads_completed_total{protocol=\"tus\"} 1\n")
+              != std::string::npos);
+    ck_assert(p.find("bigupload_protocol_uploads_failed_total{protocol=\"native\"} 3\n")
+              != std::string::npos);
+}
+END_TEST
+
 START_TEST(test_rate)
 {
     ck_assert(upload_rate(0, 1000, 1000, 2000) == 1000.0);
@@ -201,6 +235,7 @@ Suite *status_suite(void)
 
     tcase_add_test(tc, test_reasons);
     tcase_add_test(tc, test_counters);
+    tcase_add_test(tc, test_by_protocol);
     tcase_add_test(tc, test_rate);
     tcase_add_test(tc, test_rfc3339);
     tcase_add_test(tc, test_json);

@@ -482,4 +482,26 @@ std::string repr_digest_sha256(const std::string &hex)
     return digest_field_value(DigestAlg::sha256, *raw);
 }
 
+std::uint64_t crc_combine(DigestAlg alg, std::uint64_t a, std::uint64_t b, std::uint64_t len_b)
+{
+    switch (alg) {
+    case DigestAlg::crc32:
+        return combine_crc32((std::uint32_t) a, (std::uint32_t) b, len_b);
+    case DigestAlg::crc32c:
+        return combine_crc32c((std::uint32_t) a, (std::uint32_t) b, len_b);
+    default:
+        return combine_crc64nvme(a, b, len_b);
+    }
+}
+
+std::string crc_bytes(DigestAlg alg, std::uint64_t crc)
+{
+    std::size_t n = digest_size(alg);
+    std::string raw(n, '\0');
+    for (std::size_t i = 0; i < n; i++) {
+        raw[n - 1 - i] = static_cast<char>((crc >> (8 * i)) & 0xff);
+    }
+    return raw;
+}
+
 }  // namespace bigupload

@@ -93,6 +93,12 @@ private:
     alignas(8) unsigned char ctx_[216];
 };
 
+// CRC algorithms: the CRC of bytes whose CRC is "a" followed by "len_b"
+// bytes whose CRC is "b"; and a CRC value as its digest's raw bytes
+// (big-endian, digest_size() of them).
+std::uint64_t crc_combine(DigestAlg alg, std::uint64_t a, std::uint64_t b, std::uint64_t len_b);
+std::string crc_bytes(DigestAlg alg, std::uint64_t crc);
+
 // One-shot raw digest of a buffer.
 std::string digest_of(DigestAlg alg, const void *data, std::size_t len);
 

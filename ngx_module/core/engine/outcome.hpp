@@ -24,6 +24,7 @@ enum class Outcome {
     file_digest_mismatch,// the file's digest differs from the one the client declared
                      // (Repr-Digest; finish(): the partial is removed)
     kept,                // finish(): complete, and kept as a part of a concatenation
+    finished,            // the upload is complete and in place: nothing more to write
     cancelled,           // the partial went away while this request wrote
     corrupt,             // its state cannot be trusted
     precondition_failed, // If-Match / If-None-Match

@@ -390,6 +390,10 @@ bool PartialStore::ids(std::set<std::string> &out, FsError &e)
         return false;
     }
 
+    // the duplicate shares the offset of the store's descriptor: an earlier
+    // listing through it left that at the end
+    ::rewinddir(d);
+
     while (struct dirent *de = ::readdir(d)) {
         std::string_view name(de->d_name);
         if (ends_with(name, ".state")) {
@@ -423,7 +427,8 @@ bool PartialStore::list(std::int64_t max_age, std::vector<PartialListing> &out, 
         bool found;
         FsError ignored;
 
-        if (load(id, st, found, ignored) != Outcome::ok || !found) {
+        // the record of a finished upload holds no bytes for resuming
+        if (load(id, st, found, ignored) != Outcome::ok || !found || st.finished) {
             continue;
         }
 
@@ -434,6 +439,7 @@ bool PartialStore::list(std::int64_t max_age, std::vector<PartialListing> &out, 
         p.length = st.length;
         p.updated = st.updated;
         p.expires = st.updated + max_age;
+        p.protocol = st.protocol;
         out.push_back(std::move(p));
     }
 
@@ -480,9 +486,11 @@ int PartialStore::sweep(std::int64_t now, std::int64_t max_age, FsError &e)
         UploadState st;
         bool found;
         bool stale;
+        bool record = false;
 
         if (load(id, st, found, ignored) == Outcome::ok && found) {
             stale = st.updated + max_age < now;
+            record = st.finished;
         } else {
             // no state (or a damaged one): judge by the data file's age
             struct stat sb;
@@ -493,7 +501,11 @@ int PartialStore::sweep(std::int64_t now, std::int64_t max_age, FsError &e)
 
         if (stale) {
             remove(id);
-            removed++;
+            // the record of a finished upload expires too, but no partial
+            // did: it is not counted
+            if (!record) {
+                removed++;
+            }
         }
     }
 

@@ -84,13 +84,15 @@ public:
     // The ids that have files here.
     bool ids(std::set<std::string> &out, FsError &e);
 
-    // Appends what the partials hold (those whose state can be read), each
+    // Appends what the partials hold (those whose state can be read; not the
+    // records of finished uploads), each
     // expiring "max_age" seconds after its last activity.
     bool list(std::int64_t max_age, std::vector<PartialListing> &out, FsError &e);
 
     // Removes partials without activity for "max_age" seconds (skipping
-    // those a request works on, or that are locked right now); returns how
-    // many.  One sweeper at a time per
+    // those a request works on, or that are locked right now), and records
+    // of finished uploads as old; returns how many partials.  One sweeper at
+    // a time per
     // store, whichever process or server it runs in.
     int sweep(std::int64_t now, std::int64_t max_age, FsError &e);
 

@@ -57,6 +57,7 @@ public:
     std::uint64_t hashed() const { return hashed_; }
     const FileDigest &digest() const override { return digest_; }
     const std::string &target_path() const override { return file_.target_path(); }
+    std::string remote_path() const override { return target_.remote_path; }
     std::string temp_path() const override { return file_.temp_path(); }
     void discard() noexcept override { file_.abort(); }
 

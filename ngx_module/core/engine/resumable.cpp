@@ -63,7 +63,8 @@ Outcome ResumableUpload::open(std::int64_t now, FsError &e)
         return Outcome::error;
     }
 
-    bool named = !target_.segments.empty();
+    // a part of a concatenation goes nowhere by itself
+    bool named = !target_.segments.empty() && !creation_.part;
 
     if (named) {
         Outcome o = resolve_target(e);
@@ -90,8 +91,28 @@ Outcome ResumableUpload::open(std::int64_t now, FsError &e)
         return Outcome::key_mismatch;
     }
 
-    if (found ? bind_ == Bind::create : bind_ == Bind::join) {
-        return found ? Outcome::exists : Outcome::not_found;
+    if (found && bind_ == Bind::create) {
+        return Outcome::exists;
+    }
+
+    if (!found && bind_ == Bind::join) {
+        // nothing of it but the lock file this request made: not left behind
+        store_.remove(id_);
+        return Outcome::not_found;
+    }
+
+    if (found && bind_ == Bind::join) {
+        // an upload resource of another dialect, or one the sweep is about
+        // to remove, is not there for this request
+        if ((!creation_.protocol.empty() && st.protocol != creation_.protocol)
+            || (rq_.max_idle > 0 && st.updated + rq_.max_idle < now))
+        {
+            return Outcome::not_found;
+        }
+        if (st.finished) {
+            state_ = st;
+            return Outcome::finished;
+        }
     }
 
     if (!found) {
@@ -102,6 +123,7 @@ Outcome ResumableUpload::open(std::int64_t now, FsError &e)
         st.protocol = creation_.protocol;
         st.metadata = creation_.metadata;
         st.part = creation_.part;
+        st.concat = creation_.concat;
         st.pre = store_preconditions(target_.pre);
         for (DigestAlg a : creation_.repr_want) {
             st.repr_want.push_back(digest_name(a));
@@ -109,9 +131,12 @@ Outcome ResumableUpload::open(std::int64_t now, FsError &e)
     }
 
     if (!named) {
+        target_.remote_path = st.path;
+    }
+
+    if (!named && !st.part) {
         // the upload resource is its id: where it goes, and on what
         // conditions, is in its state
-        target_.remote_path = st.path;
         target_.pre = load_preconditions(st.pre);
         if (split_remote_path(st.path, target_.segments) != PathError::ok) {
             return Outcome::corrupt;
@@ -282,7 +307,8 @@ Outcome ResumableUpload::relock(Fd &held, UploadState &st, FsError &e)
     bool found;
     Outcome o = store_.load(id_, st, found, e);
 
-    if (o == Outcome::ok && (!found || st.key != key_)) {
+    // a record of the finished upload is no partial to write to any more
+    if (o == Outcome::ok && (!found || st.key != key_ || st.finished)) {
         o = Outcome::cancelled;
     }
 
@@ -364,29 +390,6 @@ bool ResumableUpload::snapshot_at(std::uint64_t n, std::string &saved)
 }
 
 namespace {
-
-std::uint64_t crc_combine(DigestAlg alg, std::uint64_t a, std::uint64_t b, std::uint64_t len_b)
-{
-    switch (alg) {
-    case DigestAlg::crc32:
-        return combine_crc32((std::uint32_t) a, (std::uint32_t) b, len_b);
-    case DigestAlg::crc32c:
-        return combine_crc32c((std::uint32_t) a, (std::uint32_t) b, len_b);
-    default:
-        return combine_crc64nvme(a, b, len_b);
-    }
-}
-
-// A CRC value as its digest's bytes: big-endian, digest_size() of them.
-std::string crc_bytes(DigestAlg alg, std::uint64_t crc)
-{
-    std::size_t n = digest_size(alg);
-    std::string raw(n, '\0');
-    for (std::size_t i = 0; i < n; i++) {
-        raw[n - 1 - i] = static_cast<char>((crc >> (8 * i)) & 0xff);
-    }
-    return raw;
-}
 
 // Puts the CRC of [start, end) among "ranges": those it overlaps go (their
 // bytes were written again), neighbours it touches are combined with it.
@@ -479,21 +482,15 @@ bool ResumableUpload::read_range(std::uint64_t from, std::uint64_t to,
 {
     std::vector<char> buf(1 << 20);
 
-    while (from < to) {
-        std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), to - from));
-        ssize_t n = ::pread(data_.get(), buf.data(), want, static_cast<off_t>(from));
-        if (n == -1 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            if (n == 0) {
-                errno = EIO;
-            }
-            e = fs_error("pread", store_.path_of(id_, ".data"));
-            return false;
-        }
-        fn(buf.data(), static_cast<std::size_t>(n));
-        from += static_cast<std::uint64_t>(n);
+    if (from < to
+        && !bigupload::read_range(data_.get(), from, to - from, buf,
+                                  [&fn](const char *p, std::size_t n) {
+                                      fn(p, n);
+                                      return true;
+                                  }))
+    {
+        e = fs_error("pread", store_.path_of(id_, ".data"));
+        return false;
     }
     return true;
 }
@@ -763,7 +760,18 @@ Outcome ResumableUpload::end_request(bool body_complete, bool durable, std::int6
     }
 
     data_.reset();
-    store_.remove(id_);
+
+    if (creation_.record) {
+        // what is left is the record of the finished upload (its data file
+        // is the target now); a failure to save it loses only the record
+        st.finished = true;
+        state_ = st;
+        if (!store_.save(id_, st, again)) {
+            store_.remove(id_);
+        }
+    } else {
+        store_.remove(id_);
+    }
 
     return c;
 }

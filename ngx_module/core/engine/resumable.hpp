@@ -33,15 +33,31 @@ enum class Bind {
     create,              // the partial must not exist yet (a creation)
 };
 
-// What a creation (Bind::create) records about the upload besides its target.
+// What a creation (Bind::create) records about the upload besides its target;
+// for Bind::join, "protocol" and "record" say what the upload must be and
+// what to do once it completes.
 struct Creation {
-    std::string protocol;                    // "tus", "ietf"
+    std::string protocol;                    // "tus", "ietf"; a join finds only an
+                                             // upload of this protocol (when not "")
     std::string metadata;                    // the dialect's metadata, as sent
-    bool part = false;                       // kept, not moved into place, once complete
+    bool part = false;                       // kept, not moved into place, once complete;
+                                             // it has no target of its own
+    std::string concat;                      // a concatenation's description (concat.hpp)
+    // once complete and in place, the state stays as a record of the
+    // finished upload (UploadState::finished) until it expires, for the
+    // dialect's requests about it; otherwise it is removed
+    bool record = false;
+
     // the algorithms the client wants the finished file's digest in
     // (Want-Repr-Digest), besides bigupload_digest's; the digests it
     // declares for the file go in UploadRequest::expect
     std::vector<DigestAlg> repr_want{};
+
+    // Creation{protocol, metadata, part} as before "concat" and "record"
+    // came (no aggregate: that would leave them uninitialised to -Wextra)
+    Creation(std::string protocol_ = std::string(), std::string metadata_ = std::string(),
+             bool part_ = false)
+        : protocol(std::move(protocol_)), metadata(std::move(metadata_)), part(part_) {}
 };
 
 class ResumableUpload final : public Upload {
@@ -58,8 +74,11 @@ public:
     // ok, or: key_mismatch, length_mismatch, beyond_length, offset_mismatch
     // (an append elsewhere than where the upload ends), too_many_ranges (a
     // range far from those held, past max_ranges), corrupt, not_found
-    // (Bind::join), exists (Bind::create, or a file at the target with
-    // overwrite off), precondition_failed, is_directory, error.
+    // (Bind::join: none, one of another protocol, or one idle for longer
+    // than rq.max_idle), finished (Bind::join: only the record of a finished
+    // upload is left), exists (Bind::create, or a file at the target with
+    // overwrite off), precondition_failed, is_directory, error.  A part
+    // (Creation::part) has no target: none is resolved.
     Outcome open(std::int64_t now, FsError &e) override;
 
     bool hashing() const override { return digest_.has_value() || !checks_.empty(); }
@@ -102,7 +121,7 @@ public:
     const std::string &target_path() const override { return target_path_; }
 
     const std::string &id() const { return id_; }
-    const std::string &remote_path() const { return target_.remote_path; }
+    std::string remote_path() const override { return target_.remote_path; }
 
     // The state as of the last open/write/finish.
     const UploadState &state() const { return state_; }

@@ -441,6 +441,35 @@ bool pwrite_all(int fd, const void *data, std::size_t len, std::uint64_t offset)
     return true;
 }
 
+bool read_range(int fd, std::uint64_t offset, std::uint64_t len, std::vector<char> &buf,
+                const std::function<bool(const char *, std::size_t)> &sink)
+{
+    while (len > 0) {
+        std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), len));
+        ssize_t n = ::pread(fd, buf.data(), want, static_cast<off_t>(offset));
+
+        if (n == -1 && errno == EINTR) {
+            continue;
+        }
+
+        if (n <= 0) {
+            if (n == 0) {
+                errno = EIO;
+            }
+            return false;
+        }
+
+        if (!sink(buf.data(), static_cast<std::size_t>(n))) {
+            return false;
+        }
+
+        offset += static_cast<std::uint64_t>(n);
+        len -= static_cast<std::uint64_t>(n);
+    }
+
+    return true;
+}
+
 bool TargetFile::write_at(const void *data, std::size_t len, std::uint64_t offset,
                           FsError &e)
 {

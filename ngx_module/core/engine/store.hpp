@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,6 +59,13 @@ FsError fs_error(const char *op, const std::string &path);
 // pwrite()s all of [data, data + len) at "offset", over short writes and
 // EINTR; false with errno set otherwise.
 bool pwrite_all(int fd, const void *data, std::size_t len, std::uint64_t offset);
+
+// pread()s [offset, offset + len) of "fd" in pieces of "buf.size()" bytes,
+// handing each to "sink" (which may stop the reading by returning false),
+// over short reads and EINTR; false with errno set otherwise (EIO for a file
+// shorter than that).
+bool read_range(int fd, std::uint64_t offset, std::uint64_t len, std::vector<char> &buf,
+                const std::function<bool(const char *, std::size_t)> &sink);
 
 // Opens the store root (absolute; created like "mkdir -p" when allowed).
 int open_store_root(const std::string &root, const StoreOptions &opt, FsError &e);
@@ -147,6 +155,9 @@ public:
     void abort();
 
     bool has_temp() const { return !tmp_name_.empty(); }
+    // The temp file's descriptor (-1 when none), for a writer of its own
+    // (copy_file_range) instead of write_at().
+    int fd() const { return fd_.get(); }
     const std::string &temp_path() const { return tmp_path_; }
     const std::string &target_path() const { return target_path_; }
 

@@ -48,6 +48,9 @@ struct UploadRequest {
     // when it completes the upload: the algorithms, besides bigupload_digest's, whose
     // digest of the whole file it wants (Want-Repr-Digest)
     std::vector<DigestAlg> repr_want{};
+    // an upload without activity for longer (seconds) is gone (not_found),
+    // as the expiry sweep would have it; 0: no such check
+    std::int64_t max_idle = 0;
 };
 
 // Where a finished upload goes: a remote path below a store root.
@@ -135,6 +138,9 @@ public:
     {
         return {StoredFile{target_path(), digest()}};
     }
+    // The remote path it goes to ("" while unknown: an upload resource
+    // learns it from its state in open()).
+    virtual std::string remote_path() const { return std::string(); }
 
     // A file only this request knows of, that a dead worker would leave
     // behind ("" when none): the status zone remembers it for the reaper.

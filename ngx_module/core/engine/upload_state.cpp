@@ -50,6 +50,22 @@ bool parse_optional(const nlohmann::json &j, UploadState &out)
         out.part = part->get<bool>();
     }
 
+    auto finished = j.find("finished");
+    if (finished != j.end()) {
+        if (!finished->is_boolean()) {
+            return false;
+        }
+        out.finished = finished->get<bool>();
+    }
+
+    auto concat = j.find("concat");
+    if (concat != j.end()) {
+        if (!concat->is_string()) {
+            return false;
+        }
+        out.concat = concat->get<std::string>();
+    }
+
     auto pre = j.find("pre");
     if (pre != j.end()) {
         if (!pre->is_object()) {
@@ -199,6 +215,12 @@ std::string serialize_state(const UploadState &st)
     }
     if (st.part) {
         j["part"] = true;
+    }
+    if (st.finished) {
+        j["finished"] = true;
+    }
+    if (!st.concat.empty()) {
+        j["concat"] = st.concat;
     }
     if (!st.pre.empty()) {
         nlohmann::ordered_json p;

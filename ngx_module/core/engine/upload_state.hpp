@@ -68,6 +68,12 @@ struct UploadState {
     std::string metadata;                   // the dialect's metadata, as sent
     bool part = false;                      // a part of a later concatenation:
                                             // kept, not moved into place, when complete
+    bool finished = false;                  // the file went into place: what is left
+                                            // is a record of it (no data), kept for
+                                            // the requests about it until it expires
+    std::string concat;                     // a concatenation of parts: the dialect's
+                                            // description of them, as sent (tus's
+                                            // Upload-Concat "final;…")
     StoredPreconditions pre;
     std::optional<PrefixDigest> digest;
     // the whole file's digests the client declared: {digest_name(), raw}

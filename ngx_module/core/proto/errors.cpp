@@ -143,6 +143,43 @@ const ErrorInfo table[] = {
      L::error, "backend answered {bytes} for \"{file}\", {detail}"},
 
     // -- tus --
+    {Error::tus_version, 412, "tus_version", "this server speaks tus 1.0.0 (see Tus-Version)",
+     L::error, "tus request with Tus-Resumable \"{value}\" for \"{path}\": not a version served"},
+    {Error::tus_method, 405, "method_not_allowed",
+     "a tus upload URL takes HEAD, PATCH, DELETE and OPTIONS, a creation URL POST and OPTIONS",
+     L::error, "method \"{method}\" not allowed for tus at \"{path}\""},
+    {Error::tus_bad_header, 400, "bad_upload_header", "a tus header is malformed", L::error,
+     "bad {header} \"{value}\" for \"{path}\": {detail}"},
+    {Error::tus_media_type, 415, "unsupported_media_type",
+     "a tus PATCH, and a creation POST with a body, must be Content-Type: "
+     "application/offset+octet-stream",
+     L::error, "tus {method} for \"{path}\" with Content-Type \"{value}\" refused"},
+    {Error::tus_bad_filename, 400, "bad_path", "bad file name in Upload-Metadata", L::error,
+     "tus creation at \"{path}\": {detail}"},
+    {Error::tus_not_found, 404, "not_found", "no such upload", L::none, ""},
+    {Error::tus_gone, 410, "gone",
+     "the upload is gone: it expired, was terminated, or never existed", L::info,
+     "tus upload \"{path}\" is gone"},
+    {Error::tus_checksum_mismatch, 460, "digest_mismatch",
+     "the body does not match its Upload-Checksum: nothing of it was kept", L::error,
+     "the Upload-Checksum of a body for \"{path}\" does not match"},
+    {Error::tus_final_patch, 403, "final_upload",
+     "a final upload (a concatenation) takes no PATCH", L::error,
+     "PATCH of the final upload of \"{path}\" refused"},
+    {Error::tus_finished, 409, "offset_mismatch", "the upload is complete: nothing more to write",
+     L::error, "PATCH of the finished upload of \"{path}\""},
+    {Error::tus_bad_part, 400, "bad_concat",
+     "Upload-Concat names no complete partial upload of this server", L::error,
+     "Upload-Concat for \"{path}\" names no complete partial upload"},
+    {Error::tus_length_mismatch, 400, "length_mismatch",
+     "Upload-Length differs from the upload's length, or is less than what it holds",
+     L::error, "Upload-Length of \"{path}\" differs from the one declared"},
+    {Error::tus_beyond_length, 413, "too_large",
+     "the body goes beyond the upload's Upload-Length", L::error,
+     "a body for \"{path}\" goes beyond its Upload-Length"},
+    {Error::tus_concat_too_large, 413, "too_large",
+     "the partial uploads come to more than bigupload_max_size", L::error,
+     "the partial uploads of \"{path}\" come to more than bigupload_max_size"},
     // -- the IETF draft --
     {Error::ietf_unsupported_version, 400, "unsupported_version",
      "Upload-Draft-Interop-Version is not a version served here (3 to 8 are)", L::error,
@@ -326,6 +363,7 @@ Error error_for_outcome(Outcome o)
     case Outcome::kept: return Error::none;
     case Outcome::too_many_ranges: return Error::too_many_ranges;
     case Outcome::file_digest_mismatch: return Error::file_digest_mismatch;
+    case Outcome::finished: return Error::exists;
     case Outcome::cancelled: return Error::cancelled;
     case Outcome::corrupt: return Error::partial_corrupt;
     case Outcome::precondition_failed: return Error::precondition_failed;

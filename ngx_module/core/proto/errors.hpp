@@ -90,6 +90,20 @@ enum class Error {
     // the front-ends' own (each front-end adds its rows in its block, in the
     // table in the same order)
     // -- tus --
+    tus_version,
+    tus_method,
+    tus_bad_header,
+    tus_media_type,
+    tus_bad_filename,
+    tus_not_found,
+    tus_gone,
+    tus_checksum_mismatch,
+    tus_final_patch,
+    tus_finished,
+    tus_bad_part,
+    tus_length_mismatch,
+    tus_beyond_length,
+    tus_concat_too_large,
     // -- the IETF draft --
     ietf_unsupported_version,
     ietf_bad_header,

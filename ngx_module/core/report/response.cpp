@@ -35,11 +35,13 @@ std::string success_json(std::string_view path, std::uint64_t size, std::string_
 std::string pass_json(std::string_view path, std::uint64_t size,
                       std::string_view sha256_hex, std::string_view file, bool created)
 {
-    return pass_json(path, size, "sha256", sha256_hex, file, created);
+    return pass_json(path, size, "sha256", sha256_hex, file, created, std::string_view());
 }
 
 std::string pass_json(std::string_view path, std::uint64_t size, std::string_view alg,
-                      std::string_view hex, std::string_view file, bool created)
+                      std::string_view hex, std::string_view file, bool created,
+                      std::string_view protocol,
+                      const std::vector<std::pair<std::string, std::string>> &metadata)
 {
     nlohmann::ordered_json j;
     j["result"] = "complete";
@@ -50,6 +52,16 @@ std::string pass_json(std::string_view path, std::uint64_t size, std::string_vie
     }
     j["file"] = std::string(file);
     j["created"] = created;
+    if (!protocol.empty()) {
+        j["protocol"] = std::string(protocol);
+    }
+    if (!metadata.empty()) {
+        nlohmann::ordered_json m = nlohmann::ordered_json::object();
+        for (const auto &kv : metadata) {
+            m[kv.first] = kv.second;
+        }
+        j["metadata"] = m;
+    }
     return dump(j);
 }
 

@@ -26,11 +26,16 @@ std::string stored_json(std::string_view path, std::uint64_t size, const FileDig
 
 // What a bigupload_pass backend receives for a stored file:
 // {"result": "complete", "path": "...", "size": N, "sha256": "...",
-//  "file": "<where it is on disk>", "created": true|false}
+//  "file": "<where it is on disk>", "created": true|false,
+//  "protocol": "native"|"tus"|…, "metadata": {"key": "value", …}}
+// ("protocol" when given; "metadata", the dialect's, when there is any).
 std::string pass_json(std::string_view path, std::uint64_t size,
                       std::string_view sha256_hex, std::string_view file, bool created);
+// With the upload's dialect ("" for none) and its decoded metadata.
 std::string pass_json(std::string_view path, std::uint64_t size, std::string_view alg,
-                      std::string_view hex, std::string_view file, bool created);
+                      std::string_view hex, std::string_view file, bool created,
+                      std::string_view protocol,
+                      const std::vector<std::pair<std::string, std::string>> &metadata = {});
 
 // A file a form stored, for the answer and the notice.
 struct FormFileReport {

@@ -22,7 +22,10 @@ const char *const failure_reasons[] = {
     "offset_mismatch", "not_found", "client_closed", "digest_mismatch",
     "too_many_ranges", "file_digest_mismatch", "bad_digest_field",
     "bad_form", "bad_filename", "no_file",
-    "unsupported_version", "superseded", "other",
+    "unsupported_version", "superseded",
+    // tus
+    "tus_version", "gone", "final_upload", "bad_concat",
+    "other",
 };
 
 const std::size_t failure_reason_count = sizeof(failure_reasons) / sizeof(failure_reasons[0]);
@@ -30,6 +33,18 @@ const std::size_t failure_reason_count = sizeof(failure_reasons) / sizeof(failur
 static_assert(sizeof(failure_reasons) / sizeof(failure_reasons[0])
                   <= sizeof(StatusCounters::failed) / sizeof(std::uint64_t),
               "StatusCounters::failed has a counter per reason");
+
+const char *const protocol_names[protocol_count] = {"native", "tus", "ietf", "form"};
+
+std::size_t protocol_index(std::string_view name)
+{
+    for (std::size_t i = 0; i < protocol_count; i++) {
+        if (name == protocol_names[i]) {
+            return i;
+        }
+    }
+    return 0;
+}
 
 const std::uint64_t size_buckets[size_bucket_count] = {
     1ull << 20, 16ull << 20, 128ull << 20, 1ull << 30, 4ull << 30,
@@ -64,14 +79,17 @@ const char *result_name(Result r)
 
 void StatusCounters::record_upload(Result r, std::string_view error_code,
                                    std::uint64_t received, std::uint64_t stored_size,
-                                   std::uint64_t duration_ms)
+                                   std::uint64_t duration_ms, std::string_view protocol)
 {
+    std::size_t proto = protocol_index(protocol);
+
     requests++;
     bytes_received += received;
 
     switch (r) {
     case Result::complete: {
         completed++;
+        completed_by_protocol[proto]++;
         bytes_stored += stored_size;
         std::size_t i = 0;
         while (i < size_bucket_count && stored_size > size_buckets[i]) {
@@ -89,6 +107,7 @@ void StatusCounters::record_upload(Result r, std::string_view error_code,
         break;
     case Result::failed:
         failed[failure_reason_index(error_code)]++;
+        failed_by_protocol[proto]++;
         break;
     case Result::none:
         break;
@@ -264,6 +283,7 @@ std::string status_json(const StatusSnapshot &s)
         o["client"] = u.client;
         o["resumable"] = u.resumable;
         o["pid"] = u.pid;
+        o["protocol"] = u.protocol.empty() ? std::string("native") : u.protocol;
         uploads.push_back(std::move(o));
     }
     j["uploads"] = std::move(uploads);
@@ -277,6 +297,7 @@ std::string status_json(const StatusSnapshot &s)
         o["length"] = p.length ? ojson(*p.length) : ojson(nullptr);
         o["updated"] = rfc3339(p.updated * 1000);
         o["expires"] = rfc3339(p.expires * 1000);
+        o["protocol"] = p.protocol.empty() ? std::string("native") : p.protocol;
         partials.push_back(std::move(o));
     }
     j["partials"] = s.partials_listed ? std::move(partials) : ojson(nullptr);
@@ -297,6 +318,14 @@ std::string status_json(const StatusSnapshot &s)
     counters["expired"] = c.expired;
     counters["bytes_received"] = c.bytes_received;
     counters["bytes_stored"] = c.bytes_stored;
+    ojson by_protocol = ojson::object();
+    for (std::size_t i = 0; i < protocol_count; i++) {
+        ojson one;
+        one["completed"] = c.completed_by_protocol[i];
+        one["failed"] = c.failed_by_protocol[i];
+        by_protocol[protocol_names[i]] = std::move(one);
+    }
+    counters["by_protocol"] = std::move(by_protocol);
     j["counters"] = std::move(counters);
 
     ojson zone;
@@ -323,6 +352,21 @@ std::string status_prometheus(const StatusSnapshot &s)
             e.sample("bigupload_uploads_failed_total", double(c.failed[i]),
                      std::string("reason=\"") + prom_label(failure_reasons[i]) + "\"");
         }
+    }
+
+    e.family("bigupload_protocol_uploads_completed_total", "counter",
+             "Uploads stored as complete files, by the protocol they came in.");
+    for (std::size_t i = 0; i < protocol_count; i++) {
+        e.sample("bigupload_protocol_uploads_completed_total",
+                 double(c.completed_by_protocol[i]),
+                 std::string("protocol=\"") + protocol_names[i] + "\"");
+    }
+
+    e.family("bigupload_protocol_uploads_failed_total", "counter",
+             "Upload requests answered with an error, by the protocol they came in.");
+    for (std::size_t i = 0; i < protocol_count; i++) {
+        e.sample("bigupload_protocol_uploads_failed_total", double(c.failed_by_protocol[i]),
+                 std::string("protocol=\"") + protocol_names[i] + "\"");
     }
 
     e.single("bigupload_uploads_cancelled_total", "counter",

@@ -20,6 +20,13 @@ extern const std::size_t failure_reason_count;   // including "other", last
 
 std::size_t failure_reason_index(std::string_view code);
 
+// The dialects counted apart (the front-ends' names); "native" is also what
+// an upload of no named dialect counts as.  A fixed list, as above.
+extern const char *const protocol_names[];
+constexpr std::size_t protocol_count = 4;     // native, tus, ietf, form
+
+std::size_t protocol_index(std::string_view name);
+
 // Upper bounds of the histogram buckets (a last, +Inf bucket follows).
 constexpr std::size_t size_bucket_count = 9;
 extern const std::uint64_t size_buckets[size_bucket_count];        // bytes
@@ -54,10 +61,14 @@ struct StatusCounters {
     std::uint64_t duration_hist[duration_bucket_count + 1] = {};
     std::uint64_t duration_sum_ms = 0;
     std::uint64_t requests = 0;              // upload requests ended
+    // by protocol_index(): files stored, and upload requests that failed
+    std::uint64_t completed_by_protocol[protocol_count] = {};
+    std::uint64_t failed_by_protocol[protocol_count] = {};
 
     // One upload request ended (PUT/POST: everything but HEAD and DELETE).
     void record_upload(Result r, std::string_view error_code, std::uint64_t received,
-                       std::uint64_t stored_size, std::uint64_t duration_ms);
+                       std::uint64_t stored_size, std::uint64_t duration_ms,
+                       std::string_view protocol = std::string_view());
     // A DELETE cancelled a partial.
     void record_cancel() { cancelled++; }
 };
@@ -73,6 +84,7 @@ struct LiveUpload {
     std::int64_t started_ms = 0;             // unix milliseconds
     bool resumable = false;
     long pid = 0;                            // the worker receiving it
+    std::string protocol;                    // its dialect: "native", "tus", …
 };
 
 // One partial kept on disk for resuming.
@@ -83,6 +95,7 @@ struct PartialListing {
     std::optional<std::uint64_t> length;
     std::int64_t updated = 0;                // unix seconds
     std::int64_t expires = 0;
+    std::string protocol;                    // the dialect that made it
 };
 
 struct StatusSnapshot {
