@@ -40,3 +40,14 @@ install-man: man
 install-doc: README.md
 	$(INSTALL) -d $(DESTDIR)$(DOCDIR)
 	$(INSTALL) -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+
+# make test-install (in make test): make install into $(BUILD)/stage, PREFIX=/opt/bigupload
+.PHONY: test-install
+
+test-install: module client man
+	rm -rf $(BUILD)/stage
+	$(MAKE) --no-print-directory install-module install-client install-man install-doc \
+	    DESTDIR=$(abspath $(BUILD))/stage PREFIX=/opt/bigupload > /dev/null
+	sh scripts/test-install $(BUILD)/stage /opt/bigupload
+
+TEST_MORE += test-install
