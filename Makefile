@@ -82,7 +82,7 @@ $(BUILD)/libbgclient.a: $(CLIENT_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/bgclient: $(CLIENT_MAIN) $(BUILD)/libbgclient.a $(BUILD)/libbigupload_core.a $(CLIENT_HDRS)
-	$(CXX) $(CORE_FLAGS) -Iclient -o $@ $(CLIENT_MAIN) $(BUILD)/libbgclient.a \
+	$(CXX) $(CORE_FLAGS) $(LDFLAGS) -Iclient -o $@ $(CLIENT_MAIN) $(BUILD)/libbgclient.a \
 	    $(BUILD)/libbigupload_core.a $(CLIENT_LIBS)
 
 client: $(if $(wildcard $(CLIENT_MAIN)),$(BUILD)/bgclient)
@@ -104,8 +104,9 @@ $(BUILD)/check_all: $(BUILD)/unit/main.c $(UNIT_OBJS) $(BUILD)/libbgclient.a $(B
 unit: $(BUILD)/check_all
 
 # --- tests --------------------------------------------------------------------
+# TEST_MORE: the tests that fragments in mk/ add to make test
 test: all test-deps unit
-	$(MAKE) --no-print-directory test-unit test-t test-bench-quick
+	$(MAKE) --no-print-directory test-unit test-t test-bench-quick $(TEST_MORE)
 
 test-unit: unit
 	CK_FORK=yes $(BUILD)/check_all
