@@ -36,9 +36,8 @@ struct ngx_http_bigupload_slot_s {
     uint64_t                    offset;
     int64_t                     length;        /* -1: not declared */
     uint64_t                    received;      /* stored atomically, unlocked */
-    uint64_t                    rate_bytes;    /* the last rate sample */
-    ngx_msec_t                  rate_msec;
-    uint64_t                    rate;          /* bytes per second */
+    bigupload::RateWindow       rate;          /* written unlocked, by this
+                                                * slot's worker only */
     size_t                      path_len;
     size_t                      client_len;
     size_t                      temp_len;
@@ -163,9 +162,8 @@ ngx_http_bigupload_track(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
     slot->offset = ctx->upload->offset();
     slot->length = ctx->length;
     slot->received = 0;
-    slot->rate_bytes = 0;
-    slot->rate_msec = ngx_current_msec;
-    slot->rate = 0;
+    new (&slot->rate) bigupload::RateWindow();
+    slot->rate.start((int64_t) ngx_current_msec);
     slot->path_len = ctx->remote_path.size();
     slot->client_len = client->len;
     slot->temp_len = temp.size();
@@ -185,12 +183,12 @@ ngx_http_bigupload_track(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
 }
 
 
-/* the byte count goes in without the lock; the rate once a second with it */
+/* the byte count and the bytes of this tenth of a second go in without the
+ * lock: this worker is their only writer (see RateWindow) */
 
 void
 ngx_http_bigupload_track_progress(ngx_http_bigupload_ctx_t *ctx)
 {
-    ngx_slab_pool_t            *shpool;
     ngx_http_bigupload_slot_t  *slot = ctx->slot;
 
     if (slot == nullptr) {
@@ -199,22 +197,7 @@ ngx_http_bigupload_track_progress(ngx_http_bigupload_ctx_t *ctx)
 
     __atomic_store_n(&slot->received, (uint64_t) ctx->received, __ATOMIC_RELAXED);
 
-    if ((ngx_msec_int_t) (ngx_current_msec - slot->rate_msec) < 1000) {
-        return;
-    }
-
-    shpool = (ngx_slab_pool_t *) ctx->zone->shm.addr;
-
-    ngx_shmtx_lock(&shpool->mutex);
-
-    slot->rate = (uint64_t) bigupload::upload_rate(slot->rate_bytes,
-                                                   (int64_t) slot->rate_msec,
-                                                   (uint64_t) ctx->received,
-                                                   (int64_t) ngx_current_msec);
-    slot->rate_bytes = (uint64_t) ctx->received;
-    slot->rate_msec = ngx_current_msec;
-
-    ngx_shmtx_unlock(&shpool->mutex);
+    slot->rate.record((int64_t) ngx_current_msec, (uint64_t) ctx->received);
 }
 
 
@@ -487,13 +470,7 @@ ngx_http_bigupload_snapshot(ngx_shm_zone_t *zone, bigupload::StatusSnapshot &s)
             u.protocol = bigupload::protocol_names[slot->protocol
                                                    % bigupload::protocol_count];
             u.pid = (long) slot->pid;
-
-            /* no sample for a second: the upload stalls, or just began */
-            ngx_msec_int_t  age = (ngx_msec_int_t) (ngx_current_msec - slot->rate_msec);
-
-            u.rate = (age >= 1000 || (slot->rate == 0 && age >= 200))
-                     ? bigupload::upload_rate(slot->rate_bytes, 0, u.received, age)
-                     : (double) slot->rate;
+            u.rate = slot->rate.rate((int64_t) ngx_current_msec);
 
             s.uploads.push_back(std::move(u));
         }

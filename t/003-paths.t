@@ -230,3 +230,23 @@ location /upload/ {
 "PUT /upload/" . ("n" x 300) . "\nx"
 --- error_code: 414
 --- response_body_like: "error":"path_too_long"
+
+
+
+=== TEST 12: a bad % escape or a NUL never reaches the module: nginx answers its own HTML 400
+--- config
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+}
+--- check
+for my $uri ('/upload/a%00b', '/upload/%zz', '/upload/a%2', "/upload/a\x00b") {
+    my ($st, $h, $b) = http_request(method => 'PUT', uri => $uri, body => 'evil');
+    (my $name = $uri) =~ s/\x00/\\0/;
+    is($st, 400, "PUT $name is 400");
+    is($h->{'content-type'}, 'text/html', "nginx's page, not JSON");
+    like($b, qr{<title>400 Bad Request</title>}, "nginx's 400 page");
+}
+--- no_error_log
+invalid path
+[crit]

@@ -32,7 +32,7 @@ like($exec_stdout, qr/"sha256":"\Q@{[ sha256_file("$TEST_NGINX_TMP\/sparse-4.5g"
 for my $pid (worker_pids()) {
     open my $st, '<', "/proc/$pid/status" or next;
     my ($hwm) = map { /^VmHWM:\s+(\d+)/ ? $1 : () } <$st>;
-    cmp_ok($hwm, '<', 32 * 1024, "worker $pid peak RSS ${hwm} kB under 32 MiB");
+    cmp_ok($hwm, '<', 16 * 1024, "worker $pid peak RSS ${hwm} kB under 16 MiB");
 }
 unlink "$TEST_NGINX_TMP/sparse-4.5g", store_path("big/4.5g.bin");
 
@@ -51,7 +51,7 @@ unlink store_path("chunked-4g.bin");
 
 
 
-=== TEST 3: memory does not grow with the body: 512 MiB, worker peak RSS under 32 MiB
+=== TEST 3: memory does not grow with the body: 512 MiB, worker peak RSS under 16 MiB
 --- exec
 head -c 536870912 /dev/zero | curl -sS -o /dev/null -w '%{http_code}' -T - http://127.0.0.1:$TEST_NGINX_PORT/upload/half-g.bin
 --- timeout: 120
@@ -60,6 +60,6 @@ head -c 536870912 /dev/zero | curl -sS -o /dev/null -w '%{http_code}' -T - http:
 for my $pid (worker_pids()) {
     open my $st, '<', "/proc/$pid/status" or next;
     my ($hwm) = map { /^VmHWM:\s+(\d+)/ ? $1 : () } <$st>;
-    cmp_ok($hwm, '<', 32 * 1024, "worker peak RSS ${hwm} kB under 32 MiB");
+    cmp_ok($hwm, '<', 16 * 1024, "worker peak RSS ${hwm} kB under 16 MiB");
 }
 is(-s store_path("half-g.bin"), 536870912, "size");

@@ -569,3 +569,56 @@ GET /bigupload-status
 --- no_error_log
 exited on signal
 [alert]
+
+
+
+=== TEST 15: the rate is over the last second: above 0 while bytes flow, exactly 0 within 3 s of a stall
+--- setup
+gen_file("$TEST_NGINX_TMP/st2m", 2 * 1048576, 7);
+--- check
+use IO::Socket::INET;
+use Time::HiRes ();
+my $f = "$TEST_NGINX_TMP/st2m";
+open my $in, '<:raw', $f or die;
+my $body = do { local $/; <$in> };
+my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $TEST_NGINX_PORT) or die "connect: $!";
+$sock->autoflush(1);
+print $sock "PUT /upload/stall.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+            . "Content-Length: " . length($body) . "\r\n\r\n";
+my $up = sub {
+    my ($st, $h, $b) = http_request(uri => "/bigupload-status");
+    die "status answered $st" unless $st == 200;
+    return decode_json($b)->{uploads}[0];
+};
+# 16 KiB every 50 ms until the status has shown a rate above 0 three times
+my ($sent, @flowing) = (0);
+my $deadline = Time::HiRes::time() + 10;
+while (@flowing < 3 && $sent < 1048576 && Time::HiRes::time() < $deadline) {
+    print $sock substr($body, $sent, 16384);
+    $sent += 16384;
+    sleep 0.05;
+    my $u = $up->();
+    push @flowing, $u->{rate} if $u && $u->{rate} > 0;
+}
+is(scalar @flowing, 3, "a rate above 0 while bytes flow");
+# the stall: polled every 100 ms, until the rate is 0 or 3 s have passed
+my $stalled = Time::HiRes::time();
+my $u;
+while (Time::HiRes::time() < $stalled + 3) {
+    $u = $up->();
+    last if !$u || $u->{rate} == 0;
+    sleep 0.1;
+}
+ok($u, "the stalled upload is still listed");
+is($u->{rate}, 0, "its rate is exactly 0 within 3 s of its last byte");
+Test::More::note(sprintf "rates while flowing: %s; 0 after %.1f s of stall",
+             "@flowing", Time::HiRes::time() - $stalled);
+is($u->{received}, $sent, "every byte sent was received");
+# it resumes, and ends well
+print $sock substr($body, $sent);
+my $answer = do { local $/; <$sock> };
+like($answer, qr{^HTTP/1\.1 201 }, "stored once the rest arrives");
+is(sha256_file(store_path("stall.bin")), sha256_file($f), "byte for byte");
+--- no_error_log
+[crit]
+[alert]

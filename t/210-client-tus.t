@@ -190,6 +190,12 @@ $TEST_NGINX_BUILD/bgclient -v --protocol auto $TUS_URL $TEST_NGINX_BODY_FILE /a/
 
 === TEST 9: --protocol auto against bigupload without a tus front-end: the native dialect
 --- request_body_gen: 1m 39
+--- config
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+    bigupload_protocols native ietf form;
+}
 --- exec
 $TEST_NGINX_BUILD/bgclient -v --protocol auto http://127.0.0.1:$TEST_NGINX_PORT/upload $TEST_NGINX_BODY_FILE /n/auto.bin 2>&1 | grep -E '^(\* bgclient: --protocol|uploaded)'
 --- exit_code: 0

@@ -117,12 +117,74 @@ START_TEST(test_by_protocol)
 }
 END_TEST
 
+/* 1000 bytes at the start of every tenth from 0 to "last_ms" */
+static RateWindow steady(std::int64_t last_ms)
+{
+    RateWindow w;
+    w.start(0);
+    for (std::int64_t ms = 0; ms <= last_ms; ms += 100) {
+        w.record(ms, std::uint64_t(ms / 100 + 1) * 1000);
+    }
+    return w;
+}
+
 START_TEST(test_rate)
 {
-    ck_assert(upload_rate(0, 1000, 1000, 2000) == 1000.0);
-    ck_assert(upload_rate(0, 1000, 500, 1500) == 1000.0);
-    ck_assert(upload_rate(10, 1000, 10, 1000) == 0.0);   /* no time passed */
-    ck_assert(upload_rate(10, 1000, 5, 2000) == 0.0);    /* never negative */
+    /* a steady 10000 B/s: the second before the current tenth */
+    RateWindow w = steady(5000);
+    ck_assert(w.rate(5000) == 10000.0);
+    ck_assert(w.rate(5099) == 10000.0);
+    /* the tenth 5000-5099 is now the last of the window */
+    ck_assert(w.rate(5100) == 10000.0);
+    ck_assert(w.rate(5150) == 10000.0);
+    ck_assert(w.rate(5200) == 9000.0);
+    ck_assert(w.rate(5999) == 2000.0);
+    ck_assert(w.rate(6099) == 1000.0);
+    /* stalled since 5000: 0 once a second has passed since its tenth ended */
+    ck_assert(w.rate(6100) == 0.0);
+    ck_assert(w.rate(60000) == 0.0);
+}
+END_TEST
+
+START_TEST(test_rate_young)
+{
+    RateWindow w;
+    w.start(1050);
+    ck_assert(w.rate(1050) == 0.0);                 /* no time, no rate */
+    ck_assert(w.rate(1060) == 0.0);                 /* no bytes yet */
+    w.record(1060, 500);
+    /* within its first tenth: 500 bytes over its 30 ms */
+    ck_assert(w.rate(1080) == 500.0 * 1000 / 30);
+    w.record(1090, 1000);
+    /* a whole tenth past its start: 1000 bytes over the 50 ms it had */
+    ck_assert(w.rate(1100) == 20000.0);
+    ck_assert(w.rate(1150) == 20000.0);
+    w.record(1150, 3000);
+    ck_assert(w.rate(1199) == 20000.0);             /* this tenth is not over */
+    ck_assert(w.rate(1200) == 3000.0 * 1000 / 150);
+    /* the start leaves the window after a second */
+    ck_assert(w.rate(2050) == 3000.0 * 1000 / 950);
+    ck_assert(w.rate(2100) == 2000.0);              /* 1000 ms, the 2000 B of 1100-1199 */
+    ck_assert(w.rate(2200) == 0.0);
+}
+END_TEST
+
+START_TEST(test_rate_totals)
+{
+    RateWindow w;
+    w.start(0);
+    w.record(10, 100);
+    w.record(20, 100);                  /* the same total: nothing new */
+    w.record(30, 50);                   /* a smaller total: nothing new */
+    w.record(40, 300);
+    ck_assert(w.rate(100) == 300.0 * 10);
+    /* an entry reused 1.6 s later counts only its new tenth */
+    w.record(1610, 400);
+    ck_assert(w.rate(1700) == 100.0);
+    ck_assert_int_eq(w.counted, 400);
+    /* a reader whose clock lags the writer's ignores the writer's newer tenth */
+    w.record(1720, 450);
+    ck_assert(w.rate(1650) == 0.0);
 }
 END_TEST
 
@@ -237,6 +299,8 @@ Suite *status_suite(void)
     tcase_add_test(tc, test_counters);
     tcase_add_test(tc, test_by_protocol);
     tcase_add_test(tc, test_rate);
+    tcase_add_test(tc, test_rate_young);
+    tcase_add_test(tc, test_rate_totals);
     tcase_add_test(tc, test_rfc3339);
     tcase_add_test(tc, test_json);
     tcase_add_test(tc, test_prometheus_grammar);

@@ -1,5 +1,6 @@
 #include "report/status.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -121,13 +122,69 @@ void StatusCounters::record_upload(Result r, std::string_view error_code,
     duration_sum_ms += duration_ms;
 }
 
-double upload_rate(std::uint64_t bytes_then, std::int64_t ms_then,
-                   std::uint64_t bytes_now, std::int64_t ms_now)
+void RateWindow::start(std::int64_t now_ms)
 {
-    if (ms_now <= ms_then || bytes_now < bytes_then) {
+    begun_ms = now_ms;
+    counted = 0;
+    for (std::size_t i = 0; i < ring; i++) {
+        /* a tick no window reaches */
+        __atomic_store_n(&tick[i], INT64_MIN, __ATOMIC_RELAXED);
+        __atomic_store_n(&bytes[i], 0, __ATOMIC_RELAXED);
+    }
+}
+
+void RateWindow::record(std::int64_t now_ms, std::uint64_t total)
+{
+    if (total <= counted || now_ms < 0) {
+        return;
+    }
+
+    std::int64_t t = now_ms / tick_ms;
+    std::size_t i = std::size_t(t) % ring;
+
+    if (__atomic_load_n(&tick[i], __ATOMIC_RELAXED) != t) {
+        /* claimed: zeroed before its new tick is published */
+        __atomic_store_n(&bytes[i], 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&tick[i], t, __ATOMIC_RELEASE);
+    }
+
+    std::uint64_t n = __atomic_load_n(&bytes[i], __ATOMIC_RELAXED) + (total - counted);
+    __atomic_store_n(&bytes[i], n, __ATOMIC_RELAXED);
+    counted = total;
+}
+
+double RateWindow::rate(std::int64_t now_ms) const
+{
+    std::int64_t now_t = (now_ms >= 0 ? now_ms : 0) / tick_ms;
+    std::int64_t from_t, to_t, from_ms, to_ms;
+
+    if (now_t * tick_ms > begun_ms) {
+        /* the whole tenths of the last second, none before the start */
+        from_t = now_t - window_ticks;
+        to_t = now_t - 1;
+        to_ms = now_t * tick_ms;
+        from_ms = std::max(from_t * tick_ms, begun_ms);
+
+    } else {
+        /* the upload's first tenth: its bytes so far over its age */
+        from_t = to_t = now_t;
+        from_ms = begun_ms;
+        to_ms = now_ms;
+    }
+
+    if (to_ms <= from_ms) {
         return 0;
     }
-    return double(bytes_now - bytes_then) * 1000.0 / double(ms_now - ms_then);
+
+    std::uint64_t sum = 0;
+    for (std::size_t i = 0; i < ring; i++) {
+        std::int64_t t = __atomic_load_n(&tick[i], __ATOMIC_ACQUIRE);
+        if (t >= from_t && t <= to_t) {
+            sum += __atomic_load_n(&bytes[i], __ATOMIC_RELAXED);
+        }
+    }
+
+    return double(sum) * 1000.0 / double(to_ms - from_ms);
 }
 
 std::string rfc3339(std::int64_t ms, bool millis)

@@ -107,9 +107,35 @@ struct StatusSnapshot {
     bool partials_listed = true;             // false: the stores could not be read
 };
 
-// The recent rate of an upload from two samples of its byte count.
-double upload_rate(std::uint64_t bytes_then, std::int64_t ms_then,
-                   std::uint64_t bytes_now, std::int64_t ms_now);
+// The bytes an upload received in each of its last tenths of a second, so
+// that its rate is over the last second: a stalled upload shows 0 between
+// 1.0 and 1.1 s after its last byte.  Plain data in the upload's zone slot:
+// one writer (the worker receiving the upload) records without the zone's
+// lock, readers in any worker may read at any time.  A tenth's entry is
+// claimed (its count zeroed, then its tick published) before it counts, so
+// a reader sees either an old tick (outside the window: ignored) or the new
+// tick with a count of this tenth.  Times are monotonic milliseconds
+// (ngx_current_msec), the same clock in every worker.
+struct RateWindow {
+    static constexpr std::int64_t tick_ms = 100;
+    static constexpr std::int64_t window_ticks = 10;   // one second
+    static constexpr std::size_t ring = 16;            // more than a window
+
+    std::int64_t begun_ms = 0;          // when counting began (the upload's start)
+    std::uint64_t counted = 0;          // the byte total seen by record(); writer only
+    std::int64_t tick[ring] = {};       // which tenth (ms / tick_ms) each entry counts
+    std::uint64_t bytes[ring] = {};
+
+    // Counting begins at "now_ms", from a total of 0 bytes.
+    void start(std::int64_t now_ms);
+    // The upload has received "total" bytes by "now_ms" (never less than
+    // before; a smaller total is taken as no new bytes).
+    void record(std::int64_t now_ms, std::uint64_t total);
+    // Bytes per second over the second before the current tenth began
+    // (over less, since "begun_ms", when the upload is younger; within its
+    // first tenth, over its age).  0 when nothing arrived in that window.
+    double rate(std::int64_t now_ms) const;
+};
 
 // "2026-11-28T06:48:05Z" (with ".123" when "ms" is not a whole second).
 std::string rfc3339(std::int64_t ms, bool millis = false);
