@@ -10,7 +10,7 @@ use Test::BigUpload;
 use MIME::Base64 ();
 use Digest::SHA ();
 use JSON::PP ();
-no warnings 'portable';    # 64-bit CRC constants
+use Test::BigUpload::Crc;
 
 default_sections(config => <<'_EOC_');
 location /s256/ { bigupload; bigupload_store $TEST_NGINX_STORE; }
@@ -20,20 +20,6 @@ location /c64/  { bigupload; bigupload_store $TEST_NGINX_STORE; bigupload_digest
 location /off/  { bigupload; bigupload_store $TEST_NGINX_STORE; bigupload_digest off; }
 _EOC_
 
-# independent, bit-at-a-time CRCs (reflected, init and xorout all ones)
-sub crc_reflected {
-    my ($poly, $bits, $data) = @_;
-    my $mask = $bits == 64 ? 0xffffffffffffffff : 0xffffffff;
-    my $crc = $mask;
-    for my $byte (unpack 'C*', $data) {
-        $crc ^= $byte;
-        for (1 .. 8) {
-            $crc = ($crc & 1) ? (($crc >> 1) ^ $poly) : ($crc >> 1);
-        }
-    }
-    return ($crc ^ $mask) & $mask;
-}
-
 sub body_of { join '', map { chr(($_ * 31 + 7) % 256) } 0 .. $_[0] - 1 }
 
 # the file's digest in each algorithm, hex
@@ -41,8 +27,8 @@ sub digests_of {
     my ($data) = @_;
     return (sha256 => Digest::SHA::sha256_hex($data),
             sha512 => Digest::SHA::sha512_hex($data),
-            crc32c => sprintf('%08x', crc_reflected(0x82f63b78, 32, $data)),
-            crc64nvme => sprintf('%016x', crc_reflected(0x9a6c9329ac4bc9b5, 64, $data)));
+            crc32c => crc32c_hex($data),
+            crc64nvme => crc64nvme_hex($data));
 }
 
 # A file of these bytes under the temp directory, its mtime fixed (for the
