@@ -10,7 +10,8 @@
 // libcurl options and callbacks of one request), tool_transfer (a plain
 // PUT), tool_request (HEAD, DELETE), tool_ranges (the ranges of a resumable
 // upload over N connections), tool_resume (the HEAD answer, the plan, the
-// messages), tool_filehash (the whole file's sha256), tool_progress (the
+// messages), tool_filehash (the whole file's digest), tool_digest (--digest:
+// the server's digests, the Repr-Digest sent), tool_progress (the
 // meter), tool_retry (backoff, Retry-After), tool_outcome (answer -> exit
 // code and message), tool_output (stdout), tool_protocol (--protocol, what
 // auto picks), tool_tus* (--protocol tus).
@@ -82,13 +83,14 @@ struct Attempt {
     int fatal_code = 0;
     std::string fatal_message;
     bool fallback = false;       // the server has no resumable uploads: plain PUT
-    std::string local_sha256;    // of the whole file ("" when not known)
+    std::string local_digest;    // of the whole file, in --digest ("" when not known)
+    bool digest_sent = false;    // a request declared it (Repr-Digest)
     std::uint64_t local_size = 0;
     std::uint64_t done = 0;      // bytes the server holds, for the meter
     std::int64_t sent = -1;      // bytes this attempt sent
     std::int64_t resumed_at = -1;
     bool already = false;        // the server holds this very file: nothing to send
-    std::string server_sha256;   // already: the finished file's, from HEAD
+    std::string server_digest;   // already: the finished file's, from HEAD
 };
 
 class Upload {
@@ -110,11 +112,12 @@ public:
             return status();
         }
 
-        src_ = Source::open(cfg_.file_path, error);
+        src_ = Source::open(cfg_.file_path, error, cfg_.digest);
         if (!src_) {
             return fail(exit_local_file, error);
         }
         rep_.size = reported_size(0);
+        rep_.digest_alg = digest_choice_name(cfg_.digest);
 
         // Regular files are sent resumably (an empty one has nothing to
         // resume, standard input cannot be read again): see README "bgclient".
@@ -185,7 +188,9 @@ public:
             OutcomeInput in;
             in.url = rep_.url;
             in.overwrite = cfg_.overwrite;
-            in.local_sha256 = at.local_sha256;
+            in.alg = cfg_.digest;
+            in.local_digest = at.local_digest;
+            in.digest_sent = at.digest_sent;
             in.local_size = at.local_size;
             in.now = std::time(nullptr);
             Outcome o = tus_ ? tus_->classify(r, in) : classify(r, in);
@@ -194,13 +199,17 @@ public:
             rep_.status = r.status;
             rep_.http_version = r.http_version;
             rep_.size = reported_size(at.local_size);
-            rep_.sha256 = at.local_sha256;
+            rep_.digest = at.local_digest;
             rep_.elapsed = r.elapsed;
             rep_.sent = at.sent;
             rep_.resumed_at = at.resumed_at;
             rep_.server_error = o.reply.error;
-            rep_.server_sha256 = o.verified_sha256.empty() ? o.reply.sha256
-                                                           : o.verified_sha256;
+            rep_.server_digest = o.verified_digest;
+            if (rep_.server_digest.empty() && cfg_.digest) {
+                const bigupload::FileDigest *d = o.reply.digests.find(*cfg_.digest);
+                rep_.server_digest = d != nullptr ? d->hex() : std::string();
+            }
+            rep_.verified = o.verified;
             rep_.response = o.backend_response;
             rep_.server_path = o.reply.path;
             rep_.location = r.location;
@@ -216,7 +225,7 @@ public:
                 }
                 if (o.exit_code == exit_ok) {
                     rep_.verified = tus_->verification(o);
-                    if (rep_.verified == "none" && !cfg_.quiet) {
+                    if (rep_.verified == "none" && cfg_.digest && !cfg_.quiet) {
                         meter.message("bgclient: warning: the tus server sent no digest of the"
                                       " file and offers no checksum extension: it holds all "
                                       + std::to_string(at.local_size)
@@ -279,8 +288,8 @@ private:
         bool read_all = src_->size() >= 0
                             ? src_->bytes_read() == static_cast<std::uint64_t>(src_->size())
                             : src_->eof();
-        std::string sha = src_->sha256_hex();
-        at.local_sha256 = read_all ? sha : std::string();
+        std::string hex = src_->digest_hex();
+        at.local_digest = read_all ? hex : std::string();
         at.local_size = src_->bytes_read();
         at.done = src_->bytes_read();
         at.sent = static_cast<std::int64_t>(src_->bytes_read());
@@ -296,7 +305,7 @@ private:
         }
         Attempt at;
         at.r = ir.r;
-        at.local_sha256 = ir.local_sha256;
+        at.local_digest = ir.local_digest;
         at.local_size = reported_size(0);
         at.done = ir.done;
         at.sent = ir.sent;
@@ -313,7 +322,7 @@ private:
         at.fatal = t.fatal;
         at.fatal_code = t.fatal_code;
         at.fatal_message = t.fatal_message;
-        at.local_sha256 = t.local_sha256;
+        at.local_digest = t.local_digest;
         at.local_size = t.local_size;
         at.done = t.done;
         at.sent = t.sent;
@@ -470,9 +479,12 @@ private:
         }
 
         if (!hasher_) {
-            hasher_.reset(new FileHasher(src_->fd(), 0, size, src_->name()));
+            hasher_.reset(new FileHasher(src_->fd(), 0, size, src_->name(), cfg_.digest));
         }
         hasher_->set_held(held.ranges);
+        if (cfg_.digest && size <= prehash_limit && !prehash(at)) {
+            return at;
+        }
 
         const std::uint64_t held_bytes = held.ranges.total();
         if (held_bytes > 0 && !cfg_.quiet) {
@@ -491,6 +503,7 @@ private:
         job.parallel = cfg_.parallel;
         job.deadline = deadline;
         job.hasher = hasher_.get();
+        job.declare = cfg_.digest;
 
         if (job.pieces.empty()) {
             // every byte is there but the upload was not completed: the
@@ -503,6 +516,10 @@ private:
 
         RangeResult rr = send_ranges(job, meter, attempt);
         at.r = rr.res;
+        at.digest_sent = rr.declared;
+        if (rr.declared) {
+            at.local_digest = hasher_->ready_hex();  // also for a refusal's message
+        }
         at.local_size = size;
         at.done = rr.done;
         at.sent = static_cast<std::int64_t>(rr.done > held_bytes ? rr.done - held_bytes : 0);
@@ -524,7 +541,7 @@ private:
         }
 
         std::string error;
-        at.local_sha256 = hasher_->wait_hex(error);
+        at.local_digest = hasher_->wait_hex(error);
         if (!error.empty()) {
             if (interrupted()) {
                 at.r.interrupted = true;
@@ -535,8 +552,30 @@ private:
         return at;
     }
 
+    // A file of at most prehash_limit bytes is hashed before its first byte
+    // is sent, so that its requests declare the digest (tool_digest.hpp);
+    // false with the attempt's end in "at" when it cannot be read.
+    bool prehash(Attempt &at)
+    {
+        bigupload::RangeSet all;
+        all.add(0, static_cast<std::uint64_t>(src_->size()));
+        hasher_->set_held(all);
+        std::string error;
+        hasher_->wait_hex(error);
+        if (error.empty()) {
+            return true;
+        }
+        if (interrupted()) {
+            at.r.interrupted = true;
+        } else {
+            at = fatal(exit_local_file, error);
+        }
+        return false;
+    }
+
     // HEAD found a finished file at the target.  When its size is this
-    // file's and the server knows its sha256 (Repr-Digest), this file is
+    // file's and the server knows its digest in --digest's algorithm
+    // (Repr-Digest), this file is
     // hashed (at full speed: nothing is being sent) and compared: the same
     // digest is "already".  Another file, or one whose digest the server
     // does not know, is left to the PUT (exists, or replaced with
@@ -545,16 +584,30 @@ private:
     {
         Attempt at;
         const std::uint64_t size = static_cast<std::uint64_t>(src_->size());
-        if (!held.size || *held.size != size || held.sha256.empty()) {
+        if (!held.size || *held.size != size) {
             return at;
         }
+        const bigupload::FileDigest *theirs = cfg_.digest ? held.digests.find(*cfg_.digest)
+                                                          : nullptr;
+        if (theirs == nullptr) {
+            if (cfg_.verbose) {
+                meter.message("* bgclient: the server holds a finished file of this size at "
+                              + rep_.url + ", but not its "
+                              + digest_choice_name(cfg_.digest)
+                              + (held.digests.empty() ? std::string()
+                                                      : " (only its " + held.digests.names() + ")")
+                              + ": the upload decides");
+            }
+            return at;
+        }
+        const std::string name = digest_choice_name(cfg_.digest);
         if (cfg_.verbose) {
             meter.message("* bgclient: the server holds a finished file of this size at "
-                          + rep_.url + " (sha256 " + held.sha256
+                          + rep_.url + " (" + name + " " + theirs->hex()
                           + "): hashing this file to compare");
         }
         if (!hasher_) {
-            hasher_.reset(new FileHasher(src_->fd(), 0, size, src_->name()));
+            hasher_.reset(new FileHasher(src_->fd(), 0, size, src_->name(), cfg_.digest));
         }
         bigupload::RangeSet all;
         all.add(0, size);
@@ -568,14 +621,14 @@ private:
             }
             return fatal(exit_local_file, error);
         }
-        if (ascii_lower(held.sha256) != local) {
+        if (theirs->hex() != local) {
             return at;
         }
         at.already = true;
         at.r = head;
-        at.local_sha256 = local;
+        at.local_digest = local;
         at.local_size = size;
-        at.server_sha256 = ascii_lower(held.sha256);
+        at.server_digest = theirs->hex();
         at.sent = 0;
         return at;
     }
@@ -588,8 +641,9 @@ private:
         rep_.status = at.r.status;
         rep_.http_version = at.r.http_version;
         rep_.size = at.local_size;
-        rep_.sha256 = at.local_sha256;
-        rep_.server_sha256 = at.server_sha256;
+        rep_.digest = at.local_digest;
+        rep_.server_digest = at.server_digest;
+        rep_.verified = digest_choice_name(cfg_.digest);
         rep_.elapsed = now_seconds() - started_;
         rep_.sent = 0;
         return succeed();
@@ -652,6 +706,10 @@ private:
         }
         if (h.kind == HeldKind::finished && !h.sha256.empty()) {
             j += ",\"sha256\":\"" + h.sha256 + "\"";
+        } else if (h.kind == HeldKind::finished && !h.digests.empty()) {
+            // the digest as the server's JSON keys it: by its algorithm
+            j += std::string(",\"") + bigupload::digest_name(*h.digests.list.front().alg)
+                 + "\":\"" + h.digests.list.front().hex() + "\"";
         }
         if (h.kind == HeldKind::partial) {
             j += ",\"offset\":" + std::to_string(h.offset);

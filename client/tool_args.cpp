@@ -19,7 +19,7 @@ enum class Opt {
     header, user, oauth2_bearer, insecure, cacert, http1_1, http2, limit_rate,
     connect_timeout, max_time, retries, overwrite, json, quiet, progress,
     verbose, version, help, parallel, chunk_size, restart, status, no_resume,
-    protocol, ietf_version,
+    protocol, ietf_version, digest,
 };
 
 struct OptDef {
@@ -42,6 +42,7 @@ const OptDef options[] = {
     {"max-time", 0, true, Opt::max_time},
     {"retries", 0, true, Opt::retries},
     {"overwrite", 0, false, Opt::overwrite},
+    {"digest", 0, true, Opt::digest},
     {"protocol", 0, true, Opt::protocol},
     {"parallel", 'j', true, Opt::parallel},
     {"chunk-size", 0, true, Opt::chunk_size},
@@ -211,6 +212,13 @@ bool apply(const OptDef &d, const std::string &v, Config &c, ArgAction &action,
 
     case Opt::overwrite:
         c.overwrite = true;
+        return true;
+
+    case Opt::digest:
+        if (!parse_digest_choice(v, c.digest)) {
+            error = "bad --digest '" + v + "': expected sha256, sha512, crc32c, crc64nvme or none";
+            return false;
+        }
         return true;
 
     case Opt::protocol:

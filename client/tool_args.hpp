@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "tool_digest.hpp"
 #include "tool_protocol.hpp"
 
 namespace bgclient {
@@ -34,6 +35,8 @@ struct Config {
     long max_time_ms = 0;              // 0 = no limit (whole run, retries included)
     unsigned retries = 3;
     bool overwrite = false;
+    // --digest: the algorithm the upload is verified with (nullopt: none)
+    DigestChoice digest = bigupload::DigestAlg::sha256;
 
     // resumable uploads (regular files; standard input is one plain PUT)
     bool resume = true;              // --no-resume: one plain PUT, nothing kept on failure

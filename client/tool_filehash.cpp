@@ -54,7 +54,7 @@ void catch_sigbus()
 }
 
 // Hashes [p, p + len) of a mapping; false when the file shrank under it.
-bool hash_mapped(bigupload::Sha256 &sha, const char *p, std::size_t len)
+bool hash_mapped(bigupload::Digest &sha, const char *p, std::size_t len)
 {
     sigjmp_buf jump;
     if (sigsetjmp(jump, 1) != 0) {
@@ -124,9 +124,13 @@ const char *MapWindow::map(std::uint64_t offset, std::size_t len)
 }
 
 FileHasher::FileHasher(int fd, std::int64_t start, std::uint64_t size, std::string name,
-                       std::uint64_t window)
-    : fd_(fd), start_(start), size_(size), name_(std::move(name)), window_(window)
+                       std::optional<bigupload::DigestAlg> alg, std::uint64_t window)
+    : fd_(fd), start_(start), size_(size), name_(std::move(name)), alg_(alg), window_(window)
 {
+    if (!alg_) {
+        done_ = true;  // --digest none: nothing to read
+        return;
+    }
     // Ctrl-C must reach the main thread, not this one (as BackgroundHasher).
     sigset_t all, old;
     sigfillset(&all);
@@ -142,7 +146,9 @@ FileHasher::~FileHasher()
         stop_ = true;
     }
     cv_.notify_all();
-    worker_.join();
+    if (worker_.joinable()) {
+        worker_.join();
+    }
 }
 
 void FileHasher::advance(std::uint64_t end)
@@ -189,9 +195,15 @@ std::string FileHasher::wait_hex(std::string &error)
     return hex_;
 }
 
+std::string FileHasher::ready_hex()
+{
+    std::lock_guard<std::mutex> lock(mu_);
+    return done_ && error_.empty() ? hex_ : std::string();
+}
+
 void FileHasher::run()
 {
-    bigupload::Sha256 sha;
+    bigupload::Digest sha(*alg_);
     std::vector<char> buf;
     std::uint64_t pos = 0;
     std::string error;
@@ -249,7 +261,7 @@ void FileHasher::run()
     std::lock_guard<std::mutex> lock(mu_);
     done_ = true;
     error_ = error;
-    hex_ = error.empty() ? sha.final_hex() : std::string();
+    hex_ = error.empty() ? bigupload::to_hex(sha.final()) : std::string();
     cv_.notify_all();
 }
 

@@ -1,4 +1,4 @@
-// The sha256 of a whole file for a resumable or parallel upload: the bytes
+// The digest (--digest) of a whole file for a resumable or parallel upload: the bytes
 // go out as ranges, in any order, and some were sent by an earlier run, so
 // they cannot be hashed on their way out as a plain PUT's are.  A thread
 // reads the file once, in order (pread: the senders' reads are not
@@ -17,9 +17,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
+#include "base/digest.hpp"
 #include "base/range.hpp"
 
 namespace bgclient {
@@ -79,8 +81,10 @@ class FileHasher {
 public:
     static constexpr std::uint64_t default_window = 256ull * 1024 * 1024;
 
-    // Starts hashing [0, size) of fd (at offset "start" in it).
+    // Starts hashing [0, size) of fd (at offset "start" in it) with "alg";
+    // without one (--digest none) nothing is read and the digest is "".
     FileHasher(int fd, std::int64_t start, std::uint64_t size, std::string name,
+               std::optional<bigupload::DigestAlg> alg = bigupload::DigestAlg::sha256,
                std::uint64_t window = default_window);
     ~FileHasher();  // stops the thread
     FileHasher(const FileHasher &) = delete;
@@ -94,6 +98,8 @@ public:
     // Waits until the file is hashed: its digest, or "" with "error" set
     // (a read error, the file shrank, or an interrupt).
     std::string wait_hex(std::string &error);
+    // The digest when the whole file is hashed already, else "" (no wait).
+    std::string ready_hex();
 
     // Bytes hashed so far (for tests).
     std::uint64_t hashed() const { return pos_.load(); }
@@ -106,6 +112,7 @@ private:
     std::int64_t start_;
     std::uint64_t size_;
     std::string name_;
+    std::optional<bigupload::DigestAlg> alg_;
     std::uint64_t window_;
 
     std::mutex mu_;

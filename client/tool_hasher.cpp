@@ -7,8 +7,10 @@
 
 namespace bgclient {
 
-BackgroundHasher::BackgroundHasher(std::size_t block, std::size_t slots)
-    : block_(block == 0 ? 1 : block), slots_(slots < 2 ? 2 : slots)
+BackgroundHasher::BackgroundHasher(std::optional<bigupload::DigestAlg> alg, std::size_t block,
+                                   std::size_t slots)
+    : enabled_(alg.has_value()), digest_(alg.value_or(bigupload::DigestAlg::sha256)),
+      block_(block == 0 ? 1 : block), slots_(slots < 2 ? 2 : slots)
 {
     // the slots are allocated when first used: a resumable upload, whose
     // FileHasher hashes the file, never uses them
@@ -35,7 +37,7 @@ void BackgroundHasher::update(const void *data, std::size_t len)
 {
     const char *p = static_cast<const char *>(data);
 
-    while (len > 0) {
+    while (enabled_ && len > 0) {
         std::unique_lock<std::mutex> lock(mu_);
         done_.wait(lock, [this] { return queued_ < slots_.size(); });
 
@@ -70,14 +72,15 @@ std::string BackgroundHasher::final_hex()
 {
     std::unique_lock<std::mutex> lock(mu_);
     wait_idle(lock);
-    return sha_.final_hex();
+    std::string raw = digest_.final();
+    return enabled_ ? bigupload::to_hex(raw) : std::string();
 }
 
 void BackgroundHasher::reset()
 {
     std::unique_lock<std::mutex> lock(mu_);
     wait_idle(lock);
-    sha_.reset();
+    digest_.reset();
 }
 
 void BackgroundHasher::run()
@@ -92,7 +95,7 @@ void BackgroundHasher::run()
 
         Slot &s = slots_[head_];
         lock.unlock();
-        sha_.update(s.data.data(), s.len);
+        digest_.update(s.data.data(), s.len);
         lock.lock();
 
         head_ = (head_ + 1) % slots_.size();

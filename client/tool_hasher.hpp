@@ -1,14 +1,16 @@
-// SHA-256 on a second core: update() copies the block into one of a few
+// The file's digest (--digest) on a second core: update() copies the block into one of a few
 // fixed buffers and returns; a worker thread hashes them in order.  Reading
 // and sending (one core) then overlap with hashing (another), so the hash
 // costs no throughput where a core is free.  Memory: slots * block bytes,
-// allocated on first use.
+// allocated on first use.  Without an algorithm (--digest none) it hashes
+// nothing and copies nothing.
 #pragma once
 
 #include <condition_variable>
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,14 +21,16 @@ namespace bgclient {
 
 class BackgroundHasher {
 public:
-    explicit BackgroundHasher(std::size_t block = 1024 * 1024, std::size_t slots = 3);
+    explicit BackgroundHasher(std::optional<bigupload::DigestAlg> alg = bigupload::DigestAlg::sha256,
+                              std::size_t block = 1024 * 1024, std::size_t slots = 3);
     ~BackgroundHasher();
     BackgroundHasher(const BackgroundHasher &) = delete;
     BackgroundHasher &operator=(const BackgroundHasher &) = delete;
 
     // Queues the bytes (copied); blocks only while every slot is queued.
     void update(const void *data, std::size_t len);
-    // Waits for the queue, then the lowercase hex digest; the hash restarts.
+    // Waits for the queue, then the lowercase hex digest ("" without an
+    // algorithm); the hash restarts.
     std::string final_hex();
     // Waits for the queue and restarts the hash.
     void reset();
@@ -40,7 +44,8 @@ private:
     void run();
     void wait_idle(std::unique_lock<std::mutex> &lock);
 
-    bigupload::Sha256 sha_;
+    bool enabled_;
+    bigupload::Digest digest_;
     std::size_t block_;
     std::vector<Slot> slots_;
     std::size_t head_ = 0;    // next slot to hash

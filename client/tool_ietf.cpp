@@ -133,17 +133,17 @@ IetfResult fatal(int code, const std::string &message)
     return res;
 }
 
-// The whole file's sha256 once the server holds it all: read again at full
+// The whole file's digest (--digest) once the server holds it all: read again at full
 // speed (the bytes went out in pieces, from several attempts).
-bool hash_whole(Source &src, IetfResult &res)
+bool hash_whole(const Config &cfg, Source &src, IetfResult &res)
 {
     std::uint64_t size = static_cast<std::uint64_t>(src.size());
-    FileHasher h(src.fd(), 0, size, src.name());
+    FileHasher h(src.fd(), 0, size, src.name(), cfg.digest);
     bigupload::RangeSet all;
     all.add(0, size);
     h.set_held(all);
     std::string error;
-    res.local_sha256 = h.wait_hex(error);
+    res.local_digest = h.wait_hex(error);
     if (!error.empty()) {
         res = fatal(exit_local_file, error);
         return false;
@@ -182,7 +182,7 @@ IetfResult create(const Config &cfg, Source &src, IetfSession &s, ProgressMeter 
     res.sent = static_cast<std::int64_t>(l.body_sent);
     res.done = l.body_sent;
     if (!transport_failed(l.r) && success(l.r.status) && src.bytes_read() == size) {
-        res.local_sha256 = src.sha256_hex();   // hashed as it was sent
+        res.local_digest = src.digest_hex();   // hashed as it was sent
     }
     return res;
 }
@@ -341,7 +341,7 @@ IetfResult ietf_attempt(const Config &cfg, Source &src, IetfSession &s, Progress
 
         if (last) {
             res.done = size;
-            hash_whole(src, res);
+            hash_whole(cfg, src, res);
             return res;
         }
 

@@ -33,7 +33,7 @@ struct IetfResult {
     bool fatal = false;          // stop: fatal_code, fatal_message
     int fatal_code = 0;
     std::string fatal_message;
-    std::string local_sha256;    // of the whole file, once the upload completed
+    std::string local_digest;    // of the whole file, once the upload completed
     std::uint64_t done = 0;      // bytes the server holds
     std::int64_t sent = 0;       // bytes this attempt sent
     std::int64_t resumed_at = -1;// where this attempt resumed (-1: a creation)

@@ -120,9 +120,10 @@ ServerReply parse_server_reply(const std::string &body)
     r.message = str("message");
     r.path = str("path");
     r.sha256 = str("sha256");
+    r.digests = digests_in_json(body);
 
-    r.own_answer = j.size() == 3 && j.contains("path") && j.contains("size")
-                   && j.contains("sha256");
+    r.own_answer = j.contains("path") && j.contains("size")
+                   && (j.size() == 2 || (j.size() == 3 && r.digests.list.size() == 1));
 
     auto it = j.find("size");
     if (it != j.end() && it->is_number_unsigned()) {
@@ -150,16 +151,50 @@ bool curl_code_retryable(int code)
     }
 }
 
-void compare_sha256(const std::string &server_sha256, const OutcomeInput &in, Outcome &o)
+void compare_digest(const std::string &server_hex, const OutcomeInput &in, Outcome &o)
 {
-    if (ascii_lower(server_sha256) != ascii_lower(in.local_sha256)) {
+    const std::string name = digest_choice_name(in.alg);
+    if (ascii_lower(server_hex) != ascii_lower(in.local_digest)) {
         o.exit_code = exit_integrity;
-        o.message = "integrity mismatch: sent sha256 " + in.local_sha256
-                    + ", the server stored sha256 " + one_line(server_sha256, 128);
+        o.message = "integrity mismatch: sent " + name + " " + in.local_digest
+                    + ", the server stored " + name + " " + one_line(server_hex, 128);
         return;
     }
-    o.verified_sha256 = ascii_lower(server_sha256);
+    o.verified_digest = ascii_lower(server_hex);
+    o.verified = name;
     o.exit_code = exit_ok;
+}
+
+void verify_digests(const ServerDigests &server, bool own_answer, const std::string &what,
+                    const OutcomeInput &in, Outcome &o)
+{
+    if (!in.alg) {
+        o.exit_code = exit_ok;
+        o.verified = "none";
+        return;
+    }
+    const std::string name = digest_choice_name(in.alg);
+    if (const bigupload::FileDigest *d = server.find(*in.alg)) {
+        compare_digest(d->hex(), in, o);
+        return;
+    }
+    // bigupload checks a declared Repr-Digest before it stores the file
+    // (409 file_digest_mismatch otherwise), in any algorithm it computes
+    if (in.digest_sent && (own_answer || !server.empty())) {
+        o.exit_code = exit_ok;
+        o.verified = "server";
+        return;
+    }
+    o.exit_code = exit_integrity;
+    if (!server.empty()) {
+        o.message = "the server answered " + what + " with the file's " + server.names()
+                    + ", not its " + name + ", so the upload cannot be verified (its"
+                      " bigupload_digest is not --digest's: use --digest "
+                    + bigupload::digest_name(*server.list.front().alg) + ")";
+        return;
+    }
+    o.message = "the server answered " + what + " but reported no " + name
+                + ", so the upload cannot be verified (is " + in.url + " a bigupload location?)";
 }
 
 Outcome classify(const AttemptResult &r, const OutcomeInput &in)
@@ -215,17 +250,9 @@ Outcome classify(const AttemptResult &r, const OutcomeInput &in)
         const ServerReply &s = o.reply;
         // a bigupload_pass backend answers for the module, which still
         // reports the stored file's digest in Repr-Digest
-        std::string sha256 = s.sha256.empty()
-                             ? bigupload::sha256_from_repr_digest(r.repr_digest) : s.sha256;
+        ServerDigests server = server_digests(r.body, r.repr_digest);
         if (!s.own_answer) {
             o.backend_response = r.body;
-        }
-        if (sha256.empty()) {
-            o.exit_code = exit_integrity;
-            o.message = "the server answered " + status_text(r)
-                        + " but reported no sha256, so the upload cannot be verified"
-                          " (is " + in.url + " a bigupload location?)";
-            return o;
         }
         if (s.size && *s.size != in.local_size) {
             o.exit_code = exit_integrity;
@@ -233,7 +260,7 @@ Outcome classify(const AttemptResult &r, const OutcomeInput &in)
                         + " bytes, the server stored " + std::to_string(*s.size);
             return o;
         }
-        compare_sha256(sha256, in, o);
+        verify_digests(server, s.own_answer, status_text(r), in, o);
         return o;
     }
 
@@ -242,6 +269,17 @@ Outcome classify(const AttemptResult &r, const OutcomeInput &in)
         bool exists_code = ascii_lower(o.reply.error).find("exist") != std::string::npos;
         bool exists = r.status == 412
                       || (r.status == 409 && (exists_code || (!in.overwrite && o.reply.error.empty())));
+        if (o.reply.error == "file_digest_mismatch") {
+            // the server refused to store bytes that are not this file:
+            // nothing was stored, and the partial upload is gone
+            o.exit_code = exit_integrity;
+            o.message = "integrity mismatch: the file the server received does not have this"
+                        " file's " + digest_choice_name(in.alg) + " " + in.local_digest
+                        + " (HTTP 409 file_digest_mismatch): nothing was stored at " + in.url
+                        + ", and the server discarded what it held (run again to send the file"
+                          " from the start)";
+            return o;
+        }
         if (o.reply.error == "upload_key_mismatch") {
             o.message = conflict_message(in.url);
         } else if (exists && !in.overwrite) {

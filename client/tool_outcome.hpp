@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 
+#include "tool_digest.hpp"
+
 namespace bgclient {
 
 // What the transfer reports about one attempt.
@@ -36,9 +38,12 @@ struct ServerReply {
     std::string message;
     std::string path;
     std::string sha256;
+    ServerDigests digests;  // the members keyed by an algorithm's name
     std::optional<std::uint64_t> size;
-    // bigupload's own success answer: {"path", "size", "sha256"} and nothing
-    // else; any other body came from a bigupload_pass backend
+    // bigupload's own success answer: {"path", "size"} and the digest keyed
+    // by its algorithm's name ("sha256", "crc64nvme"; none with
+    // bigupload_digest off) and nothing else; any other body came from a
+    // bigupload_pass backend
     bool own_answer = false;
 };
 
@@ -47,7 +52,9 @@ ServerReply parse_server_reply(const std::string &body);
 struct OutcomeInput {
     std::string url;          // what was PUT, credentials redacted
     bool overwrite = false;
-    std::string local_sha256; // of the bytes sent
+    DigestChoice alg = bigupload::DigestAlg::sha256;  // --digest
+    std::string local_digest; // in alg, lowercase hex, of the bytes sent
+    bool digest_sent = false; // a Repr-Digest of local_digest went with the upload
     std::uint64_t local_size = 0;
     std::time_t now = 0;      // for Retry-After dates
 };
@@ -58,15 +65,29 @@ struct Outcome {
     bool retryable = false;
     std::optional<double> retry_after;   // seconds the server asked to wait
     ServerReply reply;
-    std::string verified_sha256;         // what the server confirmed storing
+    std::string verified_digest;         // what the server confirmed storing (hex, in alg)
+    // how the upload was verified: the algorithm's name (the server reported
+    // the file's digest in it, equal to ours), "server" (the server reported
+    // another algorithm only, and checked the Repr-Digest bgclient sent
+    // before storing the file), "none" (--digest none); "" on failure
+    std::string verified;
     std::string backend_response;        // a bigupload_pass backend's body
 };
 
 Outcome classify(const AttemptResult &r, const OutcomeInput &in);
 
-// The server's sha256 against the file's: exit_ok with verified_sha256, or
-// exit_integrity with the message.
-void compare_sha256(const std::string &server_sha256, const OutcomeInput &in, Outcome &o);
+// The server's digest (hex, in in.alg) against the file's: exit_ok with
+// verified_digest, or exit_integrity with the message.
+void compare_digest(const std::string &server_hex, const OutcomeInput &in, Outcome &o);
+
+// A completed upload's digests (from the JSON answer and Repr-Digest)
+// against the file's, as README "Integrity" says: one in in.alg is compared;
+// only others are "server" when bgclient declared its digest (the server
+// checked it), else exit_integrity; none at all is exit_integrity, unless
+// bgclient declared its digest to bigupload's own answer.  --digest none
+// verifies nothing.  "what" names the answer in messages ("HTTP 201 Created").
+void verify_digests(const ServerDigests &server, bool own_answer, const std::string &what,
+                    const OutcomeInput &in, Outcome &o);
 
 // Transport failures worth retrying (connect, reset, timeout, empty reply).
 bool curl_code_retryable(int curl_code);

@@ -27,14 +27,19 @@ std::string success_line(const Report &r)
 {
     if (r.already) {
         return "already uploaded " + r.file + " -> " + r.url + " ("
-               + bigupload::format_size(r.size) + ", sha256 matches: " + r.sha256 + ")";
+               + bigupload::format_size(r.size) + ", " + r.digest_alg + " matches: " + r.digest
+               + ")";
     }
+    std::string digest = r.digest_alg == "none" || r.digest.empty()
+                             ? std::string("not verified: --digest none")
+                             : r.digest_alg + " " + r.digest
+                                   + (r.verified == "server" ? ", checked by the server" : "");
     double rate = rate_of(r);
     return "uploaded " + r.file + " -> " + r.url
            + (r.protocol.empty() ? std::string() : " over " + r.protocol) + " ("
            + bigupload::format_size(r.size) + ", "
            + (rate < 0 ? std::string("-") : bigupload::format_rate(rate))
-           + ", sha256 " + r.sha256 + ")";
+           + ", " + digest + ")";
 }
 
 std::string report_json(const Report &r)
@@ -59,11 +64,13 @@ std::string report_json(const Report &r)
         j["server_error"] = r.server_error;
     }
     j["size"] = r.size;
-    if (!r.sha256.empty()) {
-        j["sha256"] = r.sha256;
+    // keyed by the algorithm's name, as the server's answer is
+    j["digest"] = r.digest_alg;
+    if (!r.digest.empty()) {
+        j[r.digest_alg] = r.digest;
     }
-    if (!r.server_sha256.empty()) {
-        j["server_sha256"] = r.server_sha256;
+    if (!r.server_digest.empty()) {
+        j["server_" + r.digest_alg] = r.server_digest;
     }
     if (!r.server_path.empty()) {
         j["path"] = r.server_path;

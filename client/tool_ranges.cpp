@@ -107,6 +107,13 @@ RangeResult send_ranges(const RangeJob &job, ProgressMeter &meter, unsigned atte
             if (!cfg.overwrite) {
                 req.headers.push_back("If-None-Match: *");
             }
+            std::string repr = job.declare && job.hasher != nullptr
+                                   ? repr_digest_header(*job.declare, job.hasher->ready_hex())
+                                   : std::string();
+            if (!repr.empty()) {
+                req.headers.push_back(repr);
+                out.declared = true;
+            }
         }
         for (const std::string &h : req.headers) {
             x.add_header(h);

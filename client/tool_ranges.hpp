@@ -48,6 +48,10 @@ struct RangeJob {
     unsigned parallel = 1;                     // connections at once
     double deadline = 0;                       // now_seconds() to stop at; 0: none
     FileHasher *hasher = nullptr;              // told how far the reads got
+    // The native dialect: each request started once the hasher has the
+    // whole file's digest declares it (Repr-Digest in this algorithm), so
+    // that the server refuses to store a file without it.
+    DigestChoice declare;
 
     // Another dialect: builds each piece's request (false: it cannot, with
     // PieceRequest::error) and judges its answer.  Unset: the native PUT +
@@ -61,6 +65,7 @@ struct RangeResult {
     bool completed = false;   // a request got the final 2xx (not 204)
     bool failed = false;      // a request failed (res says how); no other
                               // completed (those in flight were let finish)
+    bool declared = false;    // a request carried the file's Repr-Digest
     std::uint64_t acked = 0;  // bytes of pieces answered 204 in this attempt
     std::uint64_t done = 0;   // bytes the server had taken at the end (for the meter)
 };

@@ -64,6 +64,7 @@ Held parse_held(const HeadAnswer &a)
             h.size = parse_u63(a.content_length);
         }
         h.sha256 = bigupload::sha256_from_repr_digest(a.repr_digest);
+        h.digests = digests_in_repr(a.repr_digest);
         return h;
     case 204:
         break;
@@ -193,9 +194,16 @@ std::string conflict_message(const std::string &url)
 std::string status_line(const Held &h)
 {
     switch (h.kind) {
-    case HeldKind::finished:
-        return "done: " + (h.size ? std::to_string(*h.size) : std::string("unknown size"))
-               + (h.sha256.empty() ? std::string() : " (sha256 " + h.sha256 + ")");
+    case HeldKind::finished: {
+        std::string d;
+        if (!h.sha256.empty()) {
+            d = " (sha256 " + h.sha256 + ")";
+        } else if (!h.digests.empty()) {
+            d = std::string(" (") + bigupload::digest_name(*h.digests.list.front().alg) + " "
+                + h.digests.list.front().hex() + ")";
+        }
+        return "done: " + (h.size ? std::to_string(*h.size) : std::string("unknown size")) + d;
+    }
     case HeldKind::partial:
         return "partial: " + std::to_string(h.offset) + " of "
                + (h.length ? std::to_string(*h.length) : std::string("unknown")) + " ("

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/range.hpp"
+#include "tool_digest.hpp"
 
 namespace bgclient {
 
@@ -44,6 +45,7 @@ struct Held {
     std::uint64_t offset = 0;              // partial: held from 0 without a gap
     std::optional<std::uint64_t> size;     // finished: Content-Length
     std::string sha256;                    // finished: from Repr-Digest, if sent
+    ServerDigests digests;                 // finished: Repr-Digest's, every known algorithm
     std::string error;                     // malformed: what is wrong
 };
 
@@ -74,7 +76,8 @@ std::string length_mismatch(const Held &h, std::uint64_t size, const std::string
 // The partial upload at url belongs to another key (exit code 5).
 std::string conflict_message(const std::string &url);
 
-// --status: "done: 4294967296", "partial: 67108864 of 4294967296
+// --status: "done: 4294967296" (with " (sha256 <hex>)", or the first digest
+// Repr-Digest gave in another algorithm), "partial: 67108864 of 4294967296
 // (0-67108863)" ("of unknown" without a declared length), "absent".
 std::string status_line(const Held &h);
 

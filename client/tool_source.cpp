@@ -62,9 +62,10 @@ FileStamp Source::stamp_now() const
     return stamp_of(st);
 }
 
-std::unique_ptr<Source> Source::open(const std::string &path, std::string &error)
+std::unique_ptr<Source> Source::open(const std::string &path, std::string &error,
+                                     std::optional<bigupload::DigestAlg> alg)
 {
-    std::unique_ptr<Source> s(new Source());
+    std::unique_ptr<Source> s(new Source(alg));
     bool is_stdin = path == "-";
 
     s->name_ = is_stdin ? "(stdin)" : path;

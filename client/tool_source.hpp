@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <sys/types.h>
@@ -38,7 +39,10 @@ std::string change_warning(const std::string &name, const FileStamp &before,
 class Source {
 public:
     // "-" is standard input.  nullptr with "error" set when it cannot be read.
-    static std::unique_ptr<Source> open(const std::string &path, std::string &error);
+    // What read() reads is hashed with "alg" (none: not hashed).
+    static std::unique_ptr<Source> open(const std::string &path, std::string &error,
+                                        std::optional<bigupload::DigestAlg> alg
+                                        = bigupload::DigestAlg::sha256);
     ~Source();
     Source(const Source &) = delete;
     Source &operator=(const Source &) = delete;
@@ -85,11 +89,12 @@ public:
     bool interrupted() const { return interrupted_; }
     const std::string &error() const { return error_; }
 
-    // Digest of every byte read since the last rewind (call once, at the end).
-    std::string sha256_hex() { return hash_.final_hex(); }
+    // Lowercase hex digest (in open()'s algorithm; "" without one) of every
+    // byte read since the last rewind (call once, at the end).
+    std::string digest_hex() { return hash_.final_hex(); }
 
 private:
-    Source() = default;
+    explicit Source(std::optional<bigupload::DigestAlg> alg) : hash_(alg) {}
 
     int fd_ = -1;
     bool owns_fd_ = false;

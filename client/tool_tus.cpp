@@ -318,7 +318,7 @@ void TusUpload::complete(TusAttempt &at, const AttemptResult &answer)
     at.r = answer;
     facts_.completed = true;
     std::string error;
-    at.local_sha256 = hasher_->wait_hex(error);
+    at.local_digest = hasher_->wait_hex(error);
     if (!error.empty()) {
         if (interrupted()) {
             at.r.interrupted = true;
@@ -398,7 +398,7 @@ TusAttempt TusUpload::attempt(ProgressMeter &meter, double deadline, unsigned n)
     }
 
     if (!hasher_) {
-        hasher_.reset(new FileHasher(src_.fd(), 0, size, src_.name()));
+        hasher_.reset(new FileHasher(src_.fd(), 0, size, src_.name(), cfg_.digest));
     }
     hasher_->set_held(held);
     const std::uint64_t held_bytes = held.total();
@@ -596,8 +596,8 @@ void TusUpload::finished(ProgressMeter &meter)
 
 std::string TusUpload::verification(const Outcome &o) const
 {
-    if (!o.verified_sha256.empty()) {
-        return "sha256";
+    if (!o.verified_digest.empty()) {
+        return o.verified;  // the algorithm's name
     }
     return checksum_ ? "checksum" : "none";
 }

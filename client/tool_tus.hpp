@@ -34,7 +34,7 @@ struct TusAttempt {
     bool fatal = false;          // stop with fatal_code / fatal_message
     int fatal_code = 0;
     std::string fatal_message;
-    std::string local_sha256;    // of the whole file, once complete
+    std::string local_digest;    // of the whole file, once complete
     std::uint64_t local_size = 0;
     std::uint64_t done = 0;      // bytes the server holds, for the meter
     std::int64_t sent = -1;      // bytes this attempt sent

@@ -314,11 +314,12 @@ Outcome classify(const AttemptResult &r, const OutcomeInput &in, const Facts &f)
 
     if (f.completed && answered && r.status < 300) {
         Outcome o;
-        std::string sha256 = bigupload::sha256_from_repr_digest(r.repr_digest);
-        if (sha256.empty()) {
+        const ServerDigests server = digests_in_repr(r.repr_digest);
+        const bigupload::FileDigest *d = in.alg ? server.find(*in.alg) : nullptr;
+        if (d == nullptr) {
             o.exit_code = exit_ok;  // unverified: tus itself reports no digest
         } else {
-            compare_sha256(sha256, in, o);
+            compare_digest(d->hex(), in, o);
         }
         return o;
     }

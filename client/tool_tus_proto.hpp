@@ -92,8 +92,8 @@ struct Facts {
 };
 
 // The outcome of an attempt: a completed upload is verified with the
-// server's Repr-Digest (sha-256) when it sent one (a mismatch is exit code
-// 7), else it succeeds unverified (verified_sha256 empty: tus has no digest
+// server's Repr-Digest (in --digest's algorithm) when it sent one (a mismatch is exit code
+// 7), else it succeeds unverified (verified_digest empty: tus has no digest
 // of its own); failures are classified as the native dialect's, except
 // tus's own: 460 (checksum mismatch, retried, then exit 7), 409 on PATCH
 // (the offset moved: retried), 423 (locked: retried), and 404, 405, 410,

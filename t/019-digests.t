@@ -5,7 +5,7 @@ use lib 't/lib';
 use Test::BigUpload;
 use MIME::Base64 ();
 use Digest::SHA ();
-no warnings 'portable';    # 64-bit CRC constants
+use Test::BigUpload::Crc;
 
 default_sections(config => <<'_EOC_');
 location /upload/ {
@@ -13,22 +13,6 @@ location /upload/ {
     bigupload_store $TEST_NGINX_STORE;
 }
 _EOC_
-
-# independent, bit-at-a-time CRCs (reflected, init and xorout all ones)
-sub crc_reflected {
-    my ($poly, $bits, $data) = @_;
-    my $mask = $bits == 64 ? 0xffffffffffffffff : 0xffffffff;
-    my $crc = $mask;
-    for my $byte (unpack 'C*', $data) {
-        $crc ^= $byte;
-        for (1 .. 8) {
-            $crc = ($crc & 1) ? (($crc >> 1) ^ $poly) : ($crc >> 1);
-        }
-    }
-    return ($crc ^ $mask) & $mask;
-}
-sub crc64nvme_hex { sprintf '%016x', crc_reflected(0x9a6c9329ac4bc9b5, 64, $_[0]) }
-sub crc32c_hex    { sprintf '%08x', crc_reflected(0x82f63b78, 32, $_[0]) }
 
 sub b64_of_hex { MIME::Base64::encode_base64(pack('H*', $_[0]), '') }
 

@@ -121,7 +121,7 @@ printf 'x' > $TEST_NGINX_TMP/.bigupload-x;
 $TEST_NGINX_BUILD/bgclient http://127.0.0.1:$TEST_NGINX_PORT/upload $TEST_NGINX_TMP/.bigupload-x /w/; echo "exit $?"
 --- exit_code: 0
 --- stdout_like
-\A\{"ok":false,"exit_code":4,"error":"transport",.*"size":3145728,"elapsed":[0-9.]+,"bytes_per_second":0,"attempts":1\}
+\A\{"ok":false,"exit_code":4,"error":"transport",.*"size":3145728,"digest":"sha256","elapsed":[0-9.]+,"bytes_per_second":0,"attempts":1\}
 exit 4
 exit 2
 \z
@@ -155,7 +155,7 @@ $TEST_NGINX_BUILD/bgclient $u $TEST_NGINX_TMP/short.bin /f.bin; echo "other size
 \Afirst: 0
 already uploaded \S+/gen/\S+ -> http://127\.0\.0\.1:\d+/upload/f\.bin \(3\.00 MiB, sha256 matches: $TEST_NGINX_BODY_SHA256\)
 rerun: 0
-\{"ok":true,"exit_code":0,"file":"[^"]+","url":"http://127\.0\.0\.1:\d+/upload/f\.bin","status":200,"http_version":"HTTP/1\.1","size":3145728,"sha256":"$TEST_NGINX_BODY_SHA256","server_sha256":"$TEST_NGINX_BODY_SHA256","created":false,"already":true,"elapsed":[0-9.]+,"bytes_per_second":0,"attempts":1\}
+\{"ok":true,"exit_code":0,"file":"[^"]+","url":"http://127\.0\.0\.1:\d+/upload/f\.bin","status":200,"http_version":"HTTP/1\.1","size":3145728,"digest":"sha256","sha256":"$TEST_NGINX_BODY_SHA256","server_sha256":"$TEST_NGINX_BODY_SHA256","created":false,"already":true,"elapsed":[0-9.]+,"bytes_per_second":0,"attempts":1,"verified":"sha256"\}
 json: 0
 quiet: 0
 same size, other bytes: 5

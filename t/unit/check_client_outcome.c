@@ -36,7 +36,7 @@ OutcomeInput input(bool overwrite = false)
     OutcomeInput in;
     in.url = "http://127.0.0.1:8083/upload/a/b.bin";
     in.overwrite = overwrite;
-    in.local_sha256 = sha_a;
+    in.local_digest = sha_a;
     in.local_size = 4;
     in.now = 784111777;
     return in;
@@ -72,8 +72,8 @@ Report big_iso_report(long status, double elapsed)
     r.status = status;
     r.size = 3ull << 30;
     r.elapsed = elapsed;
-    r.sha256 = sha_a;
-    r.server_sha256 = sha_a;
+    r.digest = sha_a;
+    r.server_digest = sha_a;
     r.http_version = "HTTP/1.1";
     r.attempts = 1;
     return r;
@@ -172,7 +172,7 @@ START_TEST(backend_answer)
     r.repr_digest = bigupload::repr_digest_sha256(sha_a);
     Outcome o = classify(r, input());
     ck_assert_int_eq(o.exit_code, exit_ok);
-    ck_assert_sstr_eq(o.verified_sha256, sha_a);
+    ck_assert_sstr_eq(o.verified_digest, sha_a);
     ck_assert_sstr_eq(o.backend_response, "{\"app\": \"got it\"}");
 
     /* the module's own answer is not a backend's */

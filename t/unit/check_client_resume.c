@@ -282,7 +282,7 @@ START_TEST(report_of_resumed_upload)
     r.file = "big.iso";
     r.url = "http://h/u/big.iso";
     r.size = 4ull << 30;
-    r.sha256 = "ab";
+    r.digest = "ab";
     r.elapsed = 10;
     r.attempts = 1;
     /* the rate counts what this run sent, not the whole file */
@@ -560,7 +560,7 @@ START_TEST(file_hasher)
 
     /* throttled: it stops at the senders' frontier + window, unless held */
     {
-        FileHasher h(fd, 0, data.size(), "f", MiB);
+        FileHasher h(fd, 0, data.size(), "f", bigupload::DigestAlg::sha256, MiB);
         usleep(200 * 1000);
         ck_assert_uint_le(h.hashed(), MiB);
         h.advance(2 * MiB);
@@ -589,7 +589,7 @@ START_TEST(file_hasher)
         CkTempFile g(big);
         int gfd = open(g.path.c_str(), O_RDWR);
         ck_assert(gfd >= 0);
-        FileHasher h(gfd, 0, big.size(), "g.bin", MiB);
+        FileHasher h(gfd, 0, big.size(), "g.bin", bigupload::DigestAlg::sha256, MiB);
         usleep(100 * 1000);
         ck_assert_int_eq(ftruncate(gfd, 2 * MiB + 100), 0);
         RangeSet held;
@@ -603,7 +603,7 @@ START_TEST(file_hasher)
 
     /* destroyed while throttled: no hang */
     {
-        FileHasher h(fd, 0, data.size(), "f", MiB);
+        FileHasher h(fd, 0, data.size(), "f", bigupload::DigestAlg::sha256, MiB);
     }
     close(fd);
 }

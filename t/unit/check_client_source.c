@@ -58,14 +58,14 @@ START_TEST(regular_file_hashed_and_rewound)
     ck_assert(s->eof());
     ck_assert_uint_eq(s->bytes_read(), data.size());
     std::string expect = bigupload::sha256_hex(data.data(), data.size());
-    ck_assert_sstr_eq(s->sha256_hex(), expect.c_str());
+    ck_assert_sstr_eq(s->digest_hex(), expect.c_str());
 
     /* a retry reads it all again, with a fresh hash */
     ck_assert(s->rewind());
     ck_assert_uint_eq(s->bytes_read(), 0);
     ck_assert(!s->eof());
     ck_assert(drain(*s, 2 * 1024 * 1024) == data);
-    ck_assert_sstr_eq(s->sha256_hex(), expect.c_str());
+    ck_assert_sstr_eq(s->digest_hex(), expect.c_str());
 
     /* rewound half-way through, too */
     ck_assert(s->rewind());
@@ -73,7 +73,7 @@ START_TEST(regular_file_hashed_and_rewound)
     ck_assert_int_eq(s->read(buf, sizeof(buf)), 1000);
     ck_assert(s->rewind());
     ck_assert(drain(*s, 4096) == data);
-    ck_assert_sstr_eq(s->sha256_hex(), expect.c_str());
+    ck_assert_sstr_eq(s->digest_hex(), expect.c_str());
 }
 END_TEST
 
@@ -87,7 +87,7 @@ START_TEST(empty_file)
     char buf[16];
     ck_assert_int_eq(s->read(buf, sizeof(buf)), 0);
     ck_assert(s->eof());
-    ck_assert_sstr_eq(s->sha256_hex(),
+    ck_assert_sstr_eq(s->digest_hex(),
                      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 END_TEST
@@ -164,7 +164,7 @@ START_TEST(stdin_pipe)
     ck_assert(s->eof());
     ck_assert(!s->rewind());
     std::string expect = bigupload::sha256_hex(data.data(), data.size());
-    ck_assert_sstr_eq(s->sha256_hex(), expect.c_str());
+    ck_assert_sstr_eq(s->digest_hex(), expect.c_str());
     s.reset();
 
     dup2(saved, STDIN_FILENO);
@@ -220,7 +220,7 @@ START_TEST(background_hasher)
     std::string expect = bigupload::sha256_hex(data.data(), data.size());
 
     /* small slots: pieces bigger than a slot, the ring wrapping many times */
-    BackgroundHasher h(4096, 2);
+    BackgroundHasher h(bigupload::DigestAlg::sha256, 4096, 2);
     const std::size_t pieces[] = {0, 1, 4095, 4096, 4097, 3 * 4096 + 5};
     for (std::size_t piece : pieces) {
         for (std::size_t off = 0; off < data.size(); off += piece ? piece : data.size()) {
@@ -239,7 +239,7 @@ START_TEST(background_hasher)
 
     /* destroyed with work queued: joins cleanly */
     {
-        BackgroundHasher d(1024, 3);
+        BackgroundHasher d(bigupload::DigestAlg::sha256, 1024, 3);
         d.update(data.data(), data.size());
     }
 }

@@ -194,7 +194,7 @@ START_TEST(outcomes)
 {
     OutcomeInput in;
     in.url = "http://h/files/x.bin";
-    in.local_sha256 = sha_abc;
+    in.local_digest = sha_abc;
     in.local_size = 3;
     tus::Facts done;
     done.completed = true;
@@ -203,10 +203,10 @@ START_TEST(outcomes)
     /* complete: Repr-Digest checked when sent, else unverified success */
     Outcome o = tus::classify(answer(204, repr_abc), in, done);
     ck_assert_int_eq(o.exit_code, exit_ok);
-    ck_assert_sstr_eq(o.verified_sha256, sha_abc);
+    ck_assert_sstr_eq(o.verified_digest, sha_abc);
     o = tus::classify(answer(204), in, done);
     ck_assert_int_eq(o.exit_code, exit_ok);
-    ck_assert(o.verified_sha256.empty());
+    ck_assert(o.verified_digest.empty());
     o = tus::classify(answer(204, "sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:"), in, done);
     ck_assert_int_eq(o.exit_code, exit_integrity);
     ck_assert_sstr_eq(o.message, std::string("integrity mismatch: sent sha256 ") + sha_abc
@@ -445,7 +445,7 @@ START_TEST(report_over_tus)
     r.file = "./big.iso";
     r.url = "http://h/u/big.iso";
     r.size = 3;
-    r.sha256 = sha_abc;
+    r.digest = sha_abc;
     r.elapsed = 1;
     r.sent = 3;
     r.protocol = "tus";
