@@ -36,6 +36,7 @@ struct ngx_http_bigupload_slot_s {
     uint64_t                    offset;
     int64_t                     length;        /* -1: not declared */
     uint64_t                    received;      /* stored atomically, unlocked */
+    uint64_t                    buffered;      /* the ring's bytes, likewise */
     uint64_t                    rate_bytes;    /* the last rate sample */
     ngx_msec_t                  rate_msec;
     uint64_t                    rate;          /* bytes per second */
@@ -163,6 +164,7 @@ ngx_http_bigupload_track(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
     slot->offset = ctx->upload->offset();
     slot->length = ctx->length;
     slot->received = 0;
+    slot->buffered = 0;
     slot->rate_bytes = 0;
     slot->rate_msec = ngx_current_msec;
     slot->rate = 0;
@@ -198,6 +200,7 @@ ngx_http_bigupload_track_progress(ngx_http_bigupload_ctx_t *ctx)
     }
 
     __atomic_store_n(&slot->received, (uint64_t) ctx->received, __ATOMIC_RELAXED);
+    __atomic_store_n(&slot->buffered, (uint64_t) ctx->buffered, __ATOMIC_RELAXED);
 
     if ((ngx_msec_int_t) (ngx_current_msec - slot->rate_msec) < 1000) {
         return;
@@ -478,6 +481,7 @@ ngx_http_bigupload_snapshot(ngx_shm_zone_t *zone, bigupload::StatusSnapshot &s)
             u.path.assign((const char *) slot->data, slot->path_len);
             u.client.assign((const char *) slot->data + slot->path_len, slot->client_len);
             u.received = __atomic_load_n(&slot->received, __ATOMIC_RELAXED);
+            u.buffered = __atomic_load_n(&slot->buffered, __ATOMIC_RELAXED);
             u.offset = slot->offset;
             if (slot->length >= 0) {
                 u.length = (uint64_t) slot->length;
