@@ -69,8 +69,12 @@ static_assert(__cplusplus >= 201703L, "bigupload needs C++17");
 #endif
 
 
-/* nginx's socket reads (client_body_buffer_size) in a bigupload location */
-#define NGX_HTTP_BIGUPLOAD_MIN_READ  (1024 * 1024)
+/* nginx's read buffer (client_body_buffer_size) for an HTTP/2 upload: it
+ * sizes the stream's window, and 1m beats smaller ones there */
+#define NGX_HTTP_BIGUPLOAD_H2_READ   (1024 * 1024)
+
+/* spare ring buffers a worker keeps of each size */
+#define NGX_HTTP_BIGUPLOAD_SPARES    4
 
 /* most ring buffers one lane task takes: a buffer a lane is done with is
  * refilled while it works on the next */
@@ -343,9 +347,12 @@ struct ngx_http_bigupload_ctx_t {
     /* in the worker's list of live requests, for a fast shutdown */
     ngx_http_bigupload_live_t            live{};
 
-    /* the body: a ring of buffers (its bookkeeping in the core) */
+    /* the body: a ring of buffers (its bookkeeping and their sizes in the
+     * core), each taken from the worker's spares when it is to be filled and
+     * given back once hashed and written; "buffered": their bytes */
     ngx_buf_t                           *bufs = nullptr;
     bigupload::Ring                      ring;
+    size_t                               buffered = 0;
     off_t                                received = 0;
 
     /* the status zone, and this upload's slot in it (none: untracked) */
@@ -450,6 +457,8 @@ ngx_int_t ngx_http_bigupload_read_body(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx);
 void ngx_http_bigupload_read(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx);
 void ngx_http_bigupload_read_rest(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx);
+void ngx_http_bigupload_give_buffer(ngx_http_bigupload_ctx_t *ctx, ngx_buf_t *b);
+void ngx_http_bigupload_give_buffers(ngx_http_bigupload_ctx_t *ctx);
 
 /* ngx_http_bigupload_answer.cpp */
 void ngx_http_bigupload_set_answer(ngx_http_bigupload_ctx_t *ctx, ngx_uint_t status,

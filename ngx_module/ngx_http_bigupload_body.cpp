@@ -9,6 +9,8 @@
 
 #include "ngx_http_bigupload.h"
 
+#include "engine/buffer_pool.hpp"
+
 
 static void ngx_http_bigupload_body_handler(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_bigupload_in_place(ngx_http_request_t *r);
@@ -16,6 +18,13 @@ static void ngx_http_bigupload_read_in_place(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx);
 static void ngx_http_bigupload_consume(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx);
+static ngx_buf_t *ngx_http_bigupload_filling(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx);
+static void ngx_http_bigupload_waiting(ngx_http_bigupload_ctx_t *ctx);
+
+
+/* the worker's spare ring buffers */
+static bigupload::BufferPool  ngx_http_bigupload_spares(NGX_HTTP_BIGUPLOAD_SPARES);
 
 
 /* the target is ready: the ring, and nginx's unbuffered body reading */
@@ -28,6 +37,7 @@ ngx_http_bigupload_read_body(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ct
 
     a.path = ctx->remote_path;
 
+    /* the buffers themselves are taken when they are to be filled */
     ctx->bufs = (ngx_buf_t *) ngx_pcalloc(r->pool,
                                           ctx->conf->bufs.num * sizeof(ngx_buf_t));
     if (ctx->bufs == nullptr) {
@@ -35,20 +45,7 @@ ngx_http_bigupload_read_body(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ct
         return NGX_ERROR;
     }
 
-    for (ngx_int_t i = 0; i < ctx->conf->bufs.num; i++) {
-        u_char *p = (u_char *) ngx_palloc(r->pool, ctx->conf->bufs.size);
-        if (p == nullptr) {
-            ngx_http_bigupload_fail(r, ctx, bigupload::Error::no_memory, a);
-            return NGX_ERROR;
-        }
-
-        ctx->bufs[i].start = p;
-        ctx->bufs[i].pos = p;
-        ctx->bufs[i].last = p;
-        ctx->bufs[i].end = p + ctx->conf->bufs.size;
-    }
-
-    ctx->ring.reset(ctx->conf->bufs.num);
+    ctx->ring.reset(ctx->conf->bufs.num, ctx->conf->bufs.size);
     ctx->reading = 1;
 
 #if (NGX_HTTP_V2)
@@ -60,9 +57,25 @@ ngx_http_bigupload_read_body(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ct
 
     r->request_body_no_buffering = 1;
 
+    ngx_http_core_loc_conf_t  *clcf = (ngx_http_core_loc_conf_t *)
+                                          ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+    size_t                     cbbs = clcf->client_body_buffer_size;
+
+#if (NGX_HTTP_V2)
+    /* an HTTP/2 stream's window is the read buffer nginx allocates here
+     * (the only use of client_body_buffer_size by its HTTP/2 body reading):
+     * 1m, by scripts/bench-buffers; its pages are touched only as far as
+     * the client fills the window, as nginx refills it from its start */
+    if (r->stream && clcf->client_body_buffer_size < NGX_HTTP_BIGUPLOAD_H2_READ) {
+        clcf->client_body_buffer_size = NGX_HTTP_BIGUPLOAD_H2_READ;
+    }
+#endif
+
     ctx->opening = 1;
     rc = ngx_http_read_client_request_body(r, ngx_http_bigupload_body_handler);
     ctx->opening = 0;
+
+    clcf->client_body_buffer_size = cbbs;
 
     /* nginx installed its own handlers; ours drive the rest in any case */
     r->write_event_handler = ngx_http_bigupload_drive;
@@ -158,6 +171,11 @@ ngx_http_bigupload_read(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
 
         ngx_http_bigupload_read_in_place(r, ctx);
 
+        if (ctx->failed) {
+            /* no memory for the buffer: nginx's may point into none */
+            return;
+        }
+
         rc = ngx_http_read_unbuffered_request_body(r);
 
         if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
@@ -180,6 +198,9 @@ ngx_http_bigupload_read(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
         /* NGX_AGAIN */
 
         if (rb->bufs == nullptr) {
+            /* all the client sent is read */
+            ngx_http_bigupload_waiting(ctx);
+            ngx_http_bigupload_track_progress(ctx);
             return;
         }
     }
@@ -265,7 +286,10 @@ ngx_http_bigupload_read_in_place(ngx_http_request_t *r, ngx_http_bigupload_ctx_t
         return;
     }
 
-    fill = &ctx->bufs[ctx->ring.filling()];
+    fill = ngx_http_bigupload_filling(r, ctx);
+    if (fill == nullptr) {
+        return;
+    }
 
     b->start = fill->last;
     b->pos = fill->last;
@@ -301,7 +325,11 @@ ngx_http_bigupload_consume(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
                 return;
             }
 
-            fill = &ctx->bufs[ctx->ring.filling()];
+            fill = ngx_http_bigupload_filling(r, ctx);
+            if (fill == nullptr) {
+                rb->bufs = cl;
+                return;
+            }
 
             size = ngx_min((size_t) (b->last - b->pos), (size_t) (fill->end - fill->last));
 
@@ -336,4 +364,98 @@ ngx_http_bigupload_consume(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
     }
 
     rb->bufs = nullptr;
+}
+
+
+/*
+ * The buffer being filled, taken when it has no memory yet, of the size the
+ * ring says; nullptr when out of memory (the upload failed).
+ */
+
+static ngx_buf_t *
+ngx_http_bigupload_filling(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
+{
+    ngx_buf_t             *fill = &ctx->bufs[ctx->ring.filling()];
+    bigupload::ErrorArgs   a;
+
+    if (fill->start) {
+        return fill;
+    }
+
+    size_t   size = ctx->ring.buffer_size();
+    u_char  *p = (u_char *) ngx_http_bigupload_spares.take(size);
+
+    if (p == nullptr) {
+        a.path = ctx->remote_path;
+        ngx_http_bigupload_fail(r, ctx, bigupload::Error::no_memory, a);
+        return nullptr;
+    }
+
+    fill->start = p;
+    fill->pos = p;
+    fill->last = p;
+    fill->end = p + size;
+    ctx->buffered += size;
+
+    return fill;
+}
+
+
+/* a buffer the lanes are done with (or that holds nothing) goes back */
+
+void
+ngx_http_bigupload_give_buffer(ngx_http_bigupload_ctx_t *ctx, ngx_buf_t *b)
+{
+    if (b->start == nullptr) {
+        return;
+    }
+
+    size_t  size = b->end - b->start;
+
+    ngx_http_bigupload_spares.give(b->start, size);
+    ctx->buffered -= size;
+
+    b->start = nullptr;
+    b->pos = nullptr;
+    b->last = nullptr;
+    b->end = nullptr;
+}
+
+
+/* the request is over (no task in flight): every buffer goes back */
+
+void
+ngx_http_bigupload_give_buffers(ngx_http_bigupload_ctx_t *ctx)
+{
+    if (ctx->bufs == nullptr) {
+        return;
+    }
+
+    for (ngx_uint_t i = 0; i < ctx->ring.capacity(); i++) {
+        ngx_http_bigupload_give_buffer(ctx, &ctx->bufs[i]);
+    }
+}
+
+
+/*
+ * The upload waits for its client: the ring may size its next buffers down,
+ * and a buffer taken for filling that got nothing goes back (nginx's read
+ * buffer may point into it, with nothing in it: it is pointed again before
+ * the next read).
+ */
+
+static void
+ngx_http_bigupload_waiting(ngx_http_bigupload_ctx_t *ctx)
+{
+    ctx->ring.waiting();
+
+    if (ctx->ring.full()) {
+        return;
+    }
+
+    ngx_buf_t  *fill = &ctx->bufs[ctx->ring.filling()];
+
+    if (fill->start && fill->last == fill->start) {
+        ngx_http_bigupload_give_buffer(ctx, fill);
+    }
 }

@@ -607,12 +607,10 @@ ngx_http_bigupload_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
      * 413 before this module could, with client_max_body_size's 1m default */
     clcf->client_max_body_size = 0;
 
-    /* nginx reads the socket, and sizes an HTTP/2 stream's window, in
-     * client_body_buffer_size pieces: by scripts/bench-buffers, 1m beats
-     * the 16k default and 64k/256k here, most of all over HTTP/2 */
-    if (clcf->client_body_buffer_size < NGX_HTTP_BIGUPLOAD_MIN_READ) {
-        clcf->client_body_buffer_size = NGX_HTTP_BIGUPLOAD_MIN_READ;
-    }
+    /* client_body_buffer_size stays as configured: a Content-Length body
+     * over HTTP/1.x is read into the ring (nginx's buffer takes only its
+     * first read), and an HTTP/2 one gets a larger buffer of its own when
+     * its reading starts (ngx_http_bigupload_read_body) */
 
     return NGX_CONF_OK;
 }

@@ -352,10 +352,11 @@ ngx_http_bigupload_pipeline(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx
         ring.hash_none();
     }
 
+    /* a buffer both lanes are done with goes back to the worker's spares:
+     * the next one is taken when needed, of the size the ring says then */
     while (ring.pop(i)) {
         b = &ctx->bufs[i];
-        b->pos = b->start;
-        b->last = b->start;
+        ngx_http_bigupload_give_buffer(ctx, b);
     }
 
     if (!ctx->write_lane.both && !ctx->hash_lane.busy && ring.hashed() < ring.count()

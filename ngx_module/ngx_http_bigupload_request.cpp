@@ -139,6 +139,9 @@ ngx_http_bigupload_cleanup(void *data)
         }
     }, [] {});
 
+    /* no task is in flight: the ring's buffers go back */
+    ngx_http_bigupload_give_buffers(ctx);
+
     /* what is left (if posting failed) is removed right here */
     delete ctx;
 }

@@ -38,6 +38,7 @@ struct ngx_http_bigupload_slot_s {
     uint64_t                    received;      /* stored atomically, unlocked */
     bigupload::RateWindow       rate;          /* written unlocked, by this
                                                 * slot's worker only */
+    uint64_t                    buffered;      /* the ring's bytes, likewise */
     size_t                      path_len;
     size_t                      client_len;
     size_t                      temp_len;
@@ -164,6 +165,7 @@ ngx_http_bigupload_track(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
     slot->received = 0;
     new (&slot->rate) bigupload::RateWindow();
     slot->rate.start((int64_t) ngx_current_msec);
+    slot->buffered = 0;
     slot->path_len = ctx->remote_path.size();
     slot->client_len = client->len;
     slot->temp_len = temp.size();
@@ -196,6 +198,7 @@ ngx_http_bigupload_track_progress(ngx_http_bigupload_ctx_t *ctx)
     }
 
     __atomic_store_n(&slot->received, (uint64_t) ctx->received, __ATOMIC_RELAXED);
+    __atomic_store_n(&slot->buffered, (uint64_t) ctx->buffered, __ATOMIC_RELAXED);
 
     slot->rate.record((int64_t) ngx_current_msec, (uint64_t) ctx->received);
 }
@@ -461,6 +464,7 @@ ngx_http_bigupload_snapshot(ngx_shm_zone_t *zone, bigupload::StatusSnapshot &s)
             u.path.assign((const char *) slot->data, slot->path_len);
             u.client.assign((const char *) slot->data + slot->path_len, slot->client_len);
             u.received = __atomic_load_n(&slot->received, __ATOMIC_RELAXED);
+            u.buffered = __atomic_load_n(&slot->buffered, __ATOMIC_RELAXED);
             u.offset = slot->offset;
             if (slot->length >= 0) {
                 u.length = (uint64_t) slot->length;

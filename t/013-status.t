@@ -619,6 +619,46 @@ print $sock substr($body, $sent);
 my $answer = do { local $/; <$sock> };
 like($answer, qr{^HTTP/1\.1 201 }, "stored once the rest arrives");
 is(sha256_file(store_path("stall.bin")), sha256_file($f), "byte for byte");
+
+
+
+=== TEST 16: a slow upload holds one small buffer while its client pauses, not the configured ring ("buffered")
+--- config
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+    bigupload_buffers 4 1m;
+}
+location = /bigupload-status {
+    bigupload_status;
+}
+--- setup
+gen_file("$TEST_NGINX_TMP/f3m", 3 * 1048576, 7);
+--- check
+use IO::Socket::INET;
+my $f = "$TEST_NGINX_TMP/f3m";
+open my $fh, '<:raw', $f or die "$f: $!";
+my $data = do { local $/; <$fh> };
+close $fh;
+my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$TEST_NGINX_PORT") or die "connect: $!";
+$s->autoflush(1);
+print $s "PUT /upload/slow.bin HTTP/1.1\r\nHost: localhost\r\n"
+       . "Content-Length: " . length($data) . "\r\nConnection: close\r\n\r\n";
+# 40 KiB, then a pause: two 16 KiB buffers full, hashed, written and given
+# back, the third holding the last 8 KiB
+print $s substr($data, 0, 40960);
+my $up;
+wait_until(sub {
+    my ($st, $h, $body) = http_request(uri => "/bigupload-status");
+    $up = decode_json($body)->{uploads}[0];
+    return $up && $up->{received} == 40960 && $up->{buffered} == 16384;
+}, 10);
+is($up->{received}, 40960, "the upload in flight received what was sent");
+is($up->{buffered}, 16384, "and holds one 16 KiB buffer while its client waits (the ring is 4 x 1m)");
+print $s substr($data, 40960);
+my $answer = do { local $/; <$s> };
+like($answer, qr{\AHTTP/1\.1 201 }, "created once the rest came");
+is(sha256_file(store_path("slow.bin")), sha256_file($f), "stored byte for byte");
 --- no_error_log
 [crit]
 [alert]

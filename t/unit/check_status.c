@@ -34,6 +34,7 @@ static StatusSnapshot sample(void)
     u.path = "/isos/a \"b\".iso";
     u.client = "127.0.0.1";
     u.received = 1000;
+    u.buffered = 16384;
     u.rate = 512.4;
     u.started_ms = 1795848484000;
     u.resumable = true;
@@ -205,6 +206,7 @@ START_TEST(test_json)
     ck_assert_sstr_eq(j["uploads"][0]["path"].get<std::string>(), "/isos/a \"b\".iso");
     ck_assert(j["uploads"][0]["length"].is_null());
     ck_assert_int_eq(j["uploads"][0]["rate"].get<int>(), 512);
+    ck_assert_int_eq(j["uploads"][0]["buffered"].get<int>(), 16384);
     ck_assert(j["uploads"][0]["resumable"].get<bool>());
     ck_assert_sstr_eq(j["uploads"][0]["started"].get<std::string>(),
                       "2026-11-28T06:48:04.000Z");

@@ -5,6 +5,16 @@
 // The ring holds count() buffers of data, oldest first, from head(); the one
 // after them is being filled.  Each lane takes the data buffers in order; a
 // buffer both lanes are done with is free again (pop()).
+//
+// It also sizes the buffers, so that memory follows the upload's speed: the
+// glue takes a buffer only when one is to be filled, of buffer_size() bytes,
+// and gives it back once popped.  The size starts small and doubles (up to
+// the configured size) whenever the ring fills, that is when the body comes
+// faster than the lanes drain it; it halves (down to the first size) when
+// the upload waits for its client with nothing in the ring and did not fill
+// the ring since it last waited.  A slow upload thus holds one small buffer,
+// whatever its bursts, and a fast one reaches the configured size within a
+// few rings.
 #pragma once
 
 #include <cstddef>
@@ -14,11 +24,22 @@ namespace bigupload {
 
 class Ring {
 public:
-    void reset(std::size_t n)
+    // the first and smallest buffer: nginx's own default read buffer
+    static constexpr std::size_t first_size = 16 * 1024;
+
+    // n buffers of at most max_size bytes (0: the bookkeeping alone)
+    void reset(std::size_t n, std::size_t max_size = 0)
     {
         n_ = n;
         head_ = count_ = hashed_ = written_ = 0;
+        max_ = max_size;
+        min_ = max_size < first_size ? max_size : first_size;
+        size_ = min_;
+        filled_ = false;
     }
+
+    // the size of the next buffer to take for filling
+    std::size_t buffer_size() const { return size_; }
 
     std::size_t capacity() const { return n_; }
     std::size_t count() const { return count_; }
@@ -38,6 +59,25 @@ public:
             throw std::logic_error("ring: push into a full ring");
         }
         count_++;
+
+        if (full()) {
+            // the body comes faster than the lanes drain it
+            filled_ = true;
+            size_ = size_ > max_ / 2 ? max_ : size_ * 2;
+        }
+    }
+
+    // The upload waits for its client (all it sent is read): with nothing
+    // left to hash or write and no full ring since it last waited, smaller
+    // buffers do.
+    void waiting()
+    {
+        if (count_ == 0 && !filled_ && size_ > min_) {
+            size_ = size_ / 2 < min_ ? min_ : size_ / 2;
+        }
+        if (count_ == 0) {
+            filled_ = false;
+        }
     }
 
     // What the lanes are done with: the first hashed() / written() data
@@ -85,6 +125,10 @@ private:
     std::size_t count_ = 0;
     std::size_t hashed_ = 0;
     std::size_t written_ = 0;
+    std::size_t max_ = 0;
+    std::size_t min_ = 0;
+    std::size_t size_ = 0;
+    bool filled_ = false;      // the ring was full since the upload last waited
 };
 
 }  // namespace bigupload

@@ -333,6 +333,7 @@ std::string status_json(const StatusSnapshot &s)
         ojson o;
         o["path"] = u.path;
         o["received"] = u.received;
+        o["buffered"] = u.buffered;
         o["offset"] = u.offset;
         o["length"] = u.length ? ojson(*u.length) : ojson(nullptr);
         o["rate"] = (std::uint64_t) std::llround(u.rate);

@@ -78,6 +78,7 @@ struct LiveUpload {
     std::string path;
     std::string client;
     std::uint64_t received = 0;              // bytes of this request's body
+    std::uint64_t buffered = 0;              // memory its ring of buffers holds
     std::optional<std::uint64_t> length;     // the file's length, when declared
     std::uint64_t offset = 0;                // where this request's bytes go
     double rate = 0;                         // bytes per second, recently
