@@ -104,8 +104,9 @@ $(BUILD)/check_all: $(BUILD)/unit/main.c $(UNIT_OBJS) $(BUILD)/libbgclient.a $(B
 unit: $(BUILD)/check_all
 
 # --- tests --------------------------------------------------------------------
+# TEST_MORE: what the fragments in mk/ add to `make test`
 test: all test-deps unit
-	$(MAKE) --no-print-directory test-unit test-t test-bench-quick
+	$(MAKE) --no-print-directory test-unit test-t test-bench-quick $(TEST_MORE)
 
 test-unit: unit
 	CK_FORK=yes $(BUILD)/check_all
