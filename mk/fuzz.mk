@@ -14,8 +14,9 @@
 # UBSan (never the g++-built libbigupload_core.a), once for all targets.  A
 # new fuzz/fuzz_*.cpp is picked up without touching this file.  Its seeds are
 # fuzz/corpus/<name>/ (read only); what the fuzzer finds goes to
-# $(FUZZ_BUILD)/corpus/<name>/, crashing inputs to $(FUZZ_BUILD)/artifacts/<name>/;
-# fuzz/<name>.dict, when present, is its dictionary.
+# $(FUZZ_BUILD)/corpus/<name>/, crashing inputs to $(FUZZ_BUILD)/artifacts/<name>/.
+# Lines "// fuzz-options: -max_len=256" give it libFuzzer options of its own,
+# and fuzz/<name>.dict, when present, is its dictionary.
 
 FUZZ_BUILD         ?= build-fuzz
 FUZZ_CXX           ?= clang++-14
