@@ -63,7 +63,7 @@ const ErrorInfo table[] = {
     {Error::too_large_body, 413, "too_large", "body exceeds bigupload_max_size", L::error,
      "body of \"{path}\" exceeds bigupload_max_size {limit}"},
     {Error::bad_precondition, 400, "bad_precondition", "malformed If-Match or If-None-Match",
-     L::error, "malformed If-Match or If-None-Match for \"{path}\""},
+     L::error, "bad {header} \"{value}\" for \"{path}\": {detail}"},
 
     {Error::precondition_failed, 412, "precondition_failed",
      "If-Match or If-None-Match precondition failed", L::error,
