@@ -5,7 +5,8 @@
 #   2. the module, built with the same flags in a copy of nginx's sources
 #      configured for it, loaded into Debian's /usr/sbin/nginx with the
 #      sanitizer runtimes preloaded (scripts/nginx-asan, given to the harness
-#      as TEST_NGINX_BINARY), and the whole t/ suite run against it
+#      as TEST_NGINX_BINARY, and as NGINX to scripts/bgserver-run, which
+#      t/202 starts), and the whole t/ suite run against it
 #      (master_process on, as always) and the sanitized bgclient.  Every
 #      report goes to a file of $(ASAN_BUILD)/sanitizer-logs/; the harness fails
 #      the block during which one appeared and prints it, and the target
@@ -54,6 +55,7 @@ asan-unit: asan-build
 asan-t: asan-build
 	rm -rf $(ASAN_LOGS) && mkdir -p $(ASAN_LOGS)
 	BIGUPLOAD_BUILD=$(abspath $(ASAN_BUILD)) TEST_NGINX_BINARY=$(abspath scripts/nginx-asan) BIGUPLOAD_NGINX=$(NGINX) \
+	NGINX=$(abspath scripts/nginx-asan) \
 	TEST_NGINX_SANITIZER_LOGS=$(ASAN_LOGS) BIGUPLOAD_SANITIZED=1 \
 	ASAN_OPTIONS=$(ASAN_COMMON):detect_leaks=1:log_path=$(ASAN_LOGS)/asan \
 	UBSAN_OPTIONS=$(UBSAN_COMMON):log_path=$(ASAN_LOGS)/ubsan \
