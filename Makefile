@@ -8,6 +8,10 @@ HOST       ?= 0.0.0.0
 PORT       ?= 8083
 STORE      ?= $(CURDIR)/uploads
 
+# the module's compiler and linker options (mk/asan.mk builds it with others)
+NGX_CC_OPT ?= -g -O2 -fstack-protector-strong -Wformat -Werror=format-security -fPIC -D_FORTIFY_SOURCE=2
+NGX_LD_OPT ?= -Wl,-z,relro -Wl,-z,now -fPIC
+
 CXX        ?= g++
 CXXSTD     := -std=c++17
 WARN       := -Wall -Wextra -Werror
@@ -53,8 +57,7 @@ test-deps:
 $(BUILD)/nginx/objs/Makefile: config $(SOURCES) $(NGX_SRC)/conf_flags
 	rm -rf $(BUILD)/nginx && mkdir -p $(BUILD) && cp -a $(NGX_SRC) $(BUILD)/nginx
 	cd $(BUILD)/nginx && bash -c '. ./conf_flags && ./configure "$${NGX_CONF_FLAGS[@]}" \
-	    --with-cc-opt="-g -O2 -fstack-protector-strong -Wformat -Werror=format-security -fPIC -D_FORTIFY_SOURCE=2" \
-	    --with-ld-opt="-Wl,-z,relro -Wl,-z,now -fPIC" \
+	    --with-cc-opt="$(NGX_CC_OPT)" --with-ld-opt="$(NGX_LD_OPT)" \
 	    --add-dynamic-module=$(CURDIR)' > configure.log 2>&1 \
 	    || { tail -30 configure.log; exit 1; }
 

@@ -3,6 +3,7 @@
 #include "base/digest.hpp"
 #include "proto/digest_fields.hpp"
 #include "base/size.hpp"
+#include "tool_outcome.hpp"
 
 namespace bgclient {
 
@@ -19,6 +20,13 @@ std::string trim(const std::string &s)
         b--;
     }
     return s.substr(a, b - a);
+}
+
+// A value of the server's as bgclient quotes it: one printable line (a
+// header may hold control characters: escape sequences for the terminal).
+std::string quoted(const std::string &raw)
+{
+    return "'" + one_line(trim(raw)) + "'";
 }
 
 // A decimal number of at most 63 bits, nothing else.
@@ -79,7 +87,7 @@ Held parse_held(const HeadAnswer &a)
     if (!trim(a.upload_offset).empty()) {
         offset = parse_u63(a.upload_offset);
         if (!offset) {
-            h.error = "the server sent a bad Upload-Offset '" + trim(a.upload_offset) + "'";
+            h.error = "the server sent a bad Upload-Offset " + quoted(a.upload_offset);
             return h;
         }
     }
@@ -87,7 +95,7 @@ Held parse_held(const HeadAnswer &a)
     if (!trim(a.upload_length).empty()) {
         h.length = parse_u63(a.upload_length);
         if (!h.length) {
-            h.error = "the server sent a bad Upload-Length '" + trim(a.upload_length) + "'";
+            h.error = "the server sent a bad Upload-Length " + quoted(a.upload_length);
             return h;
         }
     }
@@ -96,7 +104,7 @@ Held parse_held(const HeadAnswer &a)
     if (!ranges.empty()) {
         auto r = bigupload::RangeSet::parse(ranges);
         if (!r) {
-            h.error = "the server sent a bad Upload-Ranges '" + ranges + "'";
+            h.error = "the server sent a bad Upload-Ranges " + quoted(ranges);
             return h;
         }
         h.ranges = *r;
@@ -112,7 +120,7 @@ Held parse_held(const HeadAnswer &a)
     h.offset = h.ranges.contiguous();
     if (offset && *offset != h.offset) {
         h.error = "the server's Upload-Offset " + std::to_string(*offset)
-                  + " does not match its Upload-Ranges '" + ranges + "'";
+                  + " does not match its Upload-Ranges " + quoted(ranges);
         return h;
     }
     if (h.length && h.ranges.end() > *h.length) {

@@ -4,10 +4,10 @@
 // Want-*-Digest.  Properties: a parsed field formats, and parses back to
 // the same list; choosing an algorithm picks one the peer weighs > 0.
 //
-//   clang++-14 -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -Ingx_module/core \
-//       fuzz/fuzz_digest_fields.cpp ngx_module/core/proto/digest_fields.cpp \
-//       ngx_module/core/proto/sfv.cpp ngx_module/core/base/base64.cpp -o build/fuzz/fuzz_digest_fields
-//   build/fuzz/fuzz_digest_fields fuzz/corpus/digest_fields
+// Built and run by mk/fuzz.mk (make fuzz; make fuzz-build, then
+// build-fuzz/fuzz_digest_fields fuzz/corpus/digest_fields), from these sources:
+// fuzz-sources: ngx_module/core/proto/digest_fields.cpp ngx_module/core/proto/sfv.cpp
+// fuzz-sources: ngx_module/core/base/base64.cpp ngx_module/core/base/digest.cpp ngx_module/core/base/crc.cpp
 #include <cstdint>
 #include <string>
 #include <string_view>

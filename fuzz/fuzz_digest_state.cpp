@@ -1,6 +1,10 @@
 // Digest::restore() reads a partial's durable state: any bytes must be
 // refused or accepted without undefined behaviour, and an accepted state
 // must save back to the same bytes and keep hashing.
+//
+// Built and run by mk/fuzz.mk (make fuzz; make fuzz-build, then
+// build-fuzz/fuzz_digest_state fuzz/corpus/digest_state), from these sources:
+// fuzz-sources: ngx_module/core/base/digest.cpp ngx_module/core/base/crc.cpp ngx_module/core/base/base64.cpp
 #include <cstddef>
 #include <cstdint>
 #include <string>

@@ -16,11 +16,9 @@
 //   part never holds the delimiter (CRLF "--" boundary);
 // - a refused Content-Type and the parser's answer to a bad boundary agree.
 //
-// By hand (libfuzzer-14-dev):
-//   clang++-14 -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -Ingx_module/core \
-//       fuzz/fuzz_form.cpp ngx_module/core/proto/form.cpp ngx_module/core/base/path.cpp \
-//       -o build/fuzz/fuzz_form
-//   build/fuzz/fuzz_form -max_len=4096 build/fuzz/work fuzz/corpus/form
+// Built and run by mk/fuzz.mk (make fuzz; make fuzz-build, then
+// build-fuzz/fuzz_form fuzz/corpus/form), from these sources:
+// fuzz-sources: ngx_module/core/proto/form.cpp ngx_module/core/base/path.cpp
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>

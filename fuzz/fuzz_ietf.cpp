@@ -6,10 +6,9 @@
 // polarity; numbers parsed build answers whose headers parse back to them;
 // problem bodies are JSON with the registered type.
 //
-//   clang++-14 -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -Ingx_module/core \
-//       fuzz/fuzz_ietf.cpp ngx_module/core/proto/ietf.cpp ngx_module/core/proto/sfv.cpp \
-//       ngx_module/core/proto/media_type.cpp ngx_module/core/base/base64.cpp -o build/fuzz/fuzz_ietf
-//   build/fuzz/fuzz_ietf fuzz/corpus/ietf
+// Built and run by mk/fuzz.mk (make fuzz; make fuzz-build, then
+// build-fuzz/fuzz_ietf fuzz/corpus/ietf), from these sources:
+// fuzz-sources: ngx_module/core/proto/ietf.cpp ngx_module/core/proto/sfv.cpp ngx_module/core/proto/media_type.cpp ngx_module/core/base/base64.cpp
 #include <cstdint>
 #include <string>
 #include <string_view>

@@ -5,10 +5,9 @@
 // same value, and serializes to the same text again (the canonical form is
 // a fixed point); base64 decodes what it encodes, in both modes.
 //
-//   clang++-14 -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -Ingx_module/core \
-//       fuzz/fuzz_sfv.cpp ngx_module/core/proto/sfv.cpp ngx_module/core/base/base64.cpp \
-//       -o build/fuzz/fuzz_sfv
-//   build/fuzz/fuzz_sfv fuzz/corpus/sfv
+// Built and run by mk/fuzz.mk (make fuzz; make fuzz-build, then
+// build-fuzz/fuzz_sfv fuzz/corpus/sfv), from these sources:
+// fuzz-sources: ngx_module/core/proto/sfv.cpp ngx_module/core/base/base64.cpp
 #include <cstdint>
 #include <string>
 #include <string_view>

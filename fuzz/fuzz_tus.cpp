@@ -6,10 +6,9 @@
 // a parsed number prints back as the digits given (leading zeros aside); a
 // checksum that parses has the size of its algorithm.
 //
-//   clang++-14 -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -Ingx_module/core \
-//       fuzz/fuzz_tus.cpp ngx_module/core/proto/tus.cpp ngx_module/core/proto/media_type.cpp \
-//       ngx_module/core/base/base64.cpp ngx_module/core/base/size.cpp -o build/fuzz/fuzz_tus
-//   build/fuzz/fuzz_tus fuzz/corpus/tus
+// Built and run by mk/fuzz.mk (make fuzz; make fuzz-build, then
+// build-fuzz/fuzz_tus fuzz/corpus/tus), from these sources:
+// fuzz-sources: ngx_module/core/proto/tus.cpp ngx_module/core/proto/media_type.cpp ngx_module/core/base/base64.cpp ngx_module/core/base/size.cpp
 #include <cstdint>
 #include <string>
 #include <string_view>

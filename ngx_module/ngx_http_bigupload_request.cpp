@@ -281,7 +281,9 @@ ngx_http_bigupload_target(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
 
     ctx->remote_path = path;
 
-    std::string_view if_match, if_none_match;
+    /* nginx refuses either given twice: one line each, or none */
+    std::optional<std::string_view>  if_match, if_none_match;
+    bigupload::PreconditionRefusal   pwhy;
 
     if (r->headers_in.if_match) {
         if_match = std::string_view((const char *) r->headers_in.if_match->value.data,
@@ -294,7 +296,11 @@ ngx_http_bigupload_target(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx,
             r->headers_in.if_none_match->value.len);
     }
 
-    if (!bigupload::parse_preconditions(if_match, if_none_match, pre)) {
+    if (!bigupload::parse_preconditions(if_match, if_none_match, pre, pwhy)) {
+        why.header = pwhy.header;
+        why.value = pwhy.value;
+        why.detail = pwhy.detail;
+        why.message = pwhy.detail;
         return bigupload::Error::bad_precondition;
     }
 

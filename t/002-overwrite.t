@@ -230,12 +230,63 @@ mkdir store_path("d") or die;
 
 
 
-=== TEST 14: malformed If-Match is 400
+=== TEST 14: malformed If-Match is 400, and says why
 --- more_headers
 If-Match: not-a-tag
 --- request eval
 "PUT /upload/x.bin\ndata"
 --- error_code: 400
---- response_body_like: "error":"bad_precondition"
+--- response_body
+{"error":"bad_precondition","message":"If-Match is not a list of entity-tags (\"tag\", W/\"tag\")"}
+--- not_stored
+x.bin
+--- error_log
+bigupload: bad If-Match "not-a-tag" for "/x.bin": If-Match is not a list of entity-tags
+
+
+
+=== TEST 15: If-None-Match given twice is 400 (nginx's own answer), and the file stays
+--- config
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+    bigupload_overwrite on;
+}
+--- init
+open my $fh, '>', store_path("x.bin") or die; print $fh "original"; close $fh;
+utime 1000000000, 1000000000, store_path("x.bin") or die;
+--- raw_request eval
+"PUT /upload/x.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+. "If-None-Match: \"nope\"\r\nIf-None-Match: \"3b9aca00-8\"\r\nContent-Length: 3\r\n\r\nnew"
+--- error_code: 400
+--- stored_file: x.bin
+--- stored_body: original
+--- error_log
+client sent duplicate header line: "If-None-Match: "3b9aca00-8""
+
+
+
+=== TEST 16: an empty If-Match is 400, not an absent one
+--- raw_request eval
+"PUT /upload/x.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+. "If-Match:\r\nContent-Length: 3\r\n\r\nnew"
+--- error_code: 400
+--- response_body
+{"error":"bad_precondition","message":"If-Match is empty"}
+--- not_stored
+x.bin
+--- error_log
+bigupload: bad If-Match "" for "/x.bin": If-Match is empty
+
+
+
+=== TEST 17: If-None-Match with "*" and a tag is 400: "*" stands alone
+--- more_headers
+If-None-Match: *, "a"
+--- request eval
+"PUT /upload/x.bin\nnew"
+--- error_code: 400
+--- response_body
+{"error":"bad_precondition","message":"If-None-Match is \"*\" alone or entity-tags, not both"}
 --- not_stored
 x.bin

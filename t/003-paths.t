@@ -250,3 +250,24 @@ for my $uri ('/upload/a%00b', '/upload/%zz', '/upload/a%2', "/upload/a\x00b") {
 --- no_error_log
 invalid path
 [crit]
+
+
+
+=== TEST 13: a newline in a remote path (%0A) is escaped in the log, which gets no line of the client's
+--- log_level: info
+--- config
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+}
+--- setup
+open my $fh, '>', store_path("a\n[crit] forged.bin") or die; close $fh;
+--- request eval
+"PUT /upload/a%0A%5Bcrit%5D%20forged.bin\nx"
+--- error_code: 409
+--- response_body_like: "error":"exists"
+--- error_log eval
+qr{bigupload: ".*/a\\x0a\[crit\] forged\.bin" exists and bigupload_overwrite is off}
+--- check
+# (at info: nginx's own debug lines show the decoded URI as it is)
+unlike(error_log_text(), qr/^\[crit\] forged/m, "no log line starts with what the client sent");

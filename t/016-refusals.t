@@ -229,3 +229,18 @@ location /upload/ {
 --- error_code: 201
 --- stored_file: n.bin
 --- stored_body: nnnnnnnnnn
+
+
+
+=== TEST 14: two Content-Types are 400 (is the body a form or a file?), and nothing is stored
+--- raw_request eval
+"POST /upload/two.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+. "Content-Type: application/octet-stream\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+. "Content-Length: 3\r\n\r\nabc"
+--- error_code: 400
+--- response_body
+{"error":"bad_upload_header","message":"Content-Type is given more than once"}
+--- not_stored
+two.bin
+--- error_log
+bigupload: bad Content-Type "application/octet-stream": Content-Type is given more than once

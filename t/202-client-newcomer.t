@@ -279,8 +279,8 @@ location /upload/ {
     bigupload_store $TEST_NGINX_STORE;
 }
 --- request_body_gen: 160m 28
---- skip_if: ! -x '/usr/bin/time'
---- skip_reason: GNU time (package "time", scripts/install-deps --test) measures the peak RSS
+--- skip_if: ! -x '/usr/bin/time' || $ENV{BIGUPLOAD_SANITIZED}
+--- skip_reason: GNU time (package "time", scripts/install-deps --test) measures the peak RSS, of a bgclient built without sanitizers (make test-asan's has their shadow memory)
 --- exec
 u=http://127.0.0.1:$TEST_NGINX_PORT/upload;
 for run in "resumable /a.bin" "-j2 /b.bin" "already /a.bin" "--no-resume /c.bin"; do

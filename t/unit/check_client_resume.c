@@ -142,6 +142,14 @@ START_TEST(held_malformed)
         ck_assert(!h.error.empty());
     }
     ck_assert_sstr_eq(parse_held(answer(204, "x")).error, "the server sent a bad Upload-Offset 'x'");
+    /* the server's control characters never reach the terminal (an escape
+       sequence in a header; found by fuzz_client_resume) */
+    ck_assert_sstr_eq(parse_held(answer(204, "5\x15")).error,
+                      "the server sent a bad Upload-Offset '5'");
+    ck_assert_sstr_eq(parse_held(answer(204, "", "\x1b[2J0-9")).error,
+                      "the server sent a bad Upload-Ranges ' [2J0-9'");
+    ck_assert_sstr_eq(parse_held(answer(204, "1", "0-9", "\x1b]0;x\x07")).error,
+                      "the server sent a bad Upload-Length ' ]0;x'");
     ck_assert_sstr_eq(status_line(parse_held(answer(204))), "");
 }
 END_TEST

@@ -110,6 +110,20 @@ START_TEST(test_log_lines)
                       "Content-Range without Upload-Key for \"/x\": refused, not stored "
                       "as a whole file");
 
+    /* a path with a newline ("%0A") cannot forge a log line of its own, nor a
+       backslash an escape (found by fuzz_errors) */
+    ErrorArgs n;
+    n.path = "/a\n2024/01/01 00:00:00 [crit] forged\\x.bin\x7f";
+    ck_assert_sstr_eq(error_log_line(Error::exists, n),
+                      "\"/a\\x0a2024/01/01 00:00:00 [crit] forged\\x5cx.bin\\x7f\" exists and "
+                      "bigupload_overwrite is off");
+    ErrorArgs v;
+    v.header = "Upload-Offset";
+    v.value = std::string_view("1\r\0", 3);
+    v.detail = "tab\there";
+    ck_assert_sstr_eq(error_log_line(Error::bad_upload_header, v),
+                      "bad Upload-Offset \"1\\x0d\\x00\": tab\\x09here");
+
     ck_assert_sstr_eq(error_message(Error::exists), "target already exists");
     ck_assert_sstr_eq(error_message(Error::bad_path, "path contains a backslash"),
                       "path contains a backslash");

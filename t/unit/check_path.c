@@ -104,6 +104,20 @@ START_TEST(test_attack_corpus)
 }
 END_TEST
 
+/* a refused path leaves no segments behind, wherever it is refused
+   ("/a//b" left "a": found by fuzz_path) */
+START_TEST(test_error_leaves_no_segments)
+{
+    const char *bad[] = { "/a//b", "/a/../b", "/a/.bigupload-x", "/a/b/", "/a%00b", "/a%zz" };
+
+    for (const char *raw : bad) {
+        std::vector<std::string> segs = { "stale" };
+        ck_assert(bigupload::parse_remote_path(raw, segs) != PathError::ok);
+        ck_assert_msg(segs.empty(), "\"%s\" left %zu segment(s)", raw, segs.size());
+    }
+}
+END_TEST
+
 START_TEST(test_length_limits)
 {
     std::string longname = "/" + std::string(300, 'a');
@@ -159,6 +173,7 @@ Suite *path_suite(void)
     tcase_add_test(tc, test_decodes_once);
     tcase_add_loop_test(tc, test_attack_corpus, 0,
                         (int) (sizeof(corpus) / sizeof(corpus[0])));
+    tcase_add_test(tc, test_error_leaves_no_segments);
     tcase_add_test(tc, test_length_limits);
     tcase_add_test(tc, test_error_codes_and_messages);
     tcase_add_test(tc, test_encode_and_join);

@@ -271,7 +271,65 @@ START_TEST(test_parse_preconditions)
     ck_assert(!parse_preconditions("a", "", pre));
     ck_assert(!parse_preconditions("\"a", "", pre));
     ck_assert(!parse_preconditions("", ",", pre));
+    /* strict (RFC 9110 13.1.1): "*" alone, tags separated by commas, etagc
+       inside the quotes (all accepted before: found by fuzz_preconditions) */
+    ck_assert(parse_preconditions(" * ", "", pre) && pre.if_match_any);
+    ck_assert(parse_preconditions(", \"a\",, W/\"b\" ,", "", pre));
+    ck_assert_uint_eq(pre.if_match_etags.size(), 2);
+    ck_assert(parse_preconditions("\"\x80\xff\"", "", pre));      /* obs-text */
+    ck_assert(parse_preconditions("\"a,b\"", "", pre));             /* a comma inside */
+    ck_assert_sstr_eq(pre.if_match_etags[0].c_str(), "\"a,b\"");
+    ck_assert(!parse_preconditions("*, \"a\"", "", pre));
+    ck_assert(!parse_preconditions("\"a\", *", "", pre));
+    ck_assert(!parse_preconditions("\"a\"\"b\"", "", pre));
+    ck_assert(!parse_preconditions("\"a\" \"b\"", "", pre));
+    ck_assert(!parse_preconditions("\"a b\"", "", pre));
+    ck_assert(!parse_preconditions("\"a\x01\"", "", pre));
+    ck_assert(!parse_preconditions("w/\"a\"", "", pre));
+    ck_assert(!parse_preconditions("", "\"a\"x", pre));
     ck_assert_sstr_eq(etag_for(0x5f5e100, 0x10).c_str(), "\"5f5e100-10\"");
+}
+END_TEST
+
+/* A present but empty header is refused, not taken for an absent one, and
+   a refusal says which header and why. */
+START_TEST(test_parse_precondition_refusals)
+{
+    typedef std::optional<std::string_view> Field;
+    Preconditions pre;
+    PreconditionRefusal why;
+
+    ck_assert(parse_preconditions(std::nullopt, Field(" W/\"b\", \"c\""), pre, why));
+    ck_assert(!pre.if_none_match_any && !pre.if_match_any && pre.if_match_etags.empty());
+    ck_assert_uint_eq(pre.if_none_match_etags.size(), 2);
+    ck_assert_sstr_eq(pre.if_none_match_etags[0].c_str(), "W/\"b\"");
+    ck_assert_sstr_eq(pre.if_none_match_etags[1].c_str(), "\"c\"");
+    ck_assert(parse_preconditions(Field("*"), Field("*"), pre, why));
+    ck_assert(pre.if_match_any && pre.if_none_match_any);
+    ck_assert(pre.if_match_etags.empty() && pre.if_none_match_etags.empty());
+
+    struct {
+        Field im, inm;
+        const char *header, *value, *detail;
+    } bad[] = {
+        {Field(""), std::nullopt, "If-Match", "", "If-Match is empty"},
+        {Field("\"a\""), Field(" "), "If-None-Match", " ", "If-None-Match is empty"},
+        {Field("*, *"), std::nullopt, "If-Match", "*, *",
+         "If-Match is \"*\" alone or entity-tags, not both"},
+        {std::nullopt, Field("\"a\", *"), "If-None-Match", "\"a\", *",
+         "If-None-Match is \"*\" alone or entity-tags, not both"},
+        {Field(", ,"), std::nullopt, "If-Match", ", ,", "If-Match has no entity-tag"},
+        {Field("\"a\" x"), std::nullopt, "If-Match", "\"a\" x",
+         "If-Match is not a list of entity-tags (\"tag\", W/\"tag\")"},
+        {Field("\"a\""), Field("\"b"), "If-None-Match", "\"b",
+         "If-None-Match is not a list of entity-tags (\"tag\", W/\"tag\")"},
+    };
+    for (const auto &b : bad) {
+        ck_assert(!parse_preconditions(b.im, b.inm, pre, why));
+        ck_assert_sstr_eq(why.header, b.header);
+        ck_assert_sstr_eq(std::string(why.value).c_str(), b.value);
+        ck_assert_sstr_eq(why.detail, b.detail);
+    }
 }
 END_TEST
 
@@ -306,6 +364,7 @@ Suite *store_suite(void)
     tcase_add_test(tc, test_relative_root_refused);
     tcase_add_test(tc, test_preconditions);
     tcase_add_test(tc, test_parse_preconditions);
+    tcase_add_test(tc, test_parse_precondition_refusals);
     tcase_add_test(tc, test_destructor_removes_temp);
     suite_add_tcase(s, tc);
 

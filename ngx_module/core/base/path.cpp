@@ -88,7 +88,9 @@ PathError percent_decode(std::string_view in, std::string &out)
     return PathError::ok;
 }
 
-PathError split_remote_path(std::string_view p, std::vector<std::string> &segments)
+namespace {
+
+PathError split_into(std::string_view p, std::vector<std::string> &segments)
 {
     segments.clear();
 
@@ -147,6 +149,17 @@ PathError split_remote_path(std::string_view p, std::vector<std::string> &segmen
     }
 
     return PathError::ok;
+}
+
+}  // namespace
+
+PathError split_remote_path(std::string_view p, std::vector<std::string> &segments)
+{
+    PathError e = split_into(p, segments);
+    if (e != PathError::ok) {
+        segments.clear();  // nothing half-split on an error ("/a//b" left "a")
+    }
+    return e;
 }
 
 PathError parse_remote_path(std::string_view raw, std::vector<std::string> &segments)

@@ -28,7 +28,7 @@ const char *path_error_message(PathError e);
 PathError percent_decode(std::string_view in, std::string &out);
 
 // Validates a decoded path of the form "/seg/seg/name" and splits it into its
-// segments. On success "segments" holds at least one element.
+// segments. On success "segments" holds at least one element, on an error none.
 PathError split_remote_path(std::string_view decoded,
                             std::vector<std::string> &segments);
 

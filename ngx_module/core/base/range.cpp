@@ -55,6 +55,10 @@ bool RangeSet::contains(std::uint64_t start, std::uint64_t end) const
 
 bool RangeSet::overlaps(std::uint64_t start, std::uint64_t end) const
 {
+    if (start >= end) {
+        return false;  // no byte in an empty range
+    }
+
     for (const auto &r : ranges_) {
         if (r.start < end && start < r.end) {
             return true;
@@ -133,7 +137,8 @@ std::optional<RangeSet> RangeSet::parse(std::string_view s)
             return std::nullopt;
         }
         s.remove_prefix(1);
-        if (!take_decimal(s, last, overflow) || last < first) {
+        // an end (last + 1) must fit off_t, as in parse_content_range
+        if (!take_decimal(s, last, overflow) || last < first || last == max_offset) {
             return std::nullopt;
         }
 

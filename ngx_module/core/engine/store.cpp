@@ -76,85 +76,118 @@ bool etag_matches(const std::vector<std::string> &tags, const std::string &etag)
     return false;
 }
 
-// Splits an entity-tag list ("a", W/"b") into its tags; "*" alone gives {"*"}.
-bool parse_etag_list(std::string_view v, std::vector<std::string> &out)
+// RFC 9110 8.8.3: etagc = %x21 / %x23-7E / obs-text
+bool etagc(unsigned char c)
 {
-    out.clear();
-    std::size_t i = 0;
-
-    for (;;) {
-        while (i < v.size() && (v[i] == ' ' || v[i] == '\t' || v[i] == ',')) {
-            i++;
-        }
-        if (i == v.size()) {
-            break;
-        }
-        if (v[i] == '*') {
-            out.emplace_back("*");
-            i++;
-            continue;
-        }
-
-        std::size_t start = i;
-        if (v.substr(i, 2) == "W/") {
-            i += 2;
-        }
-        if (i >= v.size() || v[i] != '"') {
-            return false;
-        }
-        std::size_t close = v.find('"', i + 1);
-        if (close == std::string_view::npos) {
-            return false;
-        }
-        out.emplace_back(v.substr(start, close + 1 - start));
-        i = close + 1;
-    }
-
-    return !out.empty();
+    return c == 0x21 || (c >= 0x23 && c != 0x7f);
 }
 
-bool has_star(const std::vector<std::string> &tags)
+std::string_view trim_ows(std::string_view v)
 {
-    for (const auto &t : tags) {
-        if (t == "*") {
-            return true;
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) {
+        v.remove_prefix(1);
+    }
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) {
+        v.remove_suffix(1);
+    }
+    return v;
+}
+
+// One entity-tag: [W/] DQUOTE *etagc DQUOTE, and nothing else.
+bool entity_tag(std::string_view t)
+{
+    if (t.substr(0, 2) == "W/") {
+        t.remove_prefix(2);
+    }
+    if (t.size() < 2 || t.front() != '"' || t.back() != '"') {
+        return false;
+    }
+    for (char c : t.substr(1, t.size() - 2)) {
+        if (!etagc(static_cast<unsigned char>(c))) {
+            return false;
         }
     }
-    return false;
+    return true;
+}
+
+// One field: "*" alone, or entity-tags in the order given.  Nothing is
+// guessed at: whatever is not exactly that is refused, with the reason in
+// "why".
+bool parse_etag_list(bool im, std::string_view value, bool &any, std::vector<std::string> &tags,
+                     PreconditionRefusal &why)
+{
+    auto refuse = [&](const char *if_match, const char *if_none_match) {
+        why.header = im ? "If-Match" : "If-None-Match";
+        why.value = value;
+        why.detail = im ? if_match : if_none_match;
+        return false;
+    };
+
+    std::string_view v = trim_ows(value);
+    if (v.empty()) {
+        return refuse("If-Match is empty", "If-None-Match is empty");
+    }
+    if (v == "*") {
+        any = true;
+        return true;
+    }
+
+    while (!v.empty()) {
+        // an element ends at the first comma outside quotes
+        std::size_t end = 0;
+        bool quoted = false;
+        while (end < v.size() && (quoted || v[end] != ',')) {
+            quoted = quoted != (v[end] == '"');
+            end++;
+        }
+        std::string_view tag = trim_ows(v.substr(0, end));
+        if (tag == "*") {
+            return refuse("If-Match is \"*\" alone or entity-tags, not both",
+                          "If-None-Match is \"*\" alone or entity-tags, not both");
+        }
+        if (!tag.empty()) {
+            if (!entity_tag(tag)) {
+                return refuse("If-Match is not a list of entity-tags (\"tag\", W/\"tag\")",
+                              "If-None-Match is not a list of entity-tags (\"tag\", "
+                              "W/\"tag\")");
+            }
+            tags.emplace_back(tag);
+        }
+        v = v.substr(end == v.size() ? end : end + 1);
+    }
+
+    if (tags.empty()) {
+        return refuse("If-Match has no entity-tag", "If-None-Match has no entity-tag");
+    }
+    return true;
+}
+
+std::optional<std::string_view> present(std::string_view v)
+{
+    return v.empty() ? std::nullopt : std::optional<std::string_view>(v);
 }
 
 }  // namespace
 
+bool parse_preconditions(std::optional<std::string_view> if_match,
+                         std::optional<std::string_view> if_none_match, Preconditions &pre,
+                         PreconditionRefusal &why)
+{
+    pre = Preconditions();
+    why = PreconditionRefusal();
+
+    return (!if_match
+            || parse_etag_list(true, *if_match, pre.if_match_any, pre.if_match_etags, why))
+           && (!if_none_match
+               || parse_etag_list(false, *if_none_match, pre.if_none_match_any,
+                                  pre.if_none_match_etags, why));
+}
+
 bool parse_preconditions(std::string_view if_match, std::string_view if_none_match,
                          Preconditions &pre)
 {
-    pre = Preconditions();
-
-    if (!if_match.empty()) {
-        std::vector<std::string> tags;
-        if (!parse_etag_list(if_match, tags)) {
-            return false;
-        }
-        if (has_star(tags)) {
-            pre.if_match_any = true;
-        } else {
-            pre.if_match_etags = std::move(tags);
-        }
-    }
-
-    if (!if_none_match.empty()) {
-        std::vector<std::string> tags;
-        if (!parse_etag_list(if_none_match, tags)) {
-            return false;
-        }
-        if (has_star(tags)) {
-            pre.if_none_match_any = true;
-        } else {
-            pre.if_none_match_etags = std::move(tags);
-        }
-    }
-
-    return true;
+    PreconditionRefusal why;
+    return parse_preconditions(present(if_match), present(if_none_match), pre, why);
 }
 
 std::string etag_for(std::int64_t mtime, std::int64_t size)

@@ -35,8 +35,26 @@ struct Preconditions {
     std::vector<std::string> if_none_match_etags;  // If-None-Match: "a"
 };
 
-// Fills "pre" from the raw If-Match / If-None-Match header values (either may
-// be empty: header absent).  Returns false on a malformed list.
+// Why a request's preconditions were refused: the field, the offending
+// line, and what is wrong with it (for the client and the log).
+// (static texts and a view into the caller's value, so that they live as
+// long as the request's headers do)
+struct PreconditionRefusal {
+    const char *header = "";     // "If-Match" or "If-None-Match"
+    std::string_view value;      // the value refused
+    const char *detail = "";     // "If-Match is empty", ...
+};
+
+// Fills "pre" from a request's If-Match and If-None-Match (nullopt: the
+// header is absent; nginx refuses one given twice).  Each is "*" alone or a
+// list of entity-tags (RFC 9110 8.8.3, 13.1.1; empty list elements
+// allowed); an empty value, a "*" in a list, an element that is not exactly
+// [W/]"etagc*" or no tag at all is refused (false, and "why" says which).
+bool parse_preconditions(std::optional<std::string_view> if_match,
+                         std::optional<std::string_view> if_none_match, Preconditions &pre,
+                         PreconditionRefusal &why);
+
+// The same, an empty value being an absent header.
 bool parse_preconditions(std::string_view if_match, std::string_view if_none_match,
                          Preconditions &pre);
 

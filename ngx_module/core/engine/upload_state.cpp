@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/digest.hpp"
+#include "base/utf8.hpp"
 
 namespace bigupload {
 
@@ -10,13 +11,55 @@ namespace {
 
 constexpr int state_version = 1;
 
-bool is_string_list(const nlohmann::json &v)
+// A string of the state: as a JSON string when it is UTF-8, else as
+// {"hex": "…"}, so that every byte of a remote path (which may be any but
+// NUL), metadata or entity tag comes back as it was written.
+nlohmann::ordered_json bytes_json(const std::string &s)
+{
+    if (valid_utf8(s)) {  // what JSON holds as it is
+        return s;
+    }
+    nlohmann::ordered_json o;
+    o["hex"] = to_hex(s);
+    return o;
+}
+
+bool json_bytes(const nlohmann::json &v, std::string &out)
+{
+    if (v.is_string()) {
+        out = v.get<std::string>();
+        return true;
+    }
+    auto hex = v.is_object() && v.size() == 1 ? v.find("hex") : v.end();
+    if (hex == v.end() || !hex->is_string()) {
+        return false;
+    }
+    auto raw = from_hex(hex->get<std::string>());
+    if (!raw) {
+        return false;
+    }
+    out = std::move(*raw);
+    return true;
+}
+
+nlohmann::ordered_json bytes_list_json(const std::vector<std::string> &v)
+{
+    nlohmann::ordered_json a = nlohmann::ordered_json::array();
+    for (const auto &s : v) {
+        a.push_back(bytes_json(s));
+    }
+    return a;
+}
+
+bool json_bytes_list(const nlohmann::json &v, std::vector<std::string> &out)
 {
     if (!v.is_array()) {
         return false;
     }
+    out.clear();
     for (const auto &e : v) {
-        if (!e.is_string()) {
+        out.emplace_back();
+        if (!json_bytes(e, out.back())) {
             return false;
         }
     }
@@ -27,19 +70,13 @@ bool is_string_list(const nlohmann::json &v)
 bool parse_optional(const nlohmann::json &j, UploadState &out)
 {
     auto protocol = j.find("protocol");
-    if (protocol != j.end()) {
-        if (!protocol->is_string()) {
-            return false;
-        }
-        out.protocol = protocol->get<std::string>();
+    if (protocol != j.end() && !json_bytes(*protocol, out.protocol)) {
+        return false;
     }
 
     auto metadata = j.find("metadata");
-    if (metadata != j.end()) {
-        if (!metadata->is_string()) {
-            return false;
-        }
-        out.metadata = metadata->get<std::string>();
+    if (metadata != j.end() && !json_bytes(*metadata, out.metadata)) {
+        return false;
     }
 
     auto part = j.find("part");
@@ -76,15 +113,13 @@ bool parse_optional(const nlohmann::json &j, UploadState &out)
         auto m = pre->find("if_match");
         auto nm = pre->find("if_none_match");
         if (nma == pre->end() || !nma->is_boolean() || ma == pre->end() || !ma->is_boolean()
-            || m == pre->end() || !is_string_list(*m) || nm == pre->end()
-            || !is_string_list(*nm))
+            || m == pre->end() || !json_bytes_list(*m, out.pre.if_match) || nm == pre->end()
+            || !json_bytes_list(*nm, out.pre.if_none_match))
         {
             return false;
         }
         out.pre.if_none_match_any = nma->get<bool>();
         out.pre.if_match_any = ma->get<bool>();
-        out.pre.if_match = m->get<std::vector<std::string>>();
-        out.pre.if_none_match = nm->get<std::vector<std::string>>();
     }
 
     auto expect = j.find("expect");
@@ -196,7 +231,7 @@ std::string serialize_state(const UploadState &st)
 
     j["version"] = state_version;
     j["key"] = st.key;
-    j["path"] = st.path;
+    j["path"] = bytes_json(st.path);
     if (st.length) {
         j["length"] = *st.length;
     } else {
@@ -208,10 +243,10 @@ std::string serialize_state(const UploadState &st)
 
     // optional fields: only when they say something
     if (!st.protocol.empty() && st.protocol != "native") {
-        j["protocol"] = st.protocol;
+        j["protocol"] = bytes_json(st.protocol);
     }
     if (!st.metadata.empty()) {
-        j["metadata"] = st.metadata;
+        j["metadata"] = bytes_json(st.metadata);
     }
     if (st.part) {
         j["part"] = true;
@@ -226,8 +261,8 @@ std::string serialize_state(const UploadState &st)
         nlohmann::ordered_json p;
         p["if_none_match_any"] = st.pre.if_none_match_any;
         p["if_match_any"] = st.pre.if_match_any;
-        p["if_match"] = st.pre.if_match;
-        p["if_none_match"] = st.pre.if_none_match;
+        p["if_match"] = bytes_list_json(st.pre.if_match);
+        p["if_none_match"] = bytes_list_json(st.pre.if_none_match);
         j["pre"] = p;
     }
     if (!st.expect.empty()) {
@@ -299,7 +334,8 @@ StateError parse_state(std::string_view text, UploadState &out)
     if (version == j.end() || !version->is_number_integer()) {
         return StateError::bad_field;
     }
-    if (version->get<int>() != state_version) {
+    // as a 64-bit number: a version cut to an int could pass for this one
+    if (version->get<std::int64_t>() != state_version) {
         return StateError::bad_version;
     }
 
@@ -312,22 +348,23 @@ StateError parse_state(std::string_view text, UploadState &out)
 
     if (key == j.end() || !key->is_string()
         || !(key->get<std::string>().empty() || valid_upload_key(key->get<std::string>()))
-        || path == j.end() || !path->is_string()
+        || path == j.end() || !json_bytes(*path, out.path)
         || length == j.end() || !(length->is_null() || length->is_number_unsigned())
         || received == j.end() || !received->is_string()
         || created == j.end() || !created->is_number_integer()
         || updated == j.end() || !updated->is_number_integer())
     {
+        out = UploadState();
         return StateError::bad_field;
     }
 
     auto ranges = RangeSet::parse(received->get<std::string>());
     if (!ranges) {
+        out = UploadState();
         return StateError::bad_field;
     }
 
     out.key = key->get<std::string>();
-    out.path = path->get<std::string>();
     if (!length->is_null()) {
         out.length = length->get<std::uint64_t>();
         if (ranges->end() > *out.length) {

@@ -63,7 +63,7 @@ const ErrorInfo table[] = {
     {Error::too_large_body, 413, "too_large", "body exceeds bigupload_max_size", L::error,
      "body of \"{path}\" exceeds bigupload_max_size {limit}"},
     {Error::bad_precondition, 400, "bad_precondition", "malformed If-Match or If-None-Match",
-     L::error, "malformed If-Match or If-None-Match for \"{path}\""},
+     L::error, "bad {header} \"{value}\" for \"{path}\": {detail}"},
 
     {Error::precondition_failed, 412, "precondition_failed",
      "If-Match or If-None-Match precondition failed", L::error,
@@ -259,22 +259,39 @@ const ErrorInfo table[] = {
 
 constexpr std::size_t table_size = sizeof(table) / sizeof(table[0]);
 
+// A value as it goes into a log line: a control character (a remote path
+// may hold a newline, sent as "%0A") or a backslash becomes "\xNN", so that
+// no value a client sends can forge a log line of its own.
+void put_escaped(std::string &out, std::string_view v)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (unsigned char c : v) {
+        if (c < 0x20 || c == 0x7f || c == '\\') {
+            out += "\\x";
+            out += hex[c >> 4];
+            out += hex[c & 0x0f];
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+}
+
 void put(std::string &out, std::string_view name, const ErrorArgs &a)
 {
     if (name == "path") {
-        out += a.path;
+        put_escaped(out, a.path);
     } else if (name == "value") {
-        out += a.value;
+        put_escaped(out, a.value);
     } else if (name == "header") {
-        out += a.header;
+        put_escaped(out, a.header);
     } else if (name == "detail") {
-        out += a.detail;
+        put_escaped(out, a.detail);
     } else if (name == "method") {
-        out += a.method;
+        put_escaped(out, a.method);
     } else if (name == "op") {
-        out += a.op;
+        put_escaped(out, a.op);
     } else if (name == "file") {
-        out += a.file;
+        put_escaped(out, a.file);
     } else if (name == "bytes") {
         out += std::to_string(a.bytes);
     } else if (name == "limit") {

@@ -168,7 +168,9 @@ struct ErrorArgs {
     std::int64_t limit = -1;
 };
 
-// The log line of an error, without the "bigupload: " prefix.
+// The log line of an error, without the "bigupload: " prefix.  The values
+// are escaped: a control character or a backslash in one is "\xNN", so the
+// line is one line whatever the client sent.
 std::string error_log_line(Error e, const ErrorArgs &a);
 
 // The client's message: "detail" when the error has one, else the table's.

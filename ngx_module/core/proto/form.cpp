@@ -1,6 +1,7 @@
 #include "proto/form.hpp"
 
 #include "base/path.hpp"
+#include "base/utf8.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -183,50 +184,6 @@ bool valid_boundary(std::string_view b)
     return std::all_of(b.begin(), b.end(), [](char c) {
         return c == ' ' || is_bchar_nospace(static_cast<unsigned char>(c));
     });
-}
-
-// RFC 3629: well-formed UTF-8, no overlong forms, no surrogates.
-bool valid_utf8(std::string_view s)
-{
-    std::size_t i = 0;
-    while (i < s.size()) {
-        unsigned char c = static_cast<unsigned char>(s[i]);
-        std::size_t n;
-        unsigned char lo = 0x80, hi = 0xbf;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xc2 && c <= 0xdf) {
-            n = 1;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2;
-            if (c == 0xe0) {
-                lo = 0xa0;
-            } else if (c == 0xed) {
-                hi = 0x9f;
-            }
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3;
-            if (c == 0xf0) {
-                lo = 0x90;
-            } else if (c == 0xf4) {
-                hi = 0x8f;
-            }
-        } else {
-            return false;
-        }
-        if (i + n >= s.size()) {
-            return false;   // cut short
-        }
-        for (std::size_t k = 1; k <= n; k++) {
-            unsigned char d = static_cast<unsigned char>(s[i + k]);
-            if (d < (k == 1 ? lo : 0x80) || d > (k == 1 ? hi : 0xbf)) {
-                return false;
-            }
-        }
-        i += n + 1;
-    }
-    return true;
 }
 
 // RFC 5987 3.2.1 attr-char

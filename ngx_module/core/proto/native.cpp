@@ -298,8 +298,14 @@ bool parse_native(const HttpRequest &rq, NativeRequest &out, NativeRefusal &why)
     // front-end is what serves forms).  A form is always POSTed; curl's
     // "-X PUT --data-binary" labels raw bytes x-www-form-urlencoded, and a
     // PUT of them stays an upload of those bytes.
-    if (out.op == NativeOp::upload && rq.single("Content-Type", v) != HttpRequest::Field::absent)
-    {
+    // Two Content-Types leave it open whether the body is a form: refused.
+    HttpRequest::Field ct = out.op == NativeOp::upload ? rq.single("Content-Type", v)
+                                                       : HttpRequest::Field::absent;
+    if (ct == HttpRequest::Field::repeated) {
+        return refuse(why, Error::bad_upload_header, "Content-Type", v,
+                      "Content-Type is given more than once");
+    }
+    if (ct == HttpRequest::Field::one) {
         std::string type = media_type(v);
         if (type == "multipart/form-data"
             || (type == "application/x-www-form-urlencoded" && rq.method == "POST"))

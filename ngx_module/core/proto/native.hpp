@@ -49,7 +49,7 @@ struct NativeRefusal {
 // Upload-Complete: ?0 or an Upload-Length other than the body's without an
 // Upload-Key; a tus or IETF-draft request (those dialects are not served
 // here); a form body (multipart/form-data, or a POST of
-// application/x-www-form-urlencoded);
+// application/x-www-form-urlencoded) or two Content-Types;
 // empty, repeated or contradictory upload headers.
 bool parse_native(const HttpRequest &rq, NativeRequest &out, NativeRefusal &why);
 

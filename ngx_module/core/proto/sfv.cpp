@@ -1,6 +1,7 @@
 #include "proto/sfv.hpp"
 
 #include "base/base64.hpp"
+#include "base/utf8.hpp"
 
 namespace bigupload {
 namespace sfv {
@@ -44,48 +45,6 @@ int hex_lower(char c)
         return c - 'a' + 10;
     }
     return -1;
-}
-
-// RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF.
-bool valid_utf8(std::string_view s)
-{
-    std::size_t i = 0;
-    while (i < s.size()) {
-        unsigned char c = (unsigned char) s[i];
-        std::size_t n;
-        std::uint32_t cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xc2 && c <= 0xdf) {
-            n = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (i + n >= s.size()) {
-            return false;                          // truncated sequence
-        }
-        for (std::size_t k = 1; k <= n; k++) {
-            unsigned char d = (unsigned char) s[i + k];
-            if ((d & 0xc0) != 0x80) {
-                return false;
-            }
-            cp = (cp << 6) | (d & 0x3f);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff
-            || (cp >= 0xd800 && cp <= 0xdfff)) {
-            return false;
-        }
-        i += n + 1;
-    }
-    return true;
 }
 
 // The parsing algorithms of RFC 9651 section 4.2, over one field value.

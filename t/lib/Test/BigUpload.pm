@@ -60,6 +60,10 @@ our $REPO = Cwd::abs_path(File::Basename::dirname(__FILE__) . '/../../..');
 our $BUILD = Cwd::abs_path($ENV{BIGUPLOAD_BUILD} || "$REPO/build") // ($ENV{BIGUPLOAD_BUILD} || "$REPO/build");
 our $NGINX = $ENV{TEST_NGINX_BINARY} || '/usr/sbin/nginx';
 our $MODULE_SO = "$BUILD/ngx_http_bigupload_module.so";
+# A directory where sanitizers write their reports (ASAN_OPTIONS log_path,
+# make test-asan): a report that appears during a block fails it.
+our $SANITIZER_LOGS = $ENV{TEST_NGINX_SANITIZER_LOGS};
+our %SANITIZER_SEEN;     # reports already charged to a block
 
 our $TEST_NAME = do {
     my $n = File::Basename::basename($0);
@@ -1452,7 +1456,25 @@ sub _run_block {
     _log_scan() if $B{log_files};
     _log_tail_diag(40) if _fail_count() > $fails_before && $B{log_files};
     _stop_nginx();
+    _check_sanitizer_logs($name) if $SANITIZER_LOGS;
     _unpublish_block_vars();
+}
+
+# After nginx stopped (its workers' reports are written by then): a new file
+# in $SANITIZER_LOGS is a report of nginx's or of a command the block ran,
+# and fails the block, with the report.  A clean block adds no test, so
+# that plans do not change.
+sub _check_sanitizer_logs {
+    my ($name) = @_;
+    opendir my $dh, $SANITIZER_LOGS or return;
+    my @new = sort grep { !/^\.\.?\z/ && !$SANITIZER_SEEN{$_}++ } readdir $dh;
+    return unless @new;
+    _t('fail', "$name - no sanitizer report");
+    for my $f (@new) {
+        my @lines = split /\n/, _read_file("$SANITIZER_LOGS/$f");
+        splice @lines, 120 if @lines > 120;
+        Test::More::diag("---- $SANITIZER_LOGS/$f ----\n" . join("\n", @lines));
+    }
 }
 
 # Kill and reap the background requests never waited for.

@@ -1,0 +1,75 @@
+# make fuzz: every libFuzzer target fuzz/fuzz_<name>.cpp, each for a set time,
+# then a table of executions and crashes per target (scripts/fuzz-run).
+#
+#   make fuzz [FUZZ_SECONDS=60] [FUZZ_RUNS=N] [FUZZ_TARGETS="range path"]
+#       FUZZ_SECONDS per target (0: no time limit), FUZZ_RUNS executions per
+#       target (a long run: FUZZ_RUNS=10000000 FUZZ_SECONDS=0); whichever
+#       comes first ends a target.  Fails when any target crashed.
+#   make test-fuzz-quick   every target for FUZZ_QUICK_SECONDS (make test runs it)
+#   make fuzz-build        only the binaries, $(FUZZ_BUILD)/fuzz_<name>
+#
+# A target declares the core and client sources it needs in its own comment
+# lines, "// fuzz-sources: ngx_module/core/base/range.cpp …" (as many lines
+# as it likes); they are compiled here with clang-14, coverage and ASan +
+# UBSan (never the g++-built libbigupload_core.a), once for all targets.  A
+# new fuzz/fuzz_*.cpp is picked up without touching this file.  Its seeds are
+# fuzz/corpus/<name>/ (read only); what the fuzzer finds goes to
+# $(FUZZ_BUILD)/corpus/<name>/, crashing inputs to $(FUZZ_BUILD)/artifacts/<name>/.
+# Lines "// fuzz-options: -max_len=256" give it libFuzzer options of its own,
+# and fuzz/<name>.dict, when present, is its dictionary.
+
+FUZZ_BUILD         ?= build-fuzz
+FUZZ_CXX           ?= clang++-14
+FUZZ_SECONDS       ?= 60
+FUZZ_RUNS          ?= 0
+FUZZ_QUICK_SECONDS ?= 3
+FUZZ_TARGETS       ?=
+
+# UBSan findings stop the run like ASan's (by default UBSan only prints);
+# _GLIBCXX_ASSERTIONS checks the standard containers' bounds
+FUZZ_CXXFLAGS := -std=c++17 -g -O1 -fno-omit-frame-pointer -Wall -Wextra \
+                 -fsanitize=address,undefined -fno-sanitize-recover=all \
+                 -D_GLIBCXX_ASSERTIONS -Ingx_module/core -Iclient -Ifuzz
+FUZZ_LIBS     := -Wl,--as-needed -lcurl -lcrypto -lisal -lpthread
+
+FUZZ_SRCS  := $(wildcard fuzz/fuzz_*.cpp)
+FUZZ_NAMES := $(FUZZ_SRCS:fuzz/fuzz_%.cpp=%)
+FUZZ_BINS  := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
+
+fuzz_sources = $(shell sed -n 's|^// fuzz-sources:||p' fuzz/fuzz_$(1).cpp)
+fuzz_objs    = $(patsubst %.cpp,$(FUZZ_BUILD)/obj/%.o,$(call fuzz_sources,$(1)))
+
+.PHONY: fuzz fuzz-build test-fuzz-quick fuzz-deps
+
+fuzz-deps:
+	@sh scripts/install-deps --test
+
+# a declared source, instrumented for coverage (the target links libFuzzer)
+$(FUZZ_BUILD)/obj/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+define fuzz_target
+$(FUZZ_BUILD)/fuzz_$(1): fuzz/fuzz_$(1).cpp $(call fuzz_objs,$(1))
+	@mkdir -p $(FUZZ_BUILD)/target
+	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -MMD -MP -MF $(FUZZ_BUILD)/target/$(1).d \
+	    -o $$@ $$< $(call fuzz_objs,$(1)) $(FUZZ_LIBS)
+endef
+$(foreach n,$(FUZZ_NAMES),$(eval $(call fuzz_target,$(n))))
+
+-include $(shell find $(FUZZ_BUILD) -name '*.d' 2>/dev/null)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz_run = sh scripts/fuzz-run --build $(FUZZ_BUILD) $(1) -- $(or $(FUZZ_TARGETS),$(FUZZ_NAMES))
+
+fuzz: fuzz-deps
+	@$(MAKE) --no-print-directory fuzz-build
+	$(call fuzz_run,--seconds $(FUZZ_SECONDS) --runs $(FUZZ_RUNS))
+
+# a few seconds each (the seeds, then fuzzing), so that no target rots
+test-fuzz-quick: fuzz-deps
+	@$(MAKE) --no-print-directory fuzz-build
+	$(call fuzz_run,--seconds $(FUZZ_QUICK_SECONDS))
+
+TEST_MORE += test-fuzz-quick
