@@ -196,14 +196,13 @@ bool parse_optional(const nlohmann::json &j, UploadState &out)
 
     auto want = j.find("repr_want");
     if (want != j.end()) {
-        if (!is_string_list(*want)) {
+        if (!json_bytes_list(*want, out.repr_want)) {
             return false;
         }
-        for (const auto &w : *want) {
-            if (!digest_from_name(w.get<std::string>())) {
+        for (const auto &w : out.repr_want) {
+            if (!digest_from_name(w)) {
                 return false;
             }
-            out.repr_want.push_back(w.get<std::string>());
         }
     }
 
