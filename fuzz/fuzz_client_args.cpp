@@ -19,6 +19,10 @@
 // build-fuzz/fuzz_client_args fuzz/corpus/client_args), from these sources:
 // fuzz-sources: client/tool_args.cpp client/tool_url.cpp client/tool_exit.cpp
 // fuzz-sources: ngx_module/core/base/path.cpp ngx_module/core/base/size.cpp
+// fuzz-sources: client/tool_digest.cpp client/tool_protocol.cpp client/tool_resume.cpp client/tool_outcome.cpp
+// fuzz-sources: ngx_module/core/base/range.cpp client/tool_retry.cpp
+// fuzz-sources: ngx_module/core/base/digest.cpp ngx_module/core/base/crc.cpp ngx_module/core/base/base64.cpp
+// fuzz-sources: ngx_module/core/proto/digest_fields.cpp ngx_module/core/proto/sfv.cpp
 // fuzz-options: -max_len=512
 #include <cstdint>
 #include <string>

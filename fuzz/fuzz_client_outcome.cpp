@@ -20,7 +20,7 @@
 // Built and run by mk/fuzz.mk (make fuzz; make fuzz-build, then
 // build-fuzz/fuzz_client_outcome fuzz/corpus/client_outcome), from these sources:
 // fuzz-sources: client/tool_outcome.cpp client/tool_retry.cpp client/tool_resume.cpp
-// fuzz-sources: client/tool_url.cpp client/tool_exit.cpp
+// fuzz-sources: client/tool_url.cpp client/tool_exit.cpp client/tool_digest.cpp
 // fuzz-sources: ngx_module/core/proto/digest_fields.cpp ngx_module/core/proto/sfv.cpp
 // fuzz-sources: ngx_module/core/base/digest.cpp ngx_module/core/base/crc.cpp
 // fuzz-sources: ngx_module/core/base/base64.cpp ngx_module/core/base/range.cpp
@@ -92,7 +92,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     oi.url = "http://h/upload/f.bin";
     oi.overwrite = in.ConsumeBool();
     oi.local_size = in.ConsumeIntegralInRange<std::uint64_t>(0, 10);
-    oi.local_sha256 = in.ConsumeBool() ? std::string(64, 'a') : lower(in.ConsumeRandomLengthString(64));
+    oi.local_digest = in.ConsumeBool() ? std::string(64, 'a') : lower(in.ConsumeRandomLengthString(64));
     oi.now = in.ConsumeIntegral<std::int32_t>();
 
     std::size_t max = in.ConsumeIntegralInRange<std::size_t>(0, 64);
@@ -110,10 +110,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_check(fuzz_printable(o.message));
     if (o.exit_code == exit_ok) {
         fuzz_check(o.message.empty() && r.status >= 200 && r.status < 300);
-        fuzz_check(o.verified_sha256 == lower(oi.local_sha256) && !o.verified_sha256.empty());
+        fuzz_check(o.verified_digest == lower(oi.local_digest) && !o.verified_digest.empty());
         fuzz_check(!o.reply.size || *o.reply.size == oi.local_size);
     } else {
-        fuzz_check(!o.message.empty() && o.verified_sha256.empty());
+        fuzz_check(!o.message.empty() && o.verified_digest.empty());
     }
     if (o.retryable) {
         fuzz_check(o.exit_code == exit_transport || o.exit_code == exit_server

@@ -20,7 +20,7 @@
 // Built and run by mk/fuzz.mk (make fuzz; make fuzz-build, then
 // build-fuzz/fuzz_client_resume fuzz/corpus/client_resume), from these sources:
 // fuzz-sources: client/tool_resume.cpp client/tool_outcome.cpp client/tool_retry.cpp
-// fuzz-sources: client/tool_url.cpp client/tool_exit.cpp
+// fuzz-sources: client/tool_url.cpp client/tool_exit.cpp client/tool_digest.cpp
 // fuzz-sources: ngx_module/core/proto/digest_fields.cpp ngx_module/core/proto/sfv.cpp
 // fuzz-sources: ngx_module/core/base/digest.cpp ngx_module/core/base/crc.cpp
 // fuzz-sources: ngx_module/core/base/base64.cpp ngx_module/core/base/range.cpp

@@ -8,8 +8,8 @@
 #   make test-fuzz-quick   every target for FUZZ_QUICK_SECONDS (make test runs it)
 #   make fuzz-build        only the binaries, $(FUZZ_BUILD)/fuzz_<name>
 #
-# A target declares the core and client sources it needs in its own comment
-# lines, "// fuzz-sources: ngx_module/core/base/range.cpp …" (as many lines
+# A target links the whole core, and declares the client (and core) sources
+# it needs in its own comment lines, "// fuzz-sources: ngx_module/core/base/range.cpp …" (as many lines
 # as it likes); they are compiled here with clang-14, coverage and ASan +
 # UBSan (never the g++-built libbigupload_core.a), once for all targets.  A
 # new fuzz/fuzz_*.cpp is picked up without touching this file.  Its seeds are
@@ -36,7 +36,11 @@ FUZZ_SRCS  := $(wildcard fuzz/fuzz_*.cpp)
 FUZZ_NAMES := $(FUZZ_SRCS:fuzz/fuzz_%.cpp=%)
 FUZZ_BINS  := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 
-fuzz_sources = $(shell sed -n 's|^// fuzz-sources:||p' fuzz/fuzz_$(1).cpp)
+# every target links the whole core (pure code; what it does not call costs
+# nothing), so that a core file that starts to need another never breaks a
+# target; its own lines add the client sources it needs
+FUZZ_CORE    := $(shell sed -n 's|^core |ngx_module/|p' ngx_module/sources)
+fuzz_sources = $(sort $(FUZZ_CORE) $(shell sed -n 's|^// fuzz-sources:||p' fuzz/fuzz_$(1).cpp))
 fuzz_objs    = $(patsubst %.cpp,$(FUZZ_BUILD)/obj/%.o,$(call fuzz_sources,$(1)))
 
 .PHONY: fuzz fuzz-build test-fuzz-quick fuzz-deps
