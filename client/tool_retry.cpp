@@ -114,7 +114,13 @@ std::optional<std::time_t> make_time(int year, int month, int day, int h, int m,
     }
     std::int64_t days = days_from_civil(year, static_cast<unsigned>(month + 1),
                                         static_cast<unsigned>(day));
-    return static_cast<std::time_t>(days * 86400 + h * 3600 + m * 60 + s);
+    std::time_t t = static_cast<std::time_t>(days * 86400 + h * 3600 + m * 60 + s);
+    // a leap second at the end of 9999 would be a time of year 10000, which
+    // no IMF-fixdate can name (found by fuzz_client_retry)
+    if (t > 253402300799) {
+        return std::nullopt;
+    }
+    return t;
 }
 
 }  // namespace
