@@ -125,4 +125,10 @@ std::string repr_digest_header(DigestAlg alg, const std::string &hex)
     return v.empty() ? std::string() : "Repr-Digest: " + v;
 }
 
+std::string want_repr_digest_header(const DigestChoice &c)
+{
+    return c ? std::string("Want-Repr-Digest: ") + bigupload::digest_field_key(*c) + "=10"
+             : std::string();
+}
+
 }  // namespace bgclient

@@ -50,6 +50,11 @@ ServerDigests server_digests(const std::string &body, std::string_view repr_dige
 // "Repr-Digest: crc64nvme=:<base64>:"; "" when "hex" is not a digest of alg.
 std::string repr_digest_header(bigupload::DigestAlg alg, const std::string &hex);
 
+// The request header that asks the server for the stored file's digest in
+// "c"'s algorithm in its final answer (RFC 9530 Want-Repr-Digest, the
+// IETF draft's uploads): "Want-Repr-Digest: sha-256=10"; "" for none.
+std::string want_repr_digest_header(const DigestChoice &c);
+
 // Files up to this size are hashed before their first byte is sent, so
 // that every request of their resumable upload declares the digest: the
 // hasher reads that far ahead of the senders anyway (FileHasher's window),

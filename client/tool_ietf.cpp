@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include "proto/ietf.hpp"
+#include "tool_digest.hpp"
 #include "tool_easy.hpp"
 #include "tool_exit.hpp"
 #include "tool_filehash.hpp"
@@ -151,6 +152,17 @@ bool hash_whole(const Config &cfg, Source &src, IetfResult &res)
     return true;
 }
 
+// A request that may complete the upload asks for the stored file's digest
+// in --digest's algorithm (Want-Repr-Digest), so that any server of RFC 9530
+// answers with the value bgclient checks, whatever digest it keeps itself.
+void want_digest(const Config &cfg, std::vector<std::string> &h)
+{
+    std::string w = want_repr_digest_header(cfg.digest);
+    if (!w.empty()) {
+        h.push_back(w);
+    }
+}
+
 // The optimistic creation: all of the file in one request.
 IetfResult create(const Config &cfg, Source &src, IetfSession &s, ProgressMeter &meter,
                   long timeout_ms, unsigned attempt)
@@ -166,6 +178,7 @@ IetfResult create(const Config &cfg, Source &src, IetfSession &s, ProgressMeter 
     if (!cfg.overwrite) {
         h.push_back("If-None-Match: *");
     }
+    want_digest(cfg, h);
 
     Leg l = exchange(cfg, src, "PUT", cfg.target_url, h, BodyKind::stream, 0, 0, meter,
                      timeout_ms, 0);
@@ -317,9 +330,12 @@ IetfResult ietf_attempt(const Config &cfg, Source &src, IetfSession &s, Progress
     for (;;) {
         std::uint64_t piece = ietf_piece(size - off, cfg.chunk_size, s.max_append);
         bool last = off + piece == size;
-        Leg l = exchange(cfg, src, "PATCH", s.resource,
-                         ietf_request_headers(cfg.ietf_version, true, off, last, size),
-                         BodyKind::range, off, off + piece, meter, timeout_ms, off);
+        std::vector<std::string> h = ietf_request_headers(cfg.ietf_version, true, off, last, size);
+        if (last) {
+            want_digest(cfg, h);
+        }
+        Leg l = exchange(cfg, src, "PATCH", s.resource, h, BodyKind::range, off, off + piece,
+                         meter, timeout_ms, off);
         res.r = l.r;
         res.sent += static_cast<std::int64_t>(l.body_sent);
         res.done = off + l.body_sent;

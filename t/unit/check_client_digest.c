@@ -173,6 +173,17 @@ START_TEST(declared_header)
 }
 END_TEST
 
+START_TEST(wanted_header)
+{
+    ck_assert_sstr_eq(want_repr_digest_header(DigestAlg::sha256), "Want-Repr-Digest: sha-256=10");
+    ck_assert_sstr_eq(want_repr_digest_header(DigestAlg::sha512), "Want-Repr-Digest: sha-512=10");
+    ck_assert_sstr_eq(want_repr_digest_header(DigestAlg::crc32c), "Want-Repr-Digest: crc32c=10");
+    ck_assert_sstr_eq(want_repr_digest_header(DigestAlg::crc64nvme),
+                      "Want-Repr-Digest: crc64nvme=10");
+    ck_assert_sstr_eq(want_repr_digest_header(std::nullopt), "");
+}
+END_TEST
+
 START_TEST(verify_in_each_algorithm)
 {
     for (DigestAlg a : {DigestAlg::sha256, DigestAlg::sha512, DigestAlg::crc32c, DigestAlg::crc64nvme}) {
@@ -337,6 +348,7 @@ Suite *client_digest_suite(void)
     tcase_add_test(tc, json_digests);
     tcase_add_test(tc, repr_digests);
     tcase_add_test(tc, declared_header);
+    tcase_add_test(tc, wanted_header);
     tcase_add_test(tc, verify_in_each_algorithm);
     tcase_add_test(tc, verify_another_algorithm);
     tcase_add_test(tc, file_digest_mismatch);
