@@ -14,7 +14,6 @@ import sys
 from collections import defaultdict
 
 # the repository (scripts/bench.d/..): where the kept sections are
-REPO_DOCS = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 MiB = 1 << 20
 GiB = 1 << 30
@@ -373,6 +372,14 @@ def main():
              sha_cost, ncores, targets, diagdir)
 
     # --- appendix ----------------------------------------------------------------------------------
+    # sections measured by other scripts (docs/bench/extra-*.md of the output,
+    # each saying what measured it and when: bench-completion's of this run,
+    # and those kept from runs of their own) come before the appendix
+    extras = os.path.join(out, "docs", "bench")
+    for name in sorted(os.listdir(extras)) if os.path.isdir(extras) else []:
+        if name.startswith("extra-") and name.endswith(".md"):
+            w(open(os.path.join(extras, name)).read().rstrip("\n") + "\n")
+
     w("## Appendix: every measurement\n")
     w("<details><summary>per-round values (MiB/s, server CPU s/GiB, server peak RSS MiB)</summary>\n")
     w("| measure | contender | size | round | MiB/s | server CPU s/GiB | event loop s/GiB | server RSS MiB | client CPU s/GiB | ok |")
@@ -417,13 +424,6 @@ def main():
         w("</details>\n")
 
     os.makedirs(os.path.join(out, "docs", "bench"), exist_ok=True)
-
-    # sections measured by other scripts (docs/bench/extra-*.md, each saying
-    # what measured it and when) are kept, after this run's own
-    extras = os.path.join(REPO_DOCS, "docs", "bench")
-    for name in sorted(os.listdir(extras)) if os.path.isdir(extras) else []:
-        if name.startswith("extra-") and name.endswith(".md"):
-            md.append(open(os.path.join(extras, name)).read().rstrip("\n") + "\n")
 
     with open(os.path.join(out, "BENCHMARKS.md"), "w") as fh:
         fh.write("\n".join(md).rstrip("\n") + "\n")
