@@ -125,6 +125,13 @@ ngx_http_bigupload_finished(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx
                       "from its start", ctx->remote_path.c_str());
     }
 
+    if (u->digest_read_back() != 0) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "bigupload: the digest of \"%s\" was finished by reading %uL bytes "
+                      "back (bytes no request had hashed)", ctx->remote_path.c_str(),
+                      (uint64_t) u->digest_read_back());
+    }
+
     bigupload::Upload::Background  work = u->background();
 
     if (work) {

@@ -87,6 +87,7 @@ like($b, qr/"crc64nvme":"@{[ main::crc64nvme_hex($data) ]}"/, "the file's CRC-64
 is(sha256_file(store_path("o.bin")), Digest::SHA::sha256_hex($data), "byte for byte");
 --- no_error_log
 could not be used
+bytes back
 
 
 
@@ -141,6 +142,7 @@ is($s2, 201, "completed");
 like($b, qr/"sha256":"@{[ Digest::SHA::sha256_hex($data) ]}"/, "with the true sha256");
 --- error_log
 could not be used (damaged, or of another bigupload_digest): the file was hashed from its start
+the digest of "/d.bin" was finished by reading 300000 bytes back (bytes no request had hashed)
 
 
 
@@ -208,3 +210,52 @@ Content-Digest: sha-256=not-bytes
 --- response_body_like: "error":"bad_digest_field"
 --- not_stored
 m.bin
+
+
+
+=== TEST 8: a CRC upload broken off past a checkpoint, continuing a range held: nothing is read back
+A client killed while its request, which continued a range the server held,
+had passed a checkpoint: the checkpoint joined its bytes to that range, and
+the end of the request must not drop the range's CRC (it did: the
+completion then read the range back).
+--- config
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_STORE;
+    bigupload_digest crc64nvme;
+}
+--- request_body_gen: 20m 8
+--- check
+my $f = $ENV{TEST_NGINX_BODY_FILE};
+my $size = -s $f;
+my $u = "http://127.0.0.1:$TEST_NGINX_PORT/upload/c.bin";
+my $first = `head -c 1000 '$f' | curl -sS -o /dev/null -w '%{http_code}' -X PUT --data-binary \@- -H 'Upload-Key: crc' -H 'Content-Range: bytes 0-999/$size' $u`;
+is($first, '204', "a first range");
+my $pid = open my $curl, '-|', "tail -c +1001 '$f' | curl -sS --limit-rate 4M -X PUT --data-binary \@- -H 'Upload-Key: crc' -H 'Content-Range: bytes 1000-@{[$size - 1]}/$size' -o /dev/null $u";
+# past the first checkpoint of the second request (8 MiB), then the client dies
+wait_until(sub { my ($st, $h) = http_request(method => 'HEAD', uri => '/upload/c.bin', headers => { 'Upload-Key' => 'crc' });
+                 ($h->{'upload-offset'} // 0) >= 8 * 1048576 + 1000 }, 20, 0.2);
+system("pkill -KILL -f 'Upload-Key: crc' >/dev/null 2>&1");
+close $curl;
+# the server has seen the end of the request once what it holds stays put
+my ($st, $h, $prev) = (0, {}, -1);
+wait_until(sub { ($st, $h) = http_request(method => 'HEAD', uri => '/upload/c.bin', headers => { 'Upload-Key' => 'crc' });
+                 my $o = $h->{'upload-offset'} // -1; my $same = $o == $prev; $prev = $o;
+                 $st == 204 && $same }, 10, 0.5);
+my $offset = $h->{'upload-offset'};
+cmp_ok($offset, '>', 8 * 1048576 + 1000, "more than the checkpoint held");
+open my $sf, '<', main::state_file() or die; my $state = <$sf>; close $sf;
+like($state, qr/"digest":\{"alg":"crc64nvme","ranges":\[\[0,$offset,\d+\]\]\}/,
+     "one CRC covers all it holds, the first range's bytes too");
+my $out = `tail -c +@{[$offset + 1]} '$f' | curl -sS -X PUT --data-binary \@- -H 'Upload-Key: crc' -H 'Content-Range: bytes $offset-@{[$size - 1]}/$size' $u`;
+# the CRC of the same file sent in one plain PUT (TEST 1 checks that one
+# against an independent CRC; a Perl CRC of 20 MiB would take a minute)
+my ($want) = `curl -sS -T '$f' http://127.0.0.1:$TEST_NGINX_PORT/upload/plain.bin` =~ /"crc64nvme":"([0-9a-f]{16})"/;
+ok($want, "the plain PUT's CRC");
+like($out, qr/"crc64nvme":"$want"/, "the file's CRC-64/NVME");
+is(sha256_file(store_path("c.bin")), $TEST_NGINX_BODY_SHA256, "byte for byte");
+is(sha256_file(store_path("plain.bin")), $TEST_NGINX_BODY_SHA256, "the plain PUT's too");
+--- timeout: 90
+--- no_error_log
+could not be used
+bytes back

@@ -747,6 +747,53 @@ START_TEST(test_crc_ranges_combine)
 }
 END_TEST
 
+/* A request broken off after a checkpoint, continuing a range held with
+ * its CRC: its checkpoint joins its bytes to that range, and its last
+ * record must add only what came since, not drop the range it joined.
+ * The upload then completes with nothing read back. */
+START_TEST(test_crc_checkpoints_keep_neighbours)
+{
+    std::uint64_t cp = ResumableUpload::checkpoint;
+    std::string data = body(3 * cp);
+    std::uint64_t cut = 1000 + cp + 5000;
+    FsError e;
+
+    for (DigestAlg alg : {DigestAlg::crc64nvme, DigestAlg::crc32c}) {
+        ck_remove_tree(root);
+        ck_assert_int_eq(mkdir(root.c_str(), 0700), 0);
+
+        {
+            ResumableUpload p(partials(), id(), "k", target(alg), range(0, 1000, data.size()));
+            ck_assert(p.open(1, e) == Outcome::ok);
+            ck_assert(p.write(data.data(), 1000, 1, e) == Outcome::ok);
+            ck_assert(p.finish(true, false, 1, e) == Outcome::incomplete);
+        }
+        {
+            /* its range runs to the end; broken off at "cut", in pieces */
+            ResumableUpload p(partials(), id(), "k", target(alg),
+                              range(1000, data.size(), data.size()));
+            ck_assert(p.open(1, e) == Outcome::ok);
+            for (std::uint64_t off = 1000; off < cut; off += 65536) {
+                std::size_t n = (std::size_t) std::min<std::uint64_t>(65536, cut - off);
+                ck_assert(p.write(data.data() + off, n, 1, e) == Outcome::ok);
+            }
+            ck_assert(p.finish(false, false, 1, e) == Outcome::incomplete);
+        }
+        ck_assert_uint_eq(claimed("k"), cut);
+
+        ResumableUpload last(partials(), id(), "k", target(alg),
+                             range(cut, data.size(), data.size()));
+        ck_assert(last.open(1, e) == Outcome::ok);
+        ck_assert(last.write(data.data() + cut, data.size() - cut, 1, e) == Outcome::ok);
+        ck_assert(last.finish(true, false, 1, e) == Outcome::created);
+        ck_assert(last.digest().alg == alg);
+        ck_assert(last.digest().raw == digest_of(alg, data.data(), data.size()));
+        ck_assert_uint_eq(last.digest_read_back(), 0);
+        ck_assert(ck_slurp(root + "/dir/f.bin") == data);
+    }
+}
+END_TEST
+
 /* Repr-Digest at creation: the whole file's digests, checked (and told,
  * with Want-Repr-Digest) once another request completes it; a mismatch
  * removes the upload, and nothing reaches the target */
@@ -894,6 +941,7 @@ Suite *partial_suite(void)
     tcase_add_test(tc, test_prefix_hash_continues);
     tcase_add_test(tc, test_damaged_hash_state_falls_back);
     tcase_add_test(tc, test_crc_ranges_combine);
+    tcase_add_test(tc, test_crc_checkpoints_keep_neighbours);
     tcase_add_test(tc, test_rewrite_invalidates);
     tcase_add_test(tc, test_hash_forward);
     tcase_add_test(tc, test_no_digest);

@@ -357,6 +357,8 @@ void ResumableUpload::start_digest(const UploadState &st)
 
     DigestAlg alg = *target_.digest;
 
+    recorded_crc_ = 0;      // the CRC of no byte
+
     if (digest_is_crc(alg) || rq_.start == 0) {
         // a CRC of this request's own bytes; a hash of the file from its start
         digest_.emplace(alg);
@@ -428,6 +430,10 @@ void ResumableUpload::note_digest(UploadState &st, std::uint64_t held_now)
     }
 
     DigestAlg alg = *target_.digest;
+    bool crc = digest_is_crc(alg);
+    // what this record adds: the bytes before "from" an earlier record of
+    // this request claimed, with their digest
+    std::uint64_t from = rq_.start + std::min(recorded_, held_now);
     std::uint64_t end = rq_.start + held_now;
     std::string saved;
 
@@ -436,32 +442,43 @@ void ResumableUpload::note_digest(UploadState &st, std::uint64_t held_now)
         st.digest.reset();
     }
 
-    if (!digest_ || !snapshot_at(held_now, saved)) {
+    if (!digest_ || !snapshot_at(held_now, saved) || (crc && !recorded_crc_)) {
         // bytes written again where a digest covered them: it no longer does
         if (st.digest) {
-            if (digest_is_crc(alg)) {
+            if (crc) {
                 auto &rs = st.digest->ranges;
                 rs.erase(std::remove_if(rs.begin(), rs.end(),
                                         [&](const CrcRange &c) {
-                                            return c.start < end && c.end > rq_.start;
+                                            return c.start < end && c.end > from;
                                         }),
                          rs.end());
-            } else if (rq_.start < st.digest->hashed) {
+            } else if (from < st.digest->hashed) {
                 st.digest.reset();
             }
         }
+        recorded_crc_.reset();
         return;
     }
 
-    if (digest_is_crc(alg)) {
+    if (crc) {
         Digest d(alg);
         if (!d.restore(saved)) {
+            recorded_crc_.reset();
             return;
         }
         if (!st.digest) {
             st.digest = PrefixDigest{digest_name(alg), 0, std::string(), {}};
         }
-        insert_crc(alg, st.digest->ranges, CrcRange{rq_.start, end, d.crc()});
+        // only the bytes since the last record: the earlier ones are in a
+        // range that may have joined its neighbours since, which a range of
+        // all this request's bytes would overlap, and so drop.  With
+        // crc(A|B) = crc(A) * x^(8 len B) + crc(B): crc(B) = crc(A|B) +
+        // combine(crc(A), 0, len B).
+        if (end > from) {
+            std::uint64_t added = d.crc() ^ crc_combine(alg, *recorded_crc_, 0, end - from);
+            insert_crc(alg, st.digest->ranges, CrcRange{from, end, added});
+        }
+        recorded_crc_ = d.crc();
         return;
     }
 
@@ -473,6 +490,7 @@ void ResumableUpload::note_digest(UploadState &st, std::uint64_t held_now)
 
 bool ResumableUpload::read_into(Digest &d, std::uint64_t from, std::uint64_t to, FsError &e)
 {
+    read_back_ += to > from ? to - from : 0;
     return read_range(from, to, [&d](const char *p, std::size_t n) { d.update(p, n); }, e);
 }
 

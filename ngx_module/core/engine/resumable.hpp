@@ -112,6 +112,8 @@ public:
     // saved digest state was unusable (damaged, of another algorithm).
     bool digest_fell_back() const override { return fell_back_; }
 
+    std::uint64_t digest_read_back() const override { return read_back_; }
+
     // Once this request recorded its bytes: hashing forward what became
     // contiguous behind the frontier (a hash, not a CRC), when there is.
     Background background() const override;
@@ -191,6 +193,10 @@ private:
     std::uint64_t written_ = 0;       // bytes of this request on disk
     std::atomic<std::uint64_t> hashed_{0};  // of its bytes, hashed (by another thread)
     std::uint64_t recorded_ = 0;      // of those held, in the state file
+    // A CRC: the CRC of this request's first recorded_ bytes, which the
+    // state holds (within a range it may have joined with its neighbours);
+    // nullopt once a checkpoint could not record its CRC.
+    std::optional<std::uint64_t> recorded_crc_;
     // The file's digest as this request computes it: a hash continuing the
     // prefix (from its start, or restored from the state), or the CRC of
     // this request's own bytes.  With a snapshot of its state at every
@@ -201,6 +207,7 @@ private:
     std::deque<std::pair<std::uint64_t, std::string>> snaps_;
     FileDigest result_;
     bool fell_back_ = false;
+    std::uint64_t read_back_ = 0;
     std::uint64_t size_ = 0;
     std::vector<std::pair<DigestAlg, std::string>> repr_digests_;
 };

@@ -154,6 +154,10 @@ public:
     // file because a saved digest state could not be used.
     virtual bool digest_fell_back() const { return false; }
 
+    // Bytes of the file read back to finish its digest: those no request
+    // hashed as they arrived (0 for a plain upload, always).
+    virtual std::uint64_t digest_read_back() const { return 0; }
+
     // Work that may go on after the request has ended, on the thread pool
     // and owned by no request (hashing behind the frontier); run again
     // while it returns true.  Empty when there is none.
