@@ -5,7 +5,7 @@
 #   2. the module, built with the same flags in a copy of nginx's sources
 #      configured for it, loaded into Debian's /usr/sbin/nginx with the
 #      sanitizer runtimes preloaded (scripts/nginx-asan, given to the harness
-#      as TEST_NGINX_BINARY, and as NGINX to scripts/bgserver-run, which
+#      as TEST_NGINX_BINARY, and as BGSERVER_NGINX to scripts/bgserver-run, which
 #      t/202 starts), and the whole t/ suite run against it
 #      (master_process on, as always) and the sanitized bgclient.  Every
 #      report goes to a file of $(ASAN_BUILD)/sanitizer-logs/; the harness fails
@@ -46,7 +46,7 @@ FORCE_ASAN_FLAGS:
 asan-build: test-deps
 	$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) CXXFLAGS="-O1 -g $(ASAN_FLAGS) $(ASAN_WNO)" \
 	    NGX_CC_OPT="-g -O1 -fPIC $(ASAN_FLAGS) $(ASAN_WNO)" NGX_LD_OPT="-Wl,-z,relro -Wl,-z,now -fPIC $(ASAN_FLAGS)" \
-	    unit client module
+	    unit client module npm page
 
 asan-unit: asan-build
 	ASAN_OPTIONS=$(ASAN_COMMON):detect_leaks=1 UBSAN_OPTIONS=$(UBSAN_COMMON):halt_on_error=1 \
@@ -55,7 +55,7 @@ asan-unit: asan-build
 asan-t: asan-build
 	rm -rf $(ASAN_LOGS) && mkdir -p $(ASAN_LOGS)
 	BIGUPLOAD_BUILD=$(abspath $(ASAN_BUILD)) TEST_NGINX_BINARY=$(abspath scripts/nginx-asan) BIGUPLOAD_NGINX=$(NGINX) \
-	NGINX=$(abspath scripts/nginx-asan) \
+	BGSERVER_NGINX=$(abspath scripts/nginx-asan) \
 	TEST_NGINX_SANITIZER_LOGS=$(ASAN_LOGS) BIGUPLOAD_SANITIZED=1 \
 	ASAN_OPTIONS=$(ASAN_COMMON):detect_leaks=1:log_path=$(ASAN_LOGS)/asan \
 	UBSAN_OPTIONS=$(UBSAN_COMMON):log_path=$(ASAN_LOGS)/ubsan \

@@ -379,7 +379,7 @@ location /upload/ {
     bigupload_store $TEST_NGINX_STORE;
 }
 --- exec
-printf 'hello' > $TEST_NGINX_TMP/h.txt && build/bgclient -q http://127.0.0.1:$TEST_NGINX_PORT/upload $TEST_NGINX_TMP/h.txt /h.txt && build/bgclient --status http://127.0.0.1:$TEST_NGINX_PORT/upload /h.txt && build/bgclient --status --json http://127.0.0.1:$TEST_NGINX_PORT/upload /h.txt
+printf 'hello' > $TEST_NGINX_TMP/h.txt && $TEST_NGINX_BUILD/bgclient -q http://127.0.0.1:$TEST_NGINX_PORT/upload $TEST_NGINX_TMP/h.txt /h.txt && $TEST_NGINX_BUILD/bgclient --status http://127.0.0.1:$TEST_NGINX_PORT/upload /h.txt && $TEST_NGINX_BUILD/bgclient --status --json http://127.0.0.1:$TEST_NGINX_PORT/upload /h.txt
 --- exit_code: 0
 --- check
 my $sha = sha256_hex("hello");

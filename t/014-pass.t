@@ -218,7 +218,7 @@ location /backend {
 --- setup
 gen_file("$TEST_NGINX_TMP/c3m", 3 * 1048576, 9);
 --- exec
-build/bgclient -q http://127.0.0.1:$TEST_NGINX_PORT/upload $TEST_NGINX_TMP/c3m /c.bin && build/bgclient --json --overwrite http://127.0.0.1:$TEST_NGINX_PORT/upload $TEST_NGINX_TMP/c3m /d.bin && build/bgclient http://127.0.0.1:$TEST_NGINX_PORT/upload $TEST_NGINX_TMP/c3m /e.bin
+$TEST_NGINX_BUILD/bgclient -q http://127.0.0.1:$TEST_NGINX_PORT/upload $TEST_NGINX_TMP/c3m /c.bin && $TEST_NGINX_BUILD/bgclient --json --overwrite http://127.0.0.1:$TEST_NGINX_PORT/upload $TEST_NGINX_TMP/c3m /d.bin && $TEST_NGINX_BUILD/bgclient http://127.0.0.1:$TEST_NGINX_PORT/upload $TEST_NGINX_TMP/c3m /e.bin
 --- exit_code: 0
 --- check
 my @out = split /\n/, $exec_stdout;
@@ -280,7 +280,7 @@ if ($pid == 0) {
 }
 # until it listens
 for (1 .. 50) { last if IO::Socket::INET->new(PeerAddr => "127.0.0.1:$TEST_NGINX_PORT2"); sleep 0.1; }
-my $out = `build/bgclient -H 'Authorization: Bearer abc' http://127.0.0.1:$TEST_NGINX_PORT/upload $TEST_NGINX_TMP/e1m /docs/e.bin`;
+my $out = `$TEST_NGINX_BUILD/bgclient -H 'Authorization: Bearer abc' http://127.0.0.1:$TEST_NGINX_PORT/upload $TEST_NGINX_TMP/e1m /docs/e.bin`;
 is($? >> 8, 0, "bgclient succeeded");
 my $sha = sha256_file("$TEST_NGINX_TMP/e1m");
 like($out, qr{\Auploaded .*, sha256 $sha\)\n\{"ok": true, "path": "/docs/e\.bin", "sha256": "$sha"\}\n\z}, "the app's answer");
@@ -347,7 +347,7 @@ location @notify_down {
     return 502 '{"error":"backend_unavailable","message":"the file is stored, but the application did not answer"}';
 }
 --- exec
-printf 'data' > $TEST_NGINX_TMP/d.txt; build/bgclient --retries 0 http://127.0.0.1:$TEST_NGINX_PORT/upload $TEST_NGINX_TMP/d.txt /d.txt
+printf 'data' > $TEST_NGINX_TMP/d.txt; $TEST_NGINX_BUILD/bgclient --retries 0 http://127.0.0.1:$TEST_NGINX_PORT/upload $TEST_NGINX_TMP/d.txt /d.txt
 --- exit_code: 6
 --- stderr_like
 ^bgclient: server error \(HTTP 502 Bad Gateway\): the file is stored, but the application did not answer$

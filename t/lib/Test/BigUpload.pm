@@ -841,6 +841,8 @@ sub _start_nginx {
             open STDIN, '<', '/dev/null';
             open STDOUT, '>>', $STDERR_LOG;
             open STDERR, '>>', $STDERR_LOG;
+            # nginx takes $NGINX for the sockets of a binary upgrade
+            delete $ENV{NGINX};
             exec { $NGINX } $NGINX, '-p', "$SERVROOT/", '-c', 'conf/nginx.conf';
         };
         POSIX::_exit(127);

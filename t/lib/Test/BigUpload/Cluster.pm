@@ -347,6 +347,7 @@ sub start {
         open STDOUT, '>>', "$p/logs/stderr.log";
         open STDERR, '>>', "$p/logs/stderr.log";
         no warnings 'exec';
+        delete $ENV{NGINX};    # nginx takes it for the sockets of a binary upgrade
         exec { $Test::BigUpload::NGINX } 'nginx', '-p', "$p/", '-c', 'conf/nginx.conf';
         POSIX::_exit(127);
     }
