@@ -917,7 +917,10 @@ bool hash_forward(PartialStore &store, const std::string &id, DigestAlg alg,
         return false;
     }
 
-    return to < contiguous;
+    // on while the prefix is longer than what is hashed: as it is now, not
+    // as it was when this run began (the requests that ended meanwhile found
+    // this run holding the hasher's lock, and left the rest to it)
+    return to < st.received.contiguous();
 }
 
 Outcome query_partial(PartialStore &store, const std::string &id, const std::string &key,
