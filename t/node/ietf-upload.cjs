@@ -13,9 +13,11 @@
 const fs = require('node:fs')
 const path = require('node:path')
 const { createRequire } = require('node:module')
-// tus-js-client from the project's npm install (make npm: build/npm/)
+// tus-js-client from the project's npm install (make npm: build/npm/, or
+// $BIGUPLOAD_BUILD/npm/ for the build under test)
 const modules = process.env.BIGUPLOAD_NODE_MODULES
-  || path.join(__dirname, '..', '..', 'build', 'npm', 'node_modules')
+  || path.join(process.env.BIGUPLOAD_BUILD || path.join(__dirname, '..', '..', 'build'),
+               'npm', 'node_modules')
 const tus = createRequire(path.join(modules, 'x.js'))('tus-js-client')
 
 const [protocol, endpoint, file, urlFile, killAt] = process.argv.slice(2)
