@@ -5,11 +5,13 @@
 //     node t/lib/browser/submit-form.js <page url> <file> ...
 'use strict';
 
-// playwright-core from the project's npm install (make npm: build/npm/)
+// playwright-core from the project's npm install (make npm: build/npm/, or
+// $BIGUPLOAD_BUILD/npm/ for the build under test)
 const path = require('node:path');
 const { createRequire } = require('node:module');
 const modules = process.env.BIGUPLOAD_NODE_MODULES
-    || path.join(__dirname, '..', '..', '..', 'build', 'npm', 'node_modules');
+    || path.join(process.env.BIGUPLOAD_BUILD || path.join(__dirname, '..', '..', '..', 'build'),
+                 'npm', 'node_modules');
 const { chromium } = createRequire(path.join(modules, 'x.js'))('playwright-core');
 
 async function main() {
