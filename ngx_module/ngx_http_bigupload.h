@@ -73,6 +73,11 @@ static_assert(__cplusplus >= 201703L, "bigupload needs C++17");
  * sizes the stream's window, and 1m beats smaller ones there */
 #define NGX_HTTP_BIGUPLOAD_H2_READ   (1024 * 1024)
 
+/* an upload whose client sent nothing for this long (ms) writes its partly
+ * filled buffer out and gives it back: a slow upload holds no buffer while
+ * it waits, a fast one hardly ever pauses that long */
+#define NGX_HTTP_BIGUPLOAD_IDLE      10
+
 /* spare ring buffers a worker keeps of each size */
 #define NGX_HTTP_BIGUPLOAD_SPARES    4
 
@@ -354,6 +359,10 @@ struct ngx_http_bigupload_ctx_t {
     bigupload::Ring                      ring;
     size_t                               buffered = 0;
     off_t                                received = 0;
+    /* the client sent nothing for NGX_HTTP_BIGUPLOAD_IDLE since "received"
+     * was idle_received: the buffer being filled goes to the lanes */
+    ngx_event_t                          idle{};
+    off_t                                idle_received = 0;
 
     /* the status zone, and this upload's slot in it (none: untracked) */
     ngx_shm_zone_t                      *zone = nullptr;
@@ -388,12 +397,15 @@ struct ngx_http_bigupload_ctx_t {
     unsigned                             flushed:1;      /* a broken-off body's last
                                                           * buffer joined the ring */
     unsigned                             client_gone:1;
+    unsigned                             read_buf_freed:1;  /* nginx's own, once
+                                                             * it reads into the ring */
     unsigned                             passed:1;       /* bigupload_pass took it */
     unsigned                             pass_removed:1; /* and its cleanup removed the file */
 
     ngx_http_bigupload_ctx_t()
         : superseded(0), lane_failed(0), failed(0), opened(0), opening(0), reading(0),
-          nginx_done(0), body_done(0), hash_failed(0), flushed(0), client_gone(0), passed(0),
+          nginx_done(0), body_done(0), hash_failed(0), flushed(0), client_gone(0),
+          read_buf_freed(0), passed(0),
           pass_removed(0)
     {
         hash_lane.ctx = this;
@@ -457,6 +469,7 @@ ngx_int_t ngx_http_bigupload_read_body(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx);
 void ngx_http_bigupload_read(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx);
 void ngx_http_bigupload_read_rest(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx);
+void ngx_http_bigupload_idle_handler(ngx_event_t *ev);
 void ngx_http_bigupload_give_buffer(ngx_http_bigupload_ctx_t *ctx, ngx_buf_t *b);
 void ngx_http_bigupload_give_buffers(ngx_http_bigupload_ctx_t *ctx);
 

@@ -291,6 +291,14 @@ ngx_http_bigupload_read_in_place(ngx_http_request_t *r, ngx_http_bigupload_ctx_t
         return;
     }
 
+    if (!ctx->read_buf_freed) {
+        /* nginx's own buffer took the first read and is consumed: it is
+         * not needed again (a body nginx read into its header buffer is
+         * not in the pool's large allocations, and stays) */
+        ctx->read_buf_freed = 1;
+        (void) ngx_pfree(r->pool, b->start);
+    }
+
     b->start = fill->last;
     b->pos = fill->last;
     b->last = fill->last;
@@ -441,7 +449,8 @@ ngx_http_bigupload_give_buffers(ngx_http_bigupload_ctx_t *ctx)
  * The upload waits for its client: the ring may size its next buffers down,
  * and a buffer taken for filling that got nothing goes back (nginx's read
  * buffer may point into it, with nothing in it: it is pointed again before
- * the next read).
+ * the next read).  One that holds data goes to the lanes, and then back,
+ * if the client still sends nothing for NGX_HTTP_BIGUPLOAD_IDLE.
  */
 
 static void
@@ -457,5 +466,44 @@ ngx_http_bigupload_waiting(ngx_http_bigupload_ctx_t *ctx)
 
     if (fill->start && fill->last == fill->start) {
         ngx_http_bigupload_give_buffer(ctx, fill);
+
+    } else if (fill->start && !ctx->idle.timer_set) {
+        ctx->idle_received = ctx->received;
+        ngx_add_timer(&ctx->idle, NGX_HTTP_BIGUPLOAD_IDLE);
     }
+}
+
+
+/*
+ * The client sent nothing since the timer was set: the partly filled buffer
+ * joins the ring as a whole one would (the lanes write it, and it goes back
+ * to the spares), so that an upload waiting for its client holds no buffer
+ * and what it sent is in the file.  nginx's read buffer, pointed into its
+ * free part, holds nothing: it is pointed again before the next read.
+ */
+
+void
+ngx_http_bigupload_idle_handler(ngx_event_t *ev)
+{
+    ngx_buf_t                 *fill;
+    ngx_http_request_t        *r = (ngx_http_request_t *) ev->data;
+    ngx_http_bigupload_ctx_t  *ctx = ngx_http_bigupload_get_ctx(r);
+
+    if (ctx == nullptr || ctx->phase != ngx_http_bigupload_phase_body
+        || !ctx->reading || ctx->failed || ctx->received != ctx->idle_received
+        || ctx->ring.full() || r->request_body == nullptr || r->request_body->bufs)
+    {
+        return;
+    }
+
+    fill = &ctx->bufs[ctx->ring.filling()];
+
+    if (fill->start == nullptr || fill->last == fill->start) {
+        return;
+    }
+
+    ngx_http_set_log_request(r->connection->log, r);
+
+    ctx->ring.push();
+    ngx_http_bigupload_resume(r);
 }

@@ -65,6 +65,11 @@ ngx_http_bigupload_create_ctx(ngx_http_request_t *r,
     ctx->guard.data = r;
     ctx->guard.log = r->connection->log;
 
+    ctx->idle.handler = ngx_http_bigupload_idle_handler;
+    ctx->idle.data = r;
+    ctx->idle.log = r->connection->log;
+    ctx->idle.cancelable = 1;
+
     ctx->live.ctx = ctx;
     ngx_queue_insert_tail(&ngx_http_bigupload_live, &ctx->live.queue);
 
@@ -120,6 +125,10 @@ ngx_http_bigupload_cleanup(void *data)
 
     if (ctx->guard.timer_set) {
         ngx_del_timer(&ctx->guard);
+    }
+
+    if (ctx->idle.timer_set) {
+        ngx_del_timer(&ctx->idle);
     }
 
     ngx_http_bigupload_guarded(ngx_cycle->log, "a request's cleanup", [&] {

@@ -622,7 +622,7 @@ is(sha256_file(store_path("stall.bin")), sha256_file($f), "byte for byte");
 
 
 
-=== TEST 16: a slow upload holds one small buffer while its client pauses, not the configured ring ("buffered")
+=== TEST 16: a slow upload holds no buffer while its client pauses, not the configured ring ("buffered"), and what it sent is in the file
 --- config
 location /upload/ {
     bigupload;
@@ -645,17 +645,30 @@ $s->autoflush(1);
 print $s "PUT /upload/slow.bin HTTP/1.1\r\nHost: localhost\r\n"
        . "Content-Length: " . length($data) . "\r\nConnection: close\r\n\r\n";
 # 40 KiB, then a pause: two 16 KiB buffers full, hashed, written and given
-# back, the third holding the last 8 KiB
+# back; the third, holding the last 8 KiB, is written out and given back
+# once the client has sent nothing for a moment (10 ms)
 print $s substr($data, 0, 40960);
-my $up;
+my ($up, @tmp);
 wait_until(sub {
     my ($st, $h, $body) = http_request(uri => "/bigupload-status");
     $up = decode_json($body)->{uploads}[0];
-    return $up && $up->{received} == 40960 && $up->{buffered} == 16384;
+    @tmp = glob(store_path(".bigupload-*"));
+    return $up && $up->{received} == 40960 && $up->{buffered} == 0
+        && @tmp == 1 && -s $tmp[0] == 40960;
 }, 10);
 is($up->{received}, 40960, "the upload in flight received what was sent");
-is($up->{buffered}, 16384, "and holds one 16 KiB buffer while its client waits (the ring is 4 x 1m)");
-print $s substr($data, 40960);
+is($up->{buffered}, 0, "and holds no buffer while its client waits (the ring is 4 x 1m)");
+is(scalar @tmp, 1, "its temp file is in the store");
+is(-s $tmp[0], 40960, "and holds every byte sent, the partly filled buffer's too");
+print $s substr($data, 40960, 1000);
+# the next piece is read into a buffer again, and written out on the next pause
+wait_until(sub {
+    my ($st, $h, $body) = http_request(uri => "/bigupload-status");
+    $up = decode_json($body)->{uploads}[0];
+    return $up && $up->{received} == 41960 && $up->{buffered} == 0 && -s $tmp[0] == 41960;
+}, 10);
+is(-s $tmp[0], 41960, "a piece after the pause is written out on the next one");
+print $s substr($data, 41960);
 my $answer = do { local $/; <$s> };
 like($answer, qr{\AHTTP/1\.1 201 }, "created once the rest came");
 is(sha256_file(store_path("slow.bin")), sha256_file($f), "stored byte for byte");
