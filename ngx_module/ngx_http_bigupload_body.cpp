@@ -504,6 +504,6 @@ ngx_http_bigupload_idle_handler(ngx_event_t *ev)
 
     ngx_http_set_log_request(r->connection->log, r);
 
-    ctx->ring.push();
+    ctx->ring.push_idle();
     ngx_http_bigupload_resume(r);
 }

@@ -233,6 +233,45 @@ START_TEST(test_sizes_slow_bursts)
 }
 END_TEST
 
+START_TEST(test_sizes_idle_pushes)
+{
+    Ring r;
+
+    /* partly filled buffers handed on while the client pauses, which the
+     * lanes lag behind (a pool busy with many slow uploads): the ring fills,
+     * which stops the reading, but the buffers do not grow */
+    r.reset(4, 1024 * 1024);
+    for (int k = 0; k < 4; k++) {
+        r.push_idle();
+    }
+    ck_assert(r.full());
+    ck_assert_uint_eq(r.buffer_size(), 16384);
+
+    bool thrown = false;
+    try {
+        r.push_idle();
+    } catch (const std::logic_error &) {
+        thrown = true;
+    }
+    ck_assert(thrown);
+
+    /* mixed with whole buffers, only a whole one that fills the ring counts */
+    drain(r);
+    r.push_idle();
+    fill(r);
+    fill(r);
+    r.push_idle();
+    ck_assert(r.full());
+    ck_assert_uint_eq(r.buffer_size(), 16384);
+    drain(r);
+    r.push_idle();
+    fill(r);
+    fill(r);
+    fill(r);
+    ck_assert_uint_eq(r.buffer_size(), 32768);
+}
+END_TEST
+
 START_TEST(test_pool)
 {
     BufferPool pool(2);
@@ -291,6 +330,7 @@ Suite *ring_suite(void)
     tcase_add_test(tc, test_sizes_grow_when_full);
     tcase_add_test(tc, test_sizes_shrink_when_waiting);
     tcase_add_test(tc, test_sizes_slow_bursts);
+    tcase_add_test(tc, test_sizes_idle_pushes);
     tcase_add_test(tc, test_pool);
     suite_add_tcase(s, tc);
 

@@ -12,7 +12,9 @@
 // the configured size) whenever the ring fills, that is when the body comes
 // faster than the lanes drain it; it halves (down to the first size) when
 // the upload waits for its client with nothing in the ring and did not fill
-// the ring since it last waited.  A slow upload thus holds one small buffer,
+// the ring since it last waited.  A partly filled buffer handed on because
+// the client paused (push_idle()) says the upload is slow: the ring filling
+// with those (lanes lagging behind many slow uploads) grows nothing.  A slow upload thus holds one small buffer,
 // whatever its bursts, and a fast one reaches the configured size within a
 // few rings.
 #pragma once
@@ -65,6 +67,17 @@ public:
             filled_ = true;
             size_ = size_ > max_ / 2 ? max_ : size_ * 2;
         }
+    }
+
+    // The buffer being filled, partly, is handed on because the client sent
+    // nothing for a while: it holds data like any other, but is no sign of
+    // a body faster than the lanes.
+    void push_idle()
+    {
+        if (full()) {
+            throw std::logic_error("ring: push into a full ring");
+        }
+        count_++;
     }
 
     // The upload waits for its client (all it sent is read): with nothing
