@@ -12,32 +12,14 @@ namespace ietf {
 
 namespace {
 
-bool refuse(RequestRefusal &why, Error e, std::string_view header = {},
-            std::string_view value = {}, std::string detail = {})
-{
-    why.error = e;
-    why.header = std::string(header);
-    why.value = std::string(value);
-    why.detail = std::move(detail);
-    return false;
-}
-
-// A singleton field: absent (false, no refusal), or its one value.
+// A singleton field: absent (true, not present), or its one value, which
+// may be empty (the field's parser says what an empty value is).
 bool single(const HttpRequest &rq, const char *name, std::string_view &v, bool &present,
             RequestRefusal &why)
 {
-    present = false;
-    switch (rq.single(name, v)) {
-    case HttpRequest::Field::absent:
-        return true;
-    case HttpRequest::Field::repeated:
-        return refuse(why, Error::ietf_bad_header, name, v,
-                      std::string(name) + " is given more than once");
-    case HttpRequest::Field::one:
-        present = true;
-        return true;
-    }
-    return true;
+    Got g = one_field(rq, name, v, why, Error::ietf_bad_header, true);
+    present = g == Got::one;
+    return g != Got::bad;
 }
 
 bool field_refusal(RequestRefusal &why, const char *name, std::string_view v,

@@ -19,6 +19,7 @@
 #include "engine/upload.hpp"
 #include "proto/errors.hpp"
 #include "proto/http.hpp"
+#include "proto/refusal.hpp"
 #include "proto/ietf.hpp"
 
 namespace bigupload {
@@ -46,12 +47,7 @@ struct Request {
     std::string filename;                    // filename* (RFC 6266 4.3) or filename
 };
 
-struct RequestRefusal {
-    Error error = Error::none;
-    std::string header;                      // the offending field
-    std::string value;                       // its value
-    std::string detail;                      // the message for the client
-};
+struct RequestRefusal : FieldRefusal {};
 
 // Parses a request that carries Upload-Draft-Interop-Version; "resource":
 // whether its URI names an upload resource (else it is a creation's target).

@@ -14,39 +14,6 @@ namespace {
 // off_t's range: every offset and length must fit the file system's
 constexpr std::uint64_t max_off = 0x7fffffffffffffffULL;
 
-bool refuse(NativeRefusal &why, Error e, std::string_view header = std::string_view(),
-            std::string_view value = std::string_view(), std::string detail = std::string())
-{
-    why.error = e;
-    why.header = std::string(header);
-    why.value = std::string(value);
-    why.detail = std::move(detail);
-    return false;
-}
-
-// A singleton upload header: absent, or exactly one non-empty value.
-enum class Got { absent, one, bad };
-
-Got one_field(const HttpRequest &rq, std::string_view name, std::string_view &v,
-              NativeRefusal &why, Error e)
-{
-    switch (rq.single(name, v)) {
-    case HttpRequest::Field::absent:
-        return Got::absent;
-    case HttpRequest::Field::repeated:
-        refuse(why, e, name, v, std::string(name) + " is given more than once");
-        return Got::bad;
-    case HttpRequest::Field::one:
-        break;
-    }
-
-    if (v.empty()) {
-        refuse(why, e, name, v, std::string(name) + " is empty");
-        return Got::bad;
-    }
-    return Got::one;
-}
-
 // The body's framing: Content-Length, or none known yet (chunked, HTTP/2).
 std::optional<std::uint64_t> body_length(const HttpRequest &rq)
 {

@@ -19,6 +19,7 @@
 #include "engine/upload_state.hpp"
 #include "proto/errors.hpp"
 #include "proto/http.hpp"
+#include "proto/refusal.hpp"
 
 namespace bigupload {
 
@@ -35,11 +36,7 @@ struct NativeRequest {
 };
 
 // Why a request is refused, with what its log line and message need.
-struct NativeRefusal {
-    Error error = Error::none;
-    std::string header;          // the offending header
-    std::string value;           // its value
-    std::string detail;          // the message, when more precise than the table's
+struct NativeRefusal : FieldRefusal {
     std::int64_t bytes = -1;
 };
 

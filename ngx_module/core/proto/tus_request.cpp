@@ -11,38 +11,6 @@ namespace {
 
 constexpr std::string_view patch_type = "application/offset+octet-stream";
 
-bool refuse(Refusal &why, Error e, std::string_view header = std::string_view(),
-            std::string_view value = std::string_view(), std::string detail = std::string())
-{
-    why.error = e;
-    why.header = std::string(header);
-    why.value = std::string(value);
-    why.detail = std::move(detail);
-    return false;
-}
-
-enum class Got { absent, one, bad };
-
-// A singleton header: absent, or exactly one non-empty value.
-Got one_field(const HttpRequest &rq, std::string_view name, std::string_view &v, Refusal &why)
-{
-    switch (rq.single(name, v)) {
-    case HttpRequest::Field::absent:
-        return Got::absent;
-    case HttpRequest::Field::repeated:
-        refuse(why, Error::tus_bad_header, name, v, std::string(name) + " is given more than once");
-        return Got::bad;
-    case HttpRequest::Field::one:
-        break;
-    }
-
-    if (v.empty()) {
-        refuse(why, Error::tus_bad_header, name, v, std::string(name) + " is empty");
-        return Got::bad;
-    }
-    return Got::one;
-}
-
 bool number_field(std::string_view name, std::string_view v, std::uint64_t &out, Refusal &why)
 {
     NumberError e = parse_length(v, out);
@@ -109,7 +77,7 @@ bool resource_tail(std::string_view path, std::string_view &last)
 bool parse_checksum_field(const HttpRequest &rq, Request &out, Refusal &why)
 {
     std::string_view v;
-    Got g = one_field(rq, "Upload-Checksum", v, why);
+    Got g = one_field(rq, "Upload-Checksum", v, why, Error::tus_bad_header);
 
     if (g == Got::bad) {
         return false;
@@ -135,7 +103,7 @@ bool parse_create(const HttpRequest &rq, Request &out, Refusal &why)
 {
     std::string_view concat, length, defer, metadata, offset;
 
-    Got g_concat = one_field(rq, "Upload-Concat", concat, why);
+    Got g_concat = one_field(rq, "Upload-Concat", concat, why, Error::tus_bad_header);
     if (g_concat == Got::bad) {
         return false;
     }
@@ -154,11 +122,11 @@ bool parse_create(const HttpRequest &rq, Request &out, Refusal &why)
         }
     }
 
-    Got g_len = one_field(rq, "Upload-Length", length, why);
+    Got g_len = one_field(rq, "Upload-Length", length, why, Error::tus_bad_header);
     if (g_len == Got::bad) {
         return false;
     }
-    Got g_defer = one_field(rq, "Upload-Defer-Length", defer, why);
+    Got g_defer = one_field(rq, "Upload-Defer-Length", defer, why, Error::tus_bad_header);
     if (g_defer == Got::bad) {
         return false;
     }
@@ -200,7 +168,7 @@ bool parse_create(const HttpRequest &rq, Request &out, Refusal &why)
                       "a creation needs Upload-Length, or Upload-Defer-Length: 1");
     }
 
-    Got g_meta = one_field(rq, "Upload-Metadata", metadata, why);
+    Got g_meta = one_field(rq, "Upload-Metadata", metadata, why, Error::tus_bad_header);
     if (g_meta == Got::bad) {
         return false;
     }
@@ -217,7 +185,7 @@ bool parse_create(const HttpRequest &rq, Request &out, Refusal &why)
     }
 
     // a creation's bytes start at 0: any other offset is not understood
-    Got g_off = one_field(rq, "Upload-Offset", offset, why);
+    Got g_off = one_field(rq, "Upload-Offset", offset, why, Error::tus_bad_header);
     if (g_off == Got::bad) {
         return false;
     }
@@ -247,7 +215,7 @@ bool parse_patch(const HttpRequest &rq, Request &out, Refusal &why)
         return refuse(why, Error::tus_media_type, "Content-Type", type);
     }
 
-    Got g_off = one_field(rq, "Upload-Offset", offset, why);
+    Got g_off = one_field(rq, "Upload-Offset", offset, why, Error::tus_bad_header);
     if (g_off == Got::bad) {
         return false;
     }
@@ -260,7 +228,7 @@ bool parse_patch(const HttpRequest &rq, Request &out, Refusal &why)
     }
 
     // the length of an upload created with Upload-Defer-Length
-    Got g_len = one_field(rq, "Upload-Length", length, why);
+    Got g_len = one_field(rq, "Upload-Length", length, why, Error::tus_bad_header);
     if (g_len == Got::bad) {
         return false;
     }
@@ -401,7 +369,7 @@ bool parse_request(const HttpRequest &rq, std::string_view path, Request &out, R
     why = Refusal();
 
     std::string_view override_v;
-    Got g = one_field(rq, "X-HTTP-Method-Override", override_v, why);
+    Got g = one_field(rq, "X-HTTP-Method-Override", override_v, why, Error::tus_bad_header);
     if (g == Got::bad) {
         return false;
     }

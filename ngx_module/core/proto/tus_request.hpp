@@ -24,6 +24,7 @@
 #include "engine/upload_state.hpp"
 #include "proto/errors.hpp"
 #include "proto/http.hpp"
+#include "proto/refusal.hpp"
 #include "proto/tus.hpp"
 
 namespace bigupload {
@@ -116,11 +117,7 @@ struct Request {
 };
 
 // Why a request is refused, with what its log line and message need.
-struct Refusal {
-    Error error = Error::none;
-    std::string header;
-    std::string value;
-    std::string detail;      // the message, when more precise than the table's
+struct Refusal : FieldRefusal {
     std::string allow;       // for tus_method: the Allow header
 };
 
