@@ -22,6 +22,19 @@ bool single(const HttpRequest &rq, const char *name, std::string_view &v, bool &
     return g != Got::bad;
 }
 
+// Reads the singleton field "name" and, when it is there, hands its value to
+// "parse", which takes it or refuses it: false when the request is refused.
+template <class Parse>
+bool when_present(const HttpRequest &rq, const char *name, RequestRefusal &why, Parse parse)
+{
+    std::string_view v;
+    bool present;
+    if (!single(rq, name, v, present, why)) {
+        return false;
+    }
+    return !present || parse(v);
+}
+
 bool field_refusal(RequestRefusal &why, const char *name, std::string_view v,
                    const FieldStatus &st)
 {
@@ -36,21 +49,15 @@ bool field_refusal(RequestRefusal &why, const char *name, std::string_view v,
 bool integer_field(const HttpRequest &rq, const char *name, std::optional<std::uint64_t> &out,
                    RequestRefusal &why)
 {
-    std::string_view v;
-    bool present;
-    if (!single(rq, name, v, present, why)) {
-        return false;
-    }
-    if (!present) {
+    return when_present(rq, name, why, [&](std::string_view v) {
+        std::uint64_t n = 0;
+        FieldStatus st = parse_offset(v, n);
+        if (!st.ok()) {
+            return field_refusal(why, name, v, st);
+        }
+        out = n;
         return true;
-    }
-    std::uint64_t n = 0;
-    FieldStatus st = parse_offset(v, n);
-    if (!st.ok()) {
-        return field_refusal(why, name, v, st);
-    }
-    out = n;
-    return true;
+    });
 }
 
 // The version's completeness field, when present; the other version's
@@ -59,27 +66,22 @@ bool complete_field(const HttpRequest &rq, const VersionTraits &t, std::optional
                     RequestRefusal &why)
 {
     const char *other = t.complete_inverted ? "Upload-Complete" : "Upload-Incomplete";
-    std::string_view v;
-    if (rq.single(other, v) != HttpRequest::Field::absent) {
-        return refuse(why, Error::ietf_bad_header, other, v,
+    std::string_view ov;
+    if (rq.single(other, ov) != HttpRequest::Field::absent) {
+        return refuse(why, Error::ietf_bad_header, other, ov,
                       std::string(other) + " is not a field of interop version "
                           + std::to_string(t.interop) + ", " + t.complete_field + " is");
     }
 
-    bool present;
-    if (!single(rq, t.complete_field, v, present, why)) {
-        return false;
-    }
-    if (!present) {
+    return when_present(rq, t.complete_field, why, [&](std::string_view v) {
+        bool complete = false;
+        FieldStatus st = parse_complete(t, v, complete);
+        if (!st.ok()) {
+            return field_refusal(why, t.complete_field, v, st);
+        }
+        out = complete;
         return true;
-    }
-    bool complete = false;
-    FieldStatus st = parse_complete(t, v, complete);
-    if (!st.ok()) {
-        return field_refusal(why, t.complete_field, v, st);
-    }
-    out = complete;
-    return true;
+    });
 }
 
 // Content-Digest / Repr-Digest: the members whose algorithm we have; a
@@ -87,89 +89,71 @@ bool complete_field(const HttpRequest &rq, const VersionTraits &t, std::optional
 bool digest_field(const HttpRequest &rq, const char *name, std::vector<DigestCheck> &out,
                   RequestRefusal &why)
 {
-    std::string_view v;
-    bool present;
-    if (!single(rq, name, v, present, why)) {
-        return false;
-    }
-    if (!present) {
-        return true;
-    }
-    std::vector<DigestMember> members;
-    DigestFieldStatus st = parse_digest_field(v, members);
-    if (!st.ok()) {
-        return refuse(why, Error::ietf_bad_header, name, v,
-                      std::string(name) + " is malformed: "
-                          + digest_field_error_message(st.error));
-    }
-    for (const auto &m : members) {
-        std::optional<DigestAlg> alg = digest_from_field_key(m.algorithm);
-        if (!alg) {
-            continue;                  // RFC 9530: unknown algorithms are ignored
-        }
-        if (m.bytes.size() != digest_size(*alg)) {
+    return when_present(rq, name, why, [&](std::string_view v) {
+        std::vector<DigestMember> members;
+        DigestFieldStatus st = parse_digest_field(v, members);
+        if (!st.ok()) {
             return refuse(why, Error::ietf_bad_header, name, v,
-                          std::string(name) + ": a " + m.algorithm + " digest is "
-                              + std::to_string(digest_size(*alg)) + " bytes, not "
-                              + std::to_string(m.bytes.size()));
+                          std::string(name) + " is malformed: "
+                              + digest_field_error_message(st.error));
         }
-        out.push_back(DigestCheck{*alg, m.bytes});
-    }
-    return true;
+        for (const auto &m : members) {
+            std::optional<DigestAlg> alg = digest_from_field_key(m.algorithm);
+            if (!alg) {
+                continue;              // RFC 9530: unknown algorithms are ignored
+            }
+            if (m.bytes.size() != digest_size(*alg)) {
+                return refuse(why, Error::ietf_bad_header, name, v,
+                              std::string(name) + ": a " + m.algorithm + " digest is "
+                                  + std::to_string(digest_size(*alg)) + " bytes, not "
+                                  + std::to_string(m.bytes.size()));
+            }
+            out.push_back(DigestCheck{*alg, m.bytes});
+        }
+        return true;
+    });
 }
 
 bool want_field(const HttpRequest &rq, std::vector<DigestAlg> &out, RequestRefusal &why)
 {
-    std::string_view v;
-    bool present;
-    if (!single(rq, "Want-Repr-Digest", v, present, why)) {
-        return false;
-    }
-    if (!present) {
-        return true;
-    }
-    std::vector<DigestPreference> prefs;
-    DigestFieldStatus st = parse_want_digest_field(v, prefs);
-    if (!st.ok()) {
-        return refuse(why, Error::ietf_bad_header, "Want-Repr-Digest", v,
-                      std::string("Want-Repr-Digest is malformed: ")
-                          + digest_field_error_message(st.error));
-    }
-    // most wanted first; equal weights keep the client's order
-    std::stable_sort(prefs.begin(), prefs.end(),
-                     [](const DigestPreference &a, const DigestPreference &b) {
-                         return a.weight > b.weight;
-                     });
-    for (const auto &p : prefs) {
-        std::optional<DigestAlg> alg = digest_from_field_key(p.algorithm);
-        if (p.weight > 0 && alg && std::find(out.begin(), out.end(), *alg) == out.end()) {
-            out.push_back(*alg);
+    return when_present(rq, "Want-Repr-Digest", why, [&](std::string_view v) {
+        std::vector<DigestPreference> prefs;
+        DigestFieldStatus st = parse_want_digest_field(v, prefs);
+        if (!st.ok()) {
+            return refuse(why, Error::ietf_bad_header, "Want-Repr-Digest", v,
+                          std::string("Want-Repr-Digest is malformed: ")
+                              + digest_field_error_message(st.error));
         }
-    }
-    return true;
+        // most wanted first; equal weights keep the client's order
+        std::stable_sort(prefs.begin(), prefs.end(),
+                         [](const DigestPreference &a, const DigestPreference &b) {
+                             return a.weight > b.weight;
+                         });
+        for (const auto &p : prefs) {
+            std::optional<DigestAlg> alg = digest_from_field_key(p.algorithm);
+            if (p.weight > 0 && alg && std::find(out.begin(), out.end(), *alg) == out.end()) {
+                out.push_back(*alg);
+            }
+        }
+        return true;
+    });
 }
 
 bool disposition(const HttpRequest &rq, Request &out, RequestRefusal &why)
 {
-    std::string_view v;
-    bool present;
-    if (!single(rq, "Content-Disposition", v, present, why)) {
-        return false;
-    }
-    if (!present) {
+    return when_present(rq, "Content-Disposition", why, [&](std::string_view v) {
+        std::string type;
+        FormPart part;
+        if (parse_content_disposition(v, type, part) != FormError::ok) {
+            return refuse(why, Error::ietf_bad_header, "Content-Disposition", v,
+                          "Content-Disposition is malformed");
+        }
+        if (part.is_file()) {
+            out.has_filename = true;
+            out.filename = part.preferred_filename();
+        }
         return true;
-    }
-    std::string type;
-    FormPart part;
-    if (parse_content_disposition(v, type, part) != FormError::ok) {
-        return refuse(why, Error::ietf_bad_header, "Content-Disposition", v,
-                      "Content-Disposition is malformed");
-    }
-    if (part.is_file()) {
-        out.has_filename = true;
-        out.filename = part.preferred_filename();
-    }
-    return true;
+    });
 }
 
 // The length this request indicates, checked against its own content.
