@@ -9,3 +9,9 @@ $(BUILD)/digest-speed: scripts/bench.d/digest_speed.cpp $(BUILD)/libbigupload_co
 
 digest-speed: $(BUILD)/digest-speed
 	$(BUILD)/digest-speed $(DIGEST_SPEED_ARGS)
+
+# What a zero-copy body path could gain (scripts/bench.d/splice_speed.cpp,
+# driven by scripts/bench-zerocopy, which make bench runs): a one-connection
+# receiver that copies or splices a PUT body into a file.
+$(BUILD)/splice-speed: scripts/bench.d/splice_speed.cpp
+	$(CXX) -std=c++17 -O2 -Wall -Wextra -Werror -o $@ $< -lcrypto
