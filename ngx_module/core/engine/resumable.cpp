@@ -889,10 +889,15 @@ bool hash_forward(PartialStore &store, const std::string &id, DigestAlg alg,
         if (n == -1 && errno == EINTR) {
             continue;
         }
-        if (n <= 0) {
-            if (n == 0) {
-                errno = EIO;
-            }
+        if (n == 0) {
+            // the file ends before what the state says was received: bytes
+            // another server acknowledged that this one's mount does not
+            // show yet (a network filesystem's caches; nothing is fsynced).
+            // Not a failure: this hashing is ahead of its time only, and a
+            // later run, or the completion, hashes them
+            return false;
+        }
+        if (n < 0) {
             e = fs_error("pread", store.path_of(id, ".data"));
             return false;
         }
