@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -922,6 +924,76 @@ START_TEST(test_hash_forward_short_file)
 }
 END_TEST
 
+/* [1 MB, 4 MB) of data received, not hashed (the prefix is missing), and
+ * the data file cut at 2 MB as another server's mount would show it before
+ * its caches learn of the rest; the data file's path */
+static std::string short_partial(const std::string &data)
+{
+    FsError e;
+    ck_assert(put(data, "k", 1000000, 4000000, data.size()) == Outcome::incomplete);
+
+    PartialStore s = partials();
+    ck_assert(s.open(false, e));
+    std::string path = s.path_of(id(), ".data");
+    ck_assert_int_eq(truncate(path.c_str(), 2000000), 0);
+    return path;
+}
+
+/* the completion's read-back where the file is shorter than the state says
+ * (another server wrote the rest, and this one's mount does not show it
+ * yet): the file is opened again until the bytes appear, and the digest is
+ * the whole file's */
+START_TEST(test_read_back_waits_for_short_file)
+{
+    std::string data = body(4 * 1000000);
+    std::string path = short_partial(data);
+
+    /* the "other server's" bytes become visible 30 ms into the read-back */
+    std::thread late([&data, path]() {
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        std::ofstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(2000000);
+        f.write(data.data() + 2000000, 2000000);
+    });
+
+    ResumableUpload *r = nullptr;
+    Outcome o = put(data, "k", 0, 1000000, data.size(), &r);
+    late.join();
+
+    ck_assert_int_eq((int) o, (int) Outcome::created);
+    ck_assert_sstr_eq(r->sha256(), sha256_hex(data.data(), data.size()));
+    ck_assert(ck_slurp(root + "/dir/f.bin") == data);
+    delete r;
+}
+END_TEST
+
+/* ... and where the bytes never appear: the completion fails with EIO on
+ * the data file, and the partial (every byte it holds) is kept */
+START_TEST(test_read_back_short_file_fails)
+{
+    std::string data = body(4 * 1000000);
+    FsError e;
+
+    std::string path = short_partial(data);
+    PartialStore s = partials();
+    ck_assert(s.open(false, e));
+
+    ResumableUpload p(partials(), id(), "k", target(), range(0, 1000000, data.size()));
+    ck_assert(p.open(1, e) == Outcome::ok);
+    ck_assert(p.write(data.data(), 1000000, 1, e) == Outcome::ok);
+    ck_assert(p.finish(true, false, 1, e) == Outcome::error);
+    ck_assert_int_eq(e.err, EIO);
+    ck_assert_sstr_eq(e.op, "pread");
+    ck_assert_sstr_eq(e.path, path);
+
+    struct stat sb;
+    ck_assert_int_ne(stat((root + "/dir/f.bin").c_str(), &sb), 0);
+    PartialInfo info;
+    ck_assert(query_partial(s, id(), "k", target(), info, e) == Outcome::ok);
+    ck_assert(info.state.received.contiguous() == 4000000);
+}
+END_TEST
+
 /* bigupload_digest off: nothing hashed, no digest */
 START_TEST(test_no_digest)
 {
@@ -972,6 +1044,8 @@ Suite *partial_suite(void)
     tcase_add_test(tc, test_rewrite_invalidates);
     tcase_add_test(tc, test_hash_forward);
     tcase_add_test(tc, test_hash_forward_short_file);
+    tcase_add_test(tc, test_read_back_waits_for_short_file);
+    tcase_add_test(tc, test_read_back_short_file_fails);
     tcase_add_test(tc, test_no_digest);
     suite_add_tcase(s, tc);
 

@@ -62,12 +62,6 @@ bool stale(int err)
     return err == ESTALE;
 }
 
-void pause_before_retry(int attempt)
-{
-    struct timespec ts = {0, 1000000L << (attempt < 6 ? attempt : 6)};   // 1..64 ms
-    ::nanosleep(&ts, nullptr);
-}
-
 constexpr int stale_retries = 8;
 
 int openat_fresh(int dir, const char *name, int flags, mode_t mode = 0)
@@ -151,6 +145,12 @@ bool read_all(int dir, const std::string &name, std::string &out, bool &missing)
 }
 
 }  // namespace
+
+void pause_before_retry(int attempt)
+{
+    struct timespec ts = {0, 1000000L << (attempt < 6 ? attempt : 6)};   // 1..64 ms
+    ::nanosleep(&ts, nullptr);
+}
 
 bool PartialStore::open(bool create, FsError &e)
 {

@@ -103,4 +103,8 @@ private:
     std::string dir_path_;
 };
 
+// Waits 1, 2, 4 ... 64 ms before the next look at a file a network
+// filesystem's caches may show stale (ESTALE, or shorter than its state).
+void pause_before_retry(int attempt);
+
 }  // namespace bigupload

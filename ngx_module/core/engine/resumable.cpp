@@ -16,6 +16,11 @@ namespace bigupload {
 
 namespace {
 
+// how many times a data file shorter than its state is opened again before
+// the read-back fails: about 2 s in all (pause_before_retry), longer than
+// GlusterFS's attribute caches keep a size (1 s by default)
+constexpr int short_file_retries = 36;
+
 StoredPreconditions store_preconditions(const Preconditions &p)
 {
     StoredPreconditions s;
@@ -499,17 +504,43 @@ bool ResumableUpload::read_range(std::uint64_t from, std::uint64_t to,
                                  FsError &e)
 {
     std::vector<char> buf(1 << 20);
+    std::uint64_t pos = from;
 
-    if (from < to
-        && !bigupload::read_range(data_.get(), from, to - from, buf,
-                                  [&fn](const char *p, std::size_t n) {
+    for (int attempt = 0; pos < to; attempt++) {
+        if (bigupload::read_range(data_.get(), pos, to - pos, buf,
+                                  [&fn, &pos](const char *p, std::size_t n) {
                                       fn(p, n);
+                                      pos += n;
                                       return true;
                                   }))
-    {
-        e = fs_error("pread", store_.path_of(id_, ".data"));
-        return false;
+        {
+            break;
+        }
+
+        // The file ends before what the state says was received: another
+        // server wrote those bytes, and this one's mount does not show them
+        // yet (a network filesystem's caches; nothing is fsynced).  The name
+        // is opened again, as for ESTALE, a few times before it counts.
+        int err = errno;
+        struct stat sb;
+        bool shorter = err == EIO && ::fstat(data_.get(), &sb) == 0
+                       && static_cast<std::uint64_t>(sb.st_size) < to;
+
+        if (!shorter || attempt == short_file_retries) {
+            errno = err;
+            e = fs_error("pread", store_.path_of(id_, ".data"));
+            return false;
+        }
+
+        pause_before_retry(attempt);
+
+        FsError ignored;
+        Fd fresh = store_.open_data(id_, ignored);
+        if (fresh) {
+            data_ = std::move(fresh);
+        }
     }
+
     return true;
 }
 
@@ -710,7 +741,15 @@ Outcome ResumableUpload::end_request(bool body_complete, bool durable, std::int6
 
     size_ = *st.length;
 
-    if (::ftruncate(data_.get(), static_cast<off_t>(size_)) == -1) {
+    // the file is cut to its length, never extended: one that looks shorter
+    // holds bytes another server wrote, not visible on this mount yet, and
+    // zeros there would be hashed and stored in their place (read_range
+    // waits for them)
+    struct stat sb;
+    if (::fstat(data_.get(), &sb) == -1
+        || (static_cast<std::uint64_t>(sb.st_size) > size_
+            && ::ftruncate(data_.get(), static_cast<off_t>(size_)) == -1))
+    {
         e = fs_error("ftruncate", store_.path_of(id_, ".data"));
         store_.save(id_, st, again);
         return Outcome::error;
