@@ -5,6 +5,7 @@
 /* included after check.h, whose fail() macro breaks the iostream headers */
 #pragma push_macro("fail")
 #undef fail
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -46,6 +47,20 @@ static inline std::string ck_slurp(const std::string &path)
     ss << f.rdbuf();
     return ss.str();
 }
+
+/* A pipe holding "n" bytes of "data" (n up to 1 MiB), as the zero-copy body
+ * path hands them to an upload; closed with the object. */
+struct CkPipe {
+    int fd[2];
+    CkPipe(const char *data, std::size_t n)
+    {
+        ck_assert_int_eq(pipe2(fd, O_CLOEXEC), 0);
+        ck_assert(fcntl(fd[1], F_SETPIPE_SZ, 1 << 20) >= (int) n);
+        ck_assert(write(fd[1], data, n) == static_cast<ssize_t>(n));
+    }
+    ~CkPipe() { close(fd[0]); close(fd[1]); }
+    int out() const { return fd[0]; }
+};
 
 /* A temporary file holding "content", removed with the object. */
 struct CkTempFile {

@@ -994,6 +994,53 @@ START_TEST(test_read_back_short_file_fails)
 }
 END_TEST
 
+/* the zero-copy body path: spliced bytes of a resumable upload are hashed
+ * from the data file, recorded at the checkpoints as written ones are, and
+ * resumed from */
+START_TEST(test_spliced_bytes)
+{
+    std::string data = body(3 * 1000000);
+    FsError e;
+
+    ResumableUpload a(partials(), id(), "k", target(), range(0, 2000000, data.size()));
+    ck_assert(a.splices());
+    ck_assert(a.open(1, e) == Outcome::ok);
+    for (std::size_t off = 0; off < 2000000; off += 500000) {
+        CkPipe p(data.data() + off, 500000);
+        ck_assert(a.splice(p.out(), 500000, 1, e) == Outcome::ok);
+    }
+    ck_assert(a.finish(true, false, 1, e) == Outcome::incomplete);
+
+    PartialStore q = partials();
+    PartialInfo info;
+    ck_assert(query_partial(q, id(), "k", target(), info, e) == Outcome::ok);
+    ck_assert(info.state.received.contiguous() == 2000000);
+    ck_assert(info.state.digest && info.state.digest->hashed == 2000000);
+
+    ResumableUpload *r = nullptr;
+    ck_assert(put(data, "k", 2000000, data.size(), data.size(), &r) == Outcome::created);
+    ck_assert_sstr_eq(r->sha256(), sha256_hex(data.data(), data.size()));
+    ck_assert(r->digest_read_back() == 0);
+    ck_assert(ck_slurp(root + "/dir/f.bin") == data);
+    delete r;
+}
+END_TEST
+
+/* spliced bytes past the upload's length: refused before they reach the
+ * file, and nothing held changes */
+START_TEST(test_spliced_beyond_length)
+{
+    std::string data = body(1100);
+    FsError e;
+
+    ResumableUpload a(partials(), id(), "k", target(), range(0, 500, 1000));
+    ck_assert(a.open(1, e) == Outcome::ok);
+    CkPipe p(data.data(), 1100);
+    ck_assert(a.splice(p.out(), 1100, 1, e) == Outcome::beyond_length);
+    ck_assert_uint_eq(a.written(), 0);
+}
+END_TEST
+
 /* bigupload_digest off: nothing hashed, no digest */
 START_TEST(test_no_digest)
 {
@@ -1046,6 +1093,8 @@ Suite *partial_suite(void)
     tcase_add_test(tc, test_hash_forward_short_file);
     tcase_add_test(tc, test_read_back_waits_for_short_file);
     tcase_add_test(tc, test_read_back_short_file_fails);
+    tcase_add_test(tc, test_spliced_bytes);
+    tcase_add_test(tc, test_spliced_beyond_length);
     tcase_add_test(tc, test_no_digest);
     suite_add_tcase(s, tc);
 

@@ -255,6 +255,59 @@ START_TEST(test_digest_checked)
 }
 END_TEST
 
+/* the zero-copy body path: bytes spliced from a pipe into the temp file are
+ * hashed from its pages, and stored as written ones are; both kinds mix */
+START_TEST(test_spliced_bytes)
+{
+    std::string data(700000, '\0');
+    for (std::size_t i = 0; i < data.size(); i++) {
+        data[i] = (char) (i * 7 + i / 4093);
+    }
+
+    PlainUpload u(target("s.bin"));
+    FsError e;
+
+    ck_assert(u.splices());
+    ck_assert(u.open(0, e) == Outcome::ok);
+    {
+        CkPipe p(data.data(), 300001);
+        Outcome o = u.splice(p.out(), 300001, 0, e);
+        ck_assert_msg(o == Outcome::ok, "%s %s: %d", e.op.c_str(), e.path.c_str(), e.err);
+    }
+    ck_assert(u.write(data.data() + 300001, 99999, 0, e) == Outcome::ok);
+    {
+        CkPipe p(data.data() + 400000, 300000);
+        ck_assert(u.splice(p.out(), 300000, 0, e) == Outcome::ok);
+    }
+    ck_assert_uint_eq(u.hashed(), data.size());
+    ck_assert(u.finish(true, false, 0, e) == Outcome::created);
+    ck_assert_sstr_eq(u.sha256(), sha256_hex(data.data(), data.size()));
+    ck_assert(ck_slurp(root + "/s.bin") == data);
+}
+END_TEST
+
+/* a pipe that runs dry before "len": an error on the temp file, nothing
+ * counted, nothing stored */
+START_TEST(test_spliced_short_pipe)
+{
+    PlainUpload u(target("short.bin"));
+    FsError e;
+
+    ck_assert(u.open(0, e) == Outcome::ok);
+    CkPipe p("abc", 3);
+    close(p.fd[1]);
+    p.fd[1] = open("/dev/null", O_WRONLY);
+    ck_assert(u.splice(p.out(), 10, 0, e) == Outcome::error);
+    ck_assert_int_eq(e.err, EIO);
+    ck_assert_sstr_eq(e.op, "splice");
+    ck_assert_sstr_eq(e.path, u.temp_path());
+    ck_assert_uint_eq(u.written(), 0);
+    ck_assert(u.abort(false, false, 0, e) == Outcome::ok);
+    struct stat sb;
+    ck_assert_int_ne(stat((root + "/short.bin").c_str(), &sb), 0);
+}
+END_TEST
+
 Suite *plain_suite(void)
 {
     Suite *s = suite_create("plain");
@@ -270,6 +323,8 @@ Suite *plain_suite(void)
     tcase_add_test(tc, test_appeared_meanwhile);
     tcase_add_test(tc, test_written_in_order_only);
     tcase_add_test(tc, test_digest_checked);
+    tcase_add_test(tc, test_spliced_bytes);
+    tcase_add_test(tc, test_spliced_short_pipe);
     suite_add_tcase(s, tc);
 
     return s;

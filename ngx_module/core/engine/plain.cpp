@@ -35,6 +35,26 @@ Outcome PlainUpload::write_at(const void *data, std::size_t len, std::uint64_t o
     return Outcome::ok;
 }
 
+Outcome PlainUpload::splice(int pipe, std::size_t len, std::int64_t, FsError &e)
+{
+    if (!splice_all(pipe, file_.fd(), len, size_)) {
+        e = fs_error("splice", file_.temp_path());
+        return Outcome::error;
+    }
+
+    if (hashing()
+        && !map_range(file_.fd(), size_, len, [this](const char *p, std::size_t n) {
+               hash(p, n);
+           }))
+    {
+        e = fs_error("mmap", file_.temp_path());
+        return Outcome::error;
+    }
+
+    size_ += len;
+    return Outcome::ok;
+}
+
 Outcome PlainUpload::finish(bool body_complete, bool durable, std::int64_t now, FsError &e)
 {
     if (!body_complete) {

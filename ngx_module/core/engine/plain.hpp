@@ -39,6 +39,8 @@ public:
     void hash(const void *data, std::size_t len) override;
     Outcome write_at(const void *data, std::size_t len, std::uint64_t offset,
                      std::int64_t now, FsError &e) override;
+    bool splices() const override { return true; }
+    Outcome splice(int pipe, std::size_t len, std::int64_t now, FsError &e) override;
 
     // created, replaced, appeared (a file came to the target meanwhile and
     // may not be replaced), body_length_mismatch, digest_mismatch or error;

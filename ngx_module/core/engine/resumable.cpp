@@ -253,6 +253,31 @@ void ResumableUpload::hash(const void *data, std::size_t len)
 Outcome ResumableUpload::write_at(const void *data, std::size_t len, std::uint64_t offset,
                                   std::int64_t now, FsError &e)
 {
+    return put_at(len, offset, now, e, [&](const char *&op) {
+        op = "pwrite";
+        return pwrite_all(data_.get(), data, len, offset);
+    });
+}
+
+Outcome ResumableUpload::splice(int pipe, std::size_t len, std::int64_t now, FsError &e)
+{
+    std::uint64_t offset = rq_.start + written_;
+
+    return put_at(len, offset, now, e, [&](const char *&op) {
+        op = "splice";
+        if (!splice_all(pipe, data_.get(), len, offset)) {
+            return false;
+        }
+        op = "mmap";
+        return !hashing()
+               || map_range(data_.get(), offset, len,
+                            [this](const char *p, std::size_t n) { hash(p, n); });
+    });
+}
+
+Outcome ResumableUpload::put_at(std::size_t len, std::uint64_t offset, std::int64_t now,
+                                FsError &e, const std::function<bool(const char *&op)> &put)
+{
     if (offset != rq_.start + written_) {
         throw std::logic_error("resumable upload written out of order");
     }
@@ -262,8 +287,9 @@ Outcome ResumableUpload::write_at(const void *data, std::size_t len, std::uint64
         return Outcome::beyond_length;
     }
 
-    if (!pwrite_all(data_.get(), data, len, offset)) {
-        e = fs_error("pwrite", store_.path_of(id_, ".data"));
+    const char *op = "pwrite";
+    if (!put(op)) {
+        e = fs_error(op, store_.path_of(id_, ".data"));
         return Outcome::error;
     }
 

@@ -85,6 +85,8 @@ public:
     void hash(const void *data, std::size_t len) override;
     Outcome write_at(const void *data, std::size_t len, std::uint64_t offset,
                      std::int64_t now, FsError &e) override;
+    bool splices() const override { return true; }
+    Outcome splice(int pipe, std::size_t len, std::int64_t now, FsError &e) override;
 
     // Records what this request wrote (only bytes both written and hashed,
     // when hashing; nothing when a digest check of its body fails:
@@ -150,6 +152,10 @@ private:
     // it is gone or belongs to another key now).
     Outcome relock(Fd &held, UploadState &st, FsError &e);
     Outcome record(std::int64_t now, FsError &e);
+    // write_at() and splice(): "put" writes [offset, offset + len) to the
+    // data file (false with errno set, and the failed call's name in "op")
+    Outcome put_at(std::size_t len, std::uint64_t offset, std::int64_t now, FsError &e,
+                   const std::function<bool(const char *&op)> &put);
     // Bytes of this request that a state may claim: written, and hashed too
     // when hashing.
     std::uint64_t held() const;

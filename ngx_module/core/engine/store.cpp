@@ -1,6 +1,7 @@
 #include "engine/store.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
@@ -418,7 +419,7 @@ Outcome TargetFile::open(const std::string &root,
         std::string tmp = std::string(".bigupload-") + random_hex(8);
 
         fd_ = Fd(::openat(dir_fd_.get(), tmp.c_str(),
-                          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                          O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                           opt.file_mode));
         if (fd_) {
             tmp_name_ = tmp;
@@ -448,12 +449,16 @@ Outcome TargetFile::open(const std::string &root,
     return Outcome::ok;
 }
 
-bool pwrite_all(int fd, const void *data, std::size_t len, std::uint64_t offset)
-{
-    const char *p = static_cast<const char *>(data);
+namespace {
 
+// Calls "put(n, offset)" (a pwrite or a splice of up to n bytes at "offset",
+// returning what it wrote) until all "len" bytes are written, over short
+// writes and EINTR; false with errno set otherwise (EIO for a write of 0).
+template <class Put>
+bool put_all(std::size_t len, std::uint64_t offset, Put put)
+{
     while (len > 0) {
-        ssize_t n = ::pwrite(fd, p, len, static_cast<off_t>(offset));
+        ssize_t n = put(len, offset);
 
         if (n == -1 && errno == EINTR) {
             continue;
@@ -466,9 +471,57 @@ bool pwrite_all(int fd, const void *data, std::size_t len, std::uint64_t offset)
             return false;
         }
 
-        p += n;
         len -= static_cast<std::size_t>(n);
         offset += static_cast<std::uint64_t>(n);
+    }
+
+    return true;
+}
+
+}  // namespace
+
+bool pwrite_all(int fd, const void *data, std::size_t len, std::uint64_t offset)
+{
+    const char *p = static_cast<const char *>(data);
+
+    return put_all(len, offset, [fd, &p](std::size_t n, std::uint64_t off) {
+        ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(off));
+        if (w > 0) {
+            p += w;
+        }
+        return w;
+    });
+}
+
+bool splice_all(int pipe, int fd, std::size_t len, std::uint64_t offset)
+{
+    return put_all(len, offset, [pipe, fd](std::size_t n, std::uint64_t off) {
+        loff_t o = static_cast<loff_t>(off);
+        return ::splice(pipe, nullptr, fd, &o, n, SPLICE_F_MOVE);
+    });
+}
+
+bool map_range(int fd, std::uint64_t offset, std::uint64_t len,
+               const std::function<void(const char *, std::size_t)> &sink)
+{
+    constexpr std::uint64_t piece = 4u << 20;
+    static const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+
+    while (len > 0) {
+        std::uint64_t from = offset & ~(page - 1);      // mappings start on a page
+        std::uint64_t n = std::min(len, piece);
+        std::size_t size = static_cast<std::size_t>(offset - from + n);
+
+        void *m = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, static_cast<off_t>(from));
+        if (m == MAP_FAILED) {
+            return false;
+        }
+
+        sink(static_cast<const char *>(m) + (offset - from), static_cast<std::size_t>(n));
+        ::munmap(m, size);
+
+        offset += n;
+        len -= n;
     }
 
     return true;

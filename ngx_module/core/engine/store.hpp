@@ -78,6 +78,18 @@ FsError fs_error(const char *op, const std::string &path);
 // EINTR; false with errno set otherwise.
 bool pwrite_all(int fd, const void *data, std::size_t len, std::uint64_t offset);
 
+// Splices "len" bytes waiting in the pipe "pipe" into "fd" at "offset"
+// (splice(2): from the pipe's pages into the page cache, not through this
+// process's memory), over short splices and EINTR; false with errno set
+// otherwise (EIO when the pipe runs dry first).
+bool splice_all(int pipe, int fd, std::size_t len, std::uint64_t offset);
+
+// Hands [offset, offset + len) of "fd" to "sink" through a read-only mapping
+// of the file's pages (what was just written is in the page cache: no copy),
+// in pieces of at most 4 MiB; false with errno set when a mapping fails.
+bool map_range(int fd, std::uint64_t offset, std::uint64_t len,
+               const std::function<void(const char *, std::size_t)> &sink);
+
 // pread()s [offset, offset + len) of "fd" in pieces of "buf.size()" bytes,
 // handing each to "sink" (which may stop the reading by returning false),
 // over short reads and EINTR; false with errno set otherwise (EIO for a file

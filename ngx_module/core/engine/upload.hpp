@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -93,6 +94,20 @@ public:
             hash(data, len);
         }
         return write_at(data, len, offset() + written(), now, e);
+    }
+
+    // Whether splice() may take the request's bytes: they go to one file as
+    // they come (the zero-copy body path); a form's are parsed, and may not.
+    virtual bool splices() const { return false; }
+
+    // write() of the request's next "len" bytes, waiting in the pipe "pipe":
+    // spliced into the file, and hashed from its pages behind the write
+    // (map_range) when hashing().  Whatever the outcome, the pipe may still
+    // hold some of them.
+    virtual Outcome splice(int pipe, std::size_t len, std::int64_t now, FsError &e)
+    {
+        (void) pipe, (void) len, (void) now, (void) e;
+        throw std::logic_error("this upload takes no spliced bytes");
     }
 
     // The body ended ("body_complete": all of it arrived).  Completes the
