@@ -41,7 +41,7 @@ UNIT_OBJS   := $(UNIT_SRCS:t/unit/%.c=$(BUILD)/unit/%.o)
 
 MODULE      := $(BUILD)/ngx_http_bigupload_module.so
 
-.PHONY: all deps test-deps module client unit test test-unit test-t test-large run bench test-bench-quick clean
+.PHONY: all deps test-deps module client unit test test-unit test-t test-ring test-large run bench test-bench-quick clean
 
 all: deps module client
 
@@ -109,13 +109,21 @@ unit: $(BUILD)/check_all
 # --- tests --------------------------------------------------------------------
 # TEST_MORE: the tests that fragments in mk/ add to make test
 test: all test-deps unit
-	$(MAKE) --no-print-directory test-unit test-t test-bench-quick $(TEST_MORE)
+	$(MAKE) --no-print-directory test-unit test-t test-ring test-bench-quick $(TEST_MORE)
 
 test-unit: unit
 	CK_FORK=yes $(BUILD)/check_all
 
 test-t: module client
 	BIGUPLOAD_BUILD=$(abspath $(BUILD)) prove -I t/lib t/
+
+# the body tests again with every body through the ring (bigupload_splice off
+# at the http level): both body paths pass the same tests
+RING_TESTS = t/001-put.t t/004-limits.t t/006-abort.t t/012-resumable.t t/015-pipeline.t \
+             t/018-faults.t t/019-digests.t t/021-ietf.t t/022-tus.t
+
+test-ring: module client
+	BIGUPLOAD_BUILD=$(abspath $(BUILD)) BIGUPLOAD_BODY_PATH=ring prove -I t/lib $(RING_TESTS)
 
 test-large: all
 	BIGUPLOAD_BUILD=$(abspath $(BUILD)) BIGUPLOAD_LARGE=1 prove -I t/lib t/

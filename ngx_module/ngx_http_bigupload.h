@@ -47,6 +47,7 @@ extern "C" {
 #include <ngx_thread_pool.h>
 }
 
+#include <array>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -111,6 +112,7 @@ typedef struct {
     ngx_str_t                   thread_pool_name;
     ngx_thread_pool_t          *thread_pool;
     ngx_flag_t                  fsync;
+    ngx_flag_t                  splice;
     ngx_bufs_t                  bufs;
     time_t                      expire;
     ngx_uint_t                  protocols;     /* NGX_HTTP_BIGUPLOAD_NATIVE ... */
@@ -266,6 +268,30 @@ struct ngx_http_bigupload_lane_t {
 };
 
 
+/*
+ * The zero-copy body path (ngx_http_bigupload_splice.cpp): a pool task
+ * splices what the socket holds through a pipe into the upload's file; one
+ * task at a time, in place of the ring and its lanes.
+ */
+struct ngx_http_bigupload_splice_t {
+    ngx_thread_task_t          *task = nullptr;
+    bool                        busy = false;
+    ngx_socket_t                fd = (ngx_socket_t) -1;
+    std::array<int, 2>          pipe{{-1, -1}};     /* the task's, while posted */
+    off_t                       rest = 0;           /* of the body, on the socket */
+
+    /* written by the thread, read on the event loop after completion */
+    off_t                       moved = 0;
+    bool                        eof = false;        /* the client closed */
+    bool                        again = false;      /* the socket is empty */
+    bool                        broken = false;     /* the pipe may hold bytes */
+    int                         sock_err = 0;       /* errno of a failed splice */
+    bigupload::Outcome          outcome = bigupload::Outcome::ok;
+    bigupload::FsError          fserr;
+    bool                        thread_exception = false;
+};
+
+
 /* the answer to send once no task is in flight */
 struct ngx_http_bigupload_answer_t {
     ngx_uint_t                  status = 0;
@@ -363,6 +389,10 @@ struct ngx_http_bigupload_ctx_t {
      * was idle_received: the buffer being filled goes to the lanes */
     ngx_event_t                          idle{};
     off_t                                idle_received = 0;
+    /* the body's rest spliced from the socket into the file instead
+     * ("spliced": its bytes, $bigupload_spliced) */
+    ngx_http_bigupload_splice_t          splice;
+    off_t                                spliced = 0;
 
     /* the status zone, and this upload's slot in it (none: untracked) */
     ngx_shm_zone_t                      *zone = nullptr;
@@ -401,12 +431,13 @@ struct ngx_http_bigupload_ctx_t {
                                                              * it reads into the ring */
     unsigned                             passed:1;       /* bigupload_pass took it */
     unsigned                             pass_removed:1; /* and its cleanup removed the file */
+    unsigned                             splicing:1;     /* the socket is spliced */
 
     ngx_http_bigupload_ctx_t()
         : superseded(0), lane_failed(0), failed(0), opened(0), opening(0), reading(0),
           nginx_done(0), body_done(0), hash_failed(0), flushed(0), client_gone(0),
           read_buf_freed(0), passed(0),
-          pass_removed(0)
+          pass_removed(0), splicing(0)
     {
         hash_lane.ctx = this;
         hash_lane.hash = true;
@@ -472,6 +503,12 @@ void ngx_http_bigupload_read_rest(ngx_http_request_t *r, ngx_http_bigupload_ctx_
 void ngx_http_bigupload_idle_handler(ngx_event_t *ev);
 void ngx_http_bigupload_give_buffer(ngx_http_bigupload_ctx_t *ctx, ngx_buf_t *b);
 void ngx_http_bigupload_give_buffers(ngx_http_bigupload_ctx_t *ctx);
+ngx_uint_t ngx_http_bigupload_in_place(ngx_http_request_t *r);
+
+/* ngx_http_bigupload_splice.cpp */
+ngx_uint_t ngx_http_bigupload_spliced(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx);
+void ngx_http_bigupload_splice_end(ngx_http_bigupload_ctx_t *ctx);
 
 /* ngx_http_bigupload_answer.cpp */
 void ngx_http_bigupload_set_answer(ngx_http_bigupload_ctx_t *ctx, ngx_uint_t status,

@@ -5,6 +5,8 @@
  * slowed by TCP, not timed out) until the lanes free a buffer.  Two ways in:
  * a Content-Length body over HTTP/1.x is read by nginx straight into the
  * ring (in place); a chunked or HTTP/2 body is copied out of nginx's buffer.
+ * The rest of a Content-Length body over HTTP/1.x without TLS skips the ring
+ * altogether: ngx_http_bigupload_splice.cpp.
  */
 
 #include "ngx_http_bigupload.h"
@@ -13,7 +15,6 @@
 
 
 static void ngx_http_bigupload_body_handler(ngx_http_request_t *r);
-static ngx_uint_t ngx_http_bigupload_in_place(ngx_http_request_t *r);
 static void ngx_http_bigupload_read_in_place(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx);
 static void ngx_http_bigupload_consume(ngx_http_request_t *r,
@@ -169,6 +170,12 @@ ngx_http_bigupload_read(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
             break;
         }
 
+        /* the rest of the body may go from the socket to the file without
+         * nginx (ngx_http_bigupload_splice.cpp) */
+        if (ngx_http_bigupload_spliced(r, ctx)) {
+            return;
+        }
+
         ngx_http_bigupload_read_in_place(r, ctx);
 
         if (ctx->failed) {
@@ -260,7 +267,7 @@ ngx_http_bigupload_read_rest(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ct
  * data), as does HTTP/2, whose buffer also sizes the stream's window.
  */
 
-static ngx_uint_t
+ngx_uint_t
 ngx_http_bigupload_in_place(ngx_http_request_t *r)
 {
     return !r->headers_in.chunked && r->headers_in.content_length_n > 0

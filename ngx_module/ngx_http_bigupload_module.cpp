@@ -122,6 +122,13 @@ static ngx_command_t  ngx_http_bigupload_commands[] = {
       offsetof(ngx_http_bigupload_loc_conf_t, fsync),
       nullptr },
 
+    { ngx_string("bigupload_splice"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bigupload_loc_conf_t, splice),
+      nullptr },
+
     { ngx_string("bigupload_buffers"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
       ngx_conf_set_bufs_slot,
@@ -481,6 +488,7 @@ ngx_http_bigupload_create_loc_conf(ngx_conf_t *cf)
     conf->create_dirs = NGX_CONF_UNSET;
     conf->access = NGX_CONF_UNSET_UINT;
     conf->fsync = NGX_CONF_UNSET;
+    conf->splice = NGX_CONF_UNSET;
     conf->expire = NGX_CONF_UNSET;
     conf->protocols = 0;
     conf->digest = NGX_CONF_UNSET_UINT;
@@ -517,6 +525,7 @@ ngx_http_bigupload_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->thread_pool_name, prev->thread_pool_name,
                              "default");
     ngx_conf_merge_value(conf->fsync, prev->fsync, 0);
+    ngx_conf_merge_value(conf->splice, prev->splice, 1);
     ngx_conf_merge_bufs_value(conf->bufs, prev->bufs, 4, 1024 * 1024);
     ngx_conf_merge_sec_value(conf->expire, prev->expire, 24 * 60 * 60);
 

@@ -148,8 +148,10 @@ ngx_http_bigupload_cleanup(void *data)
         }
     }, [] {});
 
-    /* no task is in flight: the ring's buffers go back */
+    /* no task is in flight: the ring's buffers go back, and the worker's
+     * spare pipes once no upload splices */
     ngx_http_bigupload_give_buffers(ctx);
+    ngx_http_bigupload_splice_end(ctx);
 
     /* what is left (if posting failed) is removed right here */
     delete ctx;

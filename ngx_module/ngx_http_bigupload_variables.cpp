@@ -1,5 +1,5 @@
 /*
- * $bigupload_path, _bytes, _size, _sha256, _result, _error: how each request
+ * $bigupload_path, _bytes, _spliced, _size, _sha256, _result, _error: how each request
  * of a bigupload location went, for log_format and any other module.
  */
 
@@ -13,6 +13,7 @@ static ngx_int_t ngx_http_bigupload_variable(ngx_http_request_t *r,
 enum {
     ngx_http_bigupload_var_path,
     ngx_http_bigupload_var_bytes,
+    ngx_http_bigupload_var_spliced,
     ngx_http_bigupload_var_size,
     ngx_http_bigupload_var_sha256,
     ngx_http_bigupload_var_result,
@@ -28,6 +29,9 @@ static ngx_http_variable_t  ngx_http_bigupload_vars[] = {
 
     { ngx_string("bigupload_bytes"), nullptr, ngx_http_bigupload_variable,
       ngx_http_bigupload_var_bytes, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("bigupload_spliced"), nullptr, ngx_http_bigupload_variable,
+      ngx_http_bigupload_var_spliced, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("bigupload_size"), nullptr, ngx_http_bigupload_variable,
       ngx_http_bigupload_var_size, NGX_HTTP_VAR_NOCACHEABLE, 0 },
@@ -96,6 +100,12 @@ ngx_http_bigupload_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
         case ngx_http_bigupload_var_bytes:
             if (ctx->kind == ngx_http_bigupload_kind_upload) {
                 value = std::to_string(ctx->received);
+            }
+            break;
+
+        case ngx_http_bigupload_var_spliced:
+            if (ctx->kind == ngx_http_bigupload_kind_upload) {
+                value = std::to_string(ctx->spliced);
             }
             break;
 

@@ -24,9 +24,15 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: a body larger than the free space gets 507 and leaves no temp file
+=== TEST 1: a body larger than the free space gets 507 and leaves no temp file (through the ring)
 --- skip_if: !$ENV{TEST_NGINX_MOUNTED}
 --- skip_reason: mounting a tmpfs is not permitted here
+--- config
+location /upload/ {
+    bigupload;
+    bigupload_store $TEST_NGINX_TINY;
+    bigupload_splice off;
+}
 --- request
 PUT /upload/full.bin
 --- request_body_gen: 8m 1
@@ -45,7 +51,28 @@ is(scalar @errors, 1, "logged once");
 
 
 
-=== TEST 2: after a disk-full failure the space is free again and uploads work
+=== TEST 2: a spliced body larger than the free space gets 507 and leaves no temp file
+--- skip_if: !$ENV{TEST_NGINX_MOUNTED}
+--- skip_reason: mounting a tmpfs is not permitted here
+--- request
+PUT /upload/full.bin
+--- request_body_gen: 8m 1
+--- error_code: 507
+--- response_headers
+Connection: close
+--- response_body
+{"error":"no_space","message":"no space left on the storage device"}
+--- error_log eval
+qr/\[crit\] .*bigupload: splice ".*\/tiny\/\.bigupload-[0-9a-f]+" failed \(28: No space left on device\)/
+--- check
+opendir my $d, $ENV{TEST_NGINX_TINY} or die; my @left = grep { !/^\.\.?$/ } readdir $d;
+is("@left", "", "nothing left in the full store");
+my @errors = grep { /\[(error|crit|alert)\]/ } split /\n/, error_log_text();
+is(scalar @errors, 1, "logged once");
+
+
+
+=== TEST 3: after a disk-full failure the space is free again and uploads work
 --- skip_if: !$ENV{TEST_NGINX_MOUNTED}
 --- skip_reason: mounting a tmpfs is not permitted here
 --- check
@@ -58,7 +85,7 @@ unlink "$ENV{TEST_NGINX_TINY}/b.bin";
 
 
 
-=== TEST 3: a read-only store is 403 with a crit line
+=== TEST 4: a read-only store is 403 with a crit line
 --- skip_if: !$ENV{TEST_NGINX_MOUNTED}
 --- skip_reason: mounting a tmpfs is not permitted here
 --- setup
@@ -75,7 +102,7 @@ pass("remounted read-write");
 
 
 
-=== TEST 4: disk full during a resumable upload: 507, and what arrived is kept
+=== TEST 5: disk full during a resumable upload: 507, and what arrived is kept
 --- skip_if: !$ENV{TEST_NGINX_MOUNTED}
 --- skip_reason: mounting a tmpfs is not permitted here
 --- temp_files_allowed

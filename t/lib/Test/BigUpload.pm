@@ -803,6 +803,11 @@ sub _write_conf {
     for my $d (sort keys %defaults) {
         $c .= "    $d $defaults{$d};\n" unless _has_directive($http, $d);
     }
+    # BIGUPLOAD_BODY_PATH=ring: every upload's body through the ring, none
+    # spliced (make test-ring runs the body tests so, on both paths)
+    $c .= "    bigupload_splice off;\n"
+        if ($ENV{BIGUPLOAD_BODY_PATH} // '') eq 'ring' && -f $MODULE_SO
+        && !_has_directive($http, 'bigupload_splice');
     $c .= "$http\n" if length $http;
     $c .= "    server {\n"
         . "        listen 127.0.0.1:$PORT;\n"
