@@ -26,6 +26,8 @@ LABEL = {
     "bu": "bigupload + `curl -T`",
     "bu-crc32c": "bigupload + `curl -T`, `bigupload_digest crc32c`",
     "bu-off": "bigupload + `curl -T`, `bigupload_digest off`",
+    "bu-ring": "bigupload + `curl -T`, `bigupload_splice off` (the ring, not the zero-copy path)",
+    "bu-off-ring": "bigupload + `curl -T`, `bigupload_digest off`, `bigupload_splice off`",
     "bu-bgclient": "bigupload + bgclient (sha256 verified end to end)",
     "bu-bgclient-none": "bigupload + bgclient `--digest none`",
     "bu-h2": "bigupload + `curl -T`, HTTP/2 (h2c)",
@@ -41,6 +43,7 @@ LABEL = {
 SHORT = {
     "dav16k": "DAV 16k", "dav64k": "DAV 64k", "dav": "DAV 1m", "dav-h2": "DAV 1m\\nHTTP/2",
     "bu": "bigupload\\ncurl", "bu-crc32c": "bigupload\\ncrc32c", "bu-off": "bigupload\\nno digest",
+    "bu-ring": "bigupload\\nring", "bu-off-ring": "bigupload\\nring, no digest",
     "bu-bgclient": "bigupload\\nbgclient", "bu-bgclient-none": "bigupload\\nbgclient none",
     "bu-h2": "bigupload\\nHTTP/2", "bu-fsync": "bigupload\\nfsync", "aiohttp": "aiohttp",
     "dd": "dd", "socket": "socket", "sink-http": "curl→sink", "dav+sha": "DAV 1m\\n+ sha256 probe",
@@ -49,12 +52,14 @@ PLAIN = {
     "dav16k": "DAV 16k", "dav64k": "DAV 64k", "dav": "DAV 1m", "dav-h2": "DAV 1m HTTP/2",
     "dav-best": "DAV at its best", "bu": "bigupload (curl)", "bu-crc32c": "bigupload crc32c",
     "bu-off": "bigupload, no digest", "bu-bgclient": "bigupload (bgclient)",
+    "bu-ring": "bigupload through the ring", "bu-off-ring": "bigupload through the ring, no digest",
     "bu-bgclient-none": "bigupload (bgclient --digest none)",
     "bu-h2": "bigupload HTTP/2", "bu-fsync": "bigupload fsync", "aiohttp": "aiohttp",
     "dd": "dd", "socket": "socket", "sink-http": "curl → sink",
     "bu-idle": "bigupload, idle", "dav-idle": "DAV, idle", "dav+sha": "DAV + sha256 probe",
 }
-ORDER = ["dav16k", "dav64k", "dav", "bu", "bu-crc32c", "bu-off", "bu-bgclient", "bu-bgclient-none",
+ORDER = ["dav16k", "dav64k", "dav", "bu", "bu-crc32c", "bu-off", "bu-ring", "bu-off-ring",
+         "bu-bgclient", "bu-bgclient-none",
          "bu-h2", "dav-h2", "bu-fsync", "aiohttp", "dd", "socket", "sink-http", "dav+sha"]
 # DAV's configurations over HTTP/1.1: in each measure the best of them is the baseline
 # ("dav-best": the highest median MiB/s, or the lowest median p99 for the latency)
@@ -287,6 +292,14 @@ def main():
                         "; ".join("%s %s: %s against %s" % (PLAIN[row], size_name(t[0][0]), fx(t[0][1], 1.1),
                                                            best_name(t[0][0])) for row, t in t1b),
                         verdict(all(t[0][1][0] >= 1.1 for _, t in t1b))))
+    tz = [(row, base, per_size(row, base=base, only=[size1]))
+          for row, base in (("bu", "bu-ring"), ("bu-off", "bu-off-ring"))]
+    if all(t and t[0][1] for _, _, t in tz):
+        targets.append(("the zero-copy path (`bigupload_splice on`) at least as fast as the ring, "
+                        "per digest (same-run ratio to `bigupload_splice off`)",
+                        "; ".join("%s %s: %s of the ring" % (PLAIN[row], size_name(t[0][0]), fx(t[0][1], 1.0))
+                                  for row, _, t in tz),
+                        verdict(all(t[0][1][0] >= 1.0 for _, _, t in tz))))
     t2 = [(s, ratio("tput", "bu", s, "srv_cpu", add=sha_cost)) for s in sizes]
     if all(t for _, t in t2):
         targets.append(("server CPU/GiB ≤ DAV's best + the sha256 cost (%.2f s/GiB)" % sha_cost,
@@ -297,7 +310,8 @@ def main():
                             for s, t in t2),
                         verdict(all(t[0] <= 1.0 for _, t in t2))))
     rss1, rss4 = stat("tput", "bu", size1, "srv_rss"), stat("tput", "bu", size4, "srv_rss")
-    bu_rows = ["bu", "bu-crc32c", "bu-off", "bu-bgclient", "bu-bgclient-none", "bu-h2", "bu-fsync"]
+    bu_rows = ["bu", "bu-crc32c", "bu-off", "bu-ring", "bu-off-ring", "bu-bgclient",
+               "bu-bgclient-none", "bu-h2", "bu-fsync"]
     rss_all = [x.srv_rss for r in bu_rows for s in sizes for x in ok_runs("tput", r, s).values()]
     if rss1 and rss4 and rss_all:
         flat = rss4[0] <= rss1[0] * 1.25
