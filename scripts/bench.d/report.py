@@ -794,21 +794,24 @@ def analysis(w, meta, quick, sizes, size1, stat, ratio, ok_runs, lat_stat, lat_r
             w("")
         elif name.startswith("without sha256"):
             w("**Without sha256, ≥ 1.1× DAV's best** — measured %s. With `crc32c` the worker spends "
-              "%.2f s/GiB and with no digest %.2f, against DAV's %.2f: the body still goes from the "
-              "socket into the ring and from the ring into the file, two copies through user space "
-              "as DAV's, plus two thread-pool tasks per buffer. Beating DAV by 10 %% needs the body "
-              "not to be copied at all (issue 14's zero-copy path, `splice(2)` or io_uring: not "
-              "built yet). Limit of the no-digest upload: %s.\n" % (
-                  t[1], m("bu-crc32c", "srv_cpu"), m("bu-off", "srv_cpu"), dav_cpu, limit("bu-off")))
+              "%.2f s/GiB and with no digest %.2f, against DAV's %.2f. The body is spliced from the "
+              "socket into the file (`bigupload_splice on`): it does not pass through user space, "
+              "where DAV copies it twice, but one pool task per splice and the pipe's page moves "
+              "cost CPU of their own; through the ring instead (`bigupload_splice off`) the worker "
+              "spends %.2f s/GiB with no digest, and the splice path reaches %s of the ring's "
+              "throughput. Limit of the no-digest upload: %s.\n" % (
+                  t[1], m("bu-crc32c", "srv_cpu"), m("bu-off", "srv_cpu"), dav_cpu,
+                  m("bu-off-ring", "srv_cpu"), fx(ratio("tput", "bu-off", size1, "mibs", base="bu-off-ring")),
+                  limit("bu-off")))
         elif name.startswith("bgclient peak RSS"):
             w("**bgclient peak RSS** — measured %s.\n" % t[1])
         elif name.startswith("server CPU"):
             w("**Server CPU/GiB ≤ DAV's + sha256** — measured %s. Beyond the hash (%.2f) bigupload's "
-              "worker spends %.2f s/GiB against DAV's %.2f. nginx reads a Content-Length body "
-              "straight into the ring, so the event loop no longer copies it%s; what remains is two "
-              "thread-pool tasks per MiB, one per lane (eventfd wake-ups, futexes: strace counts %s "
-              "futex calls for one %s upload), and each buffer crossing cores between the event "
-              "loop, the hash lane and the write lane.\n" % (
+              "worker spends %.2f s/GiB against DAV's %.2f. Past its first bytes a Content-Length body "
+              "is spliced from the socket into the file on the pool, so neither the event loop nor "
+              "a lane copies it%s; what remains is a pool task per splice (eventfd wake-ups, "
+              "futexes: strace counts %s futex calls for one %s upload), the pipe, and the hash "
+              "reading the file's pages through a mapping behind each write.\n" % (
                   t[1], sha_cost, bu_cpu - sha_cost, dav_cpu,
                   (" (%.0f %% of the worker's samples still in memmove)" % memmove) if memmove else "",
                   sc_bu.get("futex", "?"), S))
