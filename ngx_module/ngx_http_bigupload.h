@@ -289,6 +289,17 @@ struct ngx_http_bigupload_splice_t {
     bigupload::Outcome          outcome = bigupload::Outcome::ok;
     bigupload::FsError          fserr;
     bool                        thread_exception = false;
+
+    /* the hash behind the splices, a task of its own that runs alongside
+     * them: of the bytes spliced (ctx->spliced), "hashed" are, and the task
+     * in flight hashes "hashing" more */
+    ngx_thread_task_t          *hash_task = nullptr;
+    bool                        hash_busy = false;
+    off_t                       hashed = 0;
+    off_t                       hashing = 0;
+    bool                        hash_ok = true;
+    bigupload::FsError          hash_err;
+    bool                        hash_exception = false;
 };
 
 
@@ -509,6 +520,9 @@ ngx_uint_t ngx_http_bigupload_in_place(ngx_http_request_t *r);
 ngx_uint_t ngx_http_bigupload_spliced(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx);
 void ngx_http_bigupload_splice_end(ngx_http_bigupload_ctx_t *ctx);
+ngx_int_t ngx_http_bigupload_splice_hash(ngx_http_request_t *r,
+    ngx_http_bigupload_ctx_t *ctx);
+ngx_uint_t ngx_http_bigupload_splice_hashed(ngx_http_bigupload_ctx_t *ctx);
 
 /* ngx_http_bigupload_answer.cpp */
 void ngx_http_bigupload_set_answer(ngx_http_bigupload_ctx_t *ctx, ngx_uint_t status,

@@ -262,6 +262,13 @@ ngx_http_bigupload_drive(ngx_http_request_t *r)
                 return;
             }
 
+            /* and with the splices */
+            if (u && u->pending() && u->resumable()
+                && ngx_http_bigupload_splice_hash(r, ctx) == NGX_OK)
+            {
+                return;
+            }
+
             if (u && u->pending()
                 && ngx_http_bigupload_post(r, ctx, ngx_http_bigupload_op_abort) == NGX_OK)
             {
@@ -278,7 +285,7 @@ ngx_http_bigupload_drive(ngx_http_request_t *r)
         }
 
         if (ctx->phase == ngx_http_bigupload_phase_body && ctx->body_done
-            && ctx->ring.empty())
+            && ctx->ring.empty() && ngx_http_bigupload_splice_hashed(ctx))
         {
             ctx->phase = ngx_http_bigupload_phase_finish;
 
@@ -380,6 +387,12 @@ ngx_http_bigupload_pipeline(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx
                                         ring.count() - ring.written())
            != NGX_OK)
     {
+        ngx_http_bigupload_cannot_post(r, ctx);
+        return;
+    }
+
+    /* a spliced body's hash, behind its splices */
+    if (ngx_http_bigupload_splice_hash(r, ctx) == NGX_ERROR) {
         ngx_http_bigupload_cannot_post(r, ctx);
     }
 }

@@ -2,8 +2,10 @@
  * The zero-copy body path: the rest of a Content-Length body over HTTP/1.x
  * without TLS goes from the socket into the upload's file by splice(2),
  * through a pipe, on the thread pool; the bytes never pass through this
- * process's memory, and the file's digest is computed from its pages behind
- * the write (bigupload::Upload::splice()).  What nginx read with the header
+ * process's memory.  The file's digest is computed from its pages behind
+ * the writes, by a task of its own that runs alongside the next splice
+ * (Upload::hash_spliced()), never more than NGX_HTTP_BIGUPLOAD_HASH_LAG
+ * behind.  What nginx read with the header
  * and in its first read goes through the ring first; once the ring is empty
  * the socket is the pool's.  bigupload_splice off, TLS, chunked bodies,
  * HTTP/2 and forms keep the ring (ngx_http_bigupload_body.cpp).
@@ -30,6 +32,8 @@ static void ngx_http_bigupload_splice_post(ngx_http_request_t *r,
     ngx_http_bigupload_ctx_t *ctx);
 static void ngx_http_bigupload_splice_thread(void *data, ngx_log_t *log);
 static void ngx_http_bigupload_splice_done(ngx_event_t *ev);
+static void ngx_http_bigupload_hash_thread(void *data, ngx_log_t *log);
+static void ngx_http_bigupload_hash_done(ngx_event_t *ev);
 
 
 /* what one task splices at most before the event loop counts it (the
@@ -38,6 +42,13 @@ static void ngx_http_bigupload_splice_done(ngx_event_t *ev);
 
 /* the pipe's size: one splice from the socket moves at most that */
 #define NGX_HTTP_BIGUPLOAD_PIPE         (1024 * 1024)
+
+/* how far the hash may lag behind the splices (the bytes between are read
+ * back from the page cache): the socket waits beyond */
+#define NGX_HTTP_BIGUPLOAD_HASH_LAG     (32 * 1024 * 1024)
+
+/* what one hash task hashes at most */
+#define NGX_HTTP_BIGUPLOAD_HASH_TASK    (8 * 1024 * 1024)
 
 
 /*
@@ -216,6 +227,16 @@ ngx_http_bigupload_splice_post(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *
     bigupload::ErrorArgs       a;
 
     if (ctx->splice.busy) {
+        return;
+    }
+
+    if (ctx->upload->hashing()
+        && ctx->spliced - ctx->splice.hashed >= NGX_HTTP_BIGUPLOAD_HASH_LAG)
+    {
+        /* the hash catches up first; the client waits, not timed out */
+        if (c->read->timer_set) {
+            ngx_del_timer(c->read);
+        }
         return;
     }
 
@@ -431,6 +452,123 @@ ngx_http_bigupload_splice_done(ngx_event_t *ev)
 
     }, [&] {
         ngx_http_bigupload_internal_error(r, ctx, "exception after a splice");
+    });
+
+    ngx_http_bigupload_resume(r);
+}
+
+
+/*
+ * The hash behind the splices: a task hashes what was spliced and not yet
+ * hashed (up to NGX_HTTP_BIGUPLOAD_HASH_TASK), alongside the next splice.
+ * NGX_OK when one was posted, NGX_DECLINED when there is nothing to hash
+ * (or a hash is in flight), NGX_ERROR when it cannot be posted (failed).
+ */
+
+ngx_int_t
+ngx_http_bigupload_splice_hash(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
+{
+    ngx_thread_task_t            *task;
+    ngx_http_bigupload_splice_t  &s = ctx->splice;
+
+    if (!ctx->splicing || s.hash_busy || ctx->hash_failed || !ctx->upload->hashing()
+        || s.hashed >= ctx->spliced)
+    {
+        return NGX_DECLINED;
+    }
+
+    task = ngx_http_bigupload_task(r, &s.hash_task, ctx, ngx_http_bigupload_hash_thread,
+                                   r, ngx_http_bigupload_hash_done);
+
+    if (task == nullptr) {
+        return NGX_ERROR;
+    }
+
+    s.hashing = ngx_min(ctx->spliced - s.hashed, (off_t) NGX_HTTP_BIGUPLOAD_HASH_TASK);
+
+    if (ngx_thread_task_post(ctx->conf->thread_pool, task) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    s.hash_busy = true;
+    ngx_http_bigupload_task_posted(r, ctx);
+
+    return NGX_OK;
+}
+
+
+/* nothing spliced is left to hash */
+
+ngx_uint_t
+ngx_http_bigupload_splice_hashed(ngx_http_bigupload_ctx_t *ctx)
+{
+    return !ctx->splicing || !ctx->upload->hashing() || ctx->splice.hashed >= ctx->spliced;
+}
+
+
+/* runs on a pool thread: the core call only */
+
+static void
+ngx_http_bigupload_hash_thread(void *data, ngx_log_t *log)
+{
+    ngx_http_bigupload_ctx_t     *ctx = *(ngx_http_bigupload_ctx_t **) data;
+    ngx_http_bigupload_splice_t  &s = ctx->splice;
+
+    s.hash_err = bigupload::FsError();
+
+    try {
+        s.hash_ok = ctx->upload->hash_spliced((size_t) s.hashing, s.hash_err);
+
+    } catch (...) {
+        s.hash_ok = false;
+        s.hash_exception = true;
+    }
+}
+
+
+static void
+ngx_http_bigupload_hash_done(ngx_event_t *ev)
+{
+    ngx_connection_t          *c;
+    ngx_http_request_t        *r;
+    ngx_http_bigupload_ctx_t  *ctx;
+
+    r = (ngx_http_request_t *) ev->data;
+    c = r->connection;
+    ctx = ngx_http_bigupload_get_ctx(r);
+
+    ngx_http_set_log_request(c->log, r);
+
+    ngx_http_bigupload_splice_t  &s = ctx->splice;
+
+    s.hash_busy = false;
+    ngx_http_bigupload_task_done(r, ctx);
+
+    ngx_http_bigupload_guarded(c->log, "a hash's completion", [&] {
+
+        if (s.hash_exception) {
+            s.hash_exception = false;
+            ctx->hash_failed = 1;
+            ngx_http_bigupload_internal_error(r, ctx, "exception on the thread pool");
+            return;
+        }
+
+        if (!s.hash_ok) {
+            /* what it did not hash is not claimed (a resumable upload keeps
+             * what is both written and hashed) */
+            ctx->hash_failed = 1;
+            if (!ctx->failed) {
+                ctx->outcome = bigupload::Outcome::error;
+                ctx->fserr = s.hash_err;
+                ngx_http_bigupload_fail_outcome(r, ctx);
+            }
+            return;
+        }
+
+        s.hashed += s.hashing;
+
+    }, [&] {
+        ngx_http_bigupload_internal_error(r, ctx, "exception after a hash");
     });
 
     ngx_http_bigupload_resume(r);

@@ -256,7 +256,8 @@ START_TEST(test_digest_checked)
 END_TEST
 
 /* the zero-copy body path: bytes spliced from a pipe into the temp file are
- * hashed from its pages, and stored as written ones are; both kinds mix */
+ * hashed from its pages behind the splice, and stored as written ones are;
+ * both kinds mix */
 START_TEST(test_spliced_bytes)
 {
     std::string data(700000, '\0');
@@ -274,11 +275,14 @@ START_TEST(test_spliced_bytes)
         Outcome o = u.splice(p.out(), 300001, 0, e);
         ck_assert_msg(o == Outcome::ok, "%s %s: %d", e.op.c_str(), e.path.c_str(), e.err);
     }
+    ck_assert_uint_eq(u.hashed(), 0);
+    ck_assert(u.hash_spliced(300001, e));
     ck_assert(u.write(data.data() + 300001, 99999, 0, e) == Outcome::ok);
     {
         CkPipe p(data.data() + 400000, 300000);
         ck_assert(u.splice(p.out(), 300000, 0, e) == Outcome::ok);
     }
+    ck_assert(u.hash_spliced(300000, e));
     ck_assert_uint_eq(u.hashed(), data.size());
     ck_assert(u.finish(true, false, 0, e) == Outcome::created);
     ck_assert_sstr_eq(u.sha256(), sha256_hex(data.data(), data.size()));

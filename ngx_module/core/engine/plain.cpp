@@ -42,17 +42,17 @@ Outcome PlainUpload::splice(int pipe, std::size_t len, std::int64_t, FsError &e)
         return Outcome::error;
     }
 
-    if (hashing()
-        && !map_range(file_.fd(), size_, len, [this](const char *p, std::size_t n) {
-               hash(p, n);
-           }))
-    {
-        e = fs_error("mmap", file_.temp_path());
-        return Outcome::error;
-    }
-
     size_ += len;
     return Outcome::ok;
+}
+
+bool PlainUpload::hash_spliced(std::size_t len, FsError &e)
+{
+    if (!map_range(file_.fd(), hashed_, len, [this](const char *p, std::size_t n) { hash(p, n); })) {
+        e = fs_error("mmap", file_.temp_path());
+        return false;
+    }
+    return true;
 }
 
 Outcome PlainUpload::finish(bool body_complete, bool durable, std::int64_t now, FsError &e)

@@ -41,6 +41,7 @@ public:
                      std::int64_t now, FsError &e) override;
     bool splices() const override { return true; }
     Outcome splice(int pipe, std::size_t len, std::int64_t now, FsError &e) override;
+    bool hash_spliced(std::size_t len, FsError &e) override;
 
     // created, replaced, appeared (a file came to the target meanwhile and
     // may not be replaced), body_length_mismatch, digest_mismatch or error;

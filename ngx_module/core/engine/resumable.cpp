@@ -265,14 +265,19 @@ Outcome ResumableUpload::splice(int pipe, std::size_t len, std::int64_t now, FsE
 
     return put_at(len, offset, now, e, [&](const char *&op) {
         op = "splice";
-        if (!splice_all(pipe, data_.get(), len, offset)) {
-            return false;
-        }
-        op = "mmap";
-        return !hashing()
-               || map_range(data_.get(), offset, len,
-                            [this](const char *p, std::size_t n) { hash(p, n); });
+        return splice_all(pipe, data_.get(), len, offset);
     });
+}
+
+bool ResumableUpload::hash_spliced(std::size_t len, FsError &e)
+{
+    std::uint64_t offset = rq_.start + hashed_.load(std::memory_order_relaxed);
+
+    if (!map_range(data_.get(), offset, len, [this](const char *p, std::size_t n) { hash(p, n); })) {
+        e = fs_error("mmap", store_.path_of(id_, ".data"));
+        return false;
+    }
+    return true;
 }
 
 Outcome ResumableUpload::put_at(std::size_t len, std::uint64_t offset, std::int64_t now,

@@ -87,6 +87,7 @@ public:
                      std::int64_t now, FsError &e) override;
     bool splices() const override { return true; }
     Outcome splice(int pipe, std::size_t len, std::int64_t now, FsError &e) override;
+    bool hash_spliced(std::size_t len, FsError &e) override;
 
     // Records what this request wrote (only bytes both written and hashed,
     // when hashing; nothing when a digest check of its body fails:

@@ -5,9 +5,10 @@
 // the glue never does.
 //
 // Every method but the accessors blocks and runs on a worker thread, one at
-// a time, except hash() and write_at(), which may run alongside each other
-// (two pool tasks of one request: the hash of one buffer while an earlier
-// one is written).  None logs: failures come back as an Outcome, and an
+// a time, except hash() and write_at() (or hash_spliced() and splice()),
+// which may run alongside each other (two pool tasks of one request: the
+// hash of one buffer while an earlier one is written, or of spliced bytes
+// while the next are spliced).  None logs: failures come back as an Outcome, and an
 // FsError for Outcome::error, to be logged and answered on the event loop.
 #pragma once
 
@@ -100,13 +101,21 @@ public:
     // they come (the zero-copy body path); a form's are parsed, and may not.
     virtual bool splices() const { return false; }
 
-    // write() of the request's next "len" bytes, waiting in the pipe "pipe":
-    // spliced into the file, and hashed from its pages behind the write
-    // (map_range) when hashing().  Whatever the outcome, the pipe may still
-    // hold some of them.
+    // write_at() of the request's next "len" bytes, waiting in the pipe
+    // "pipe": spliced into the file.  Whatever the outcome, the pipe may
+    // still hold some of them.
     virtual Outcome splice(int pipe, std::size_t len, std::int64_t now, FsError &e)
     {
         (void) pipe, (void) len, (void) now, (void) e;
+        throw std::logic_error("this upload takes no spliced bytes");
+    }
+
+    // hash() of the request's next "len" bytes that splice() put in the file,
+    // from the file's pages (map_range): behind the writes, and alongside
+    // the next splice().  False with "e" set when the file cannot be mapped.
+    virtual bool hash_spliced(std::size_t len, FsError &e)
+    {
+        (void) len, (void) e;
         throw std::logic_error("this upload takes no spliced bytes");
     }
 
