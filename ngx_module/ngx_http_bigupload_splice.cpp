@@ -162,10 +162,18 @@ ngx_http_bigupload_spliced(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
         }
 
         /* the ring is done with: its last buffer goes, and nginx's read
-         * buffer, which may point into it, points nowhere */
+         * buffer, which may point into it, points nowhere (or goes) */
         ngx_http_bigupload_give_buffers(ctx);
 
         ngx_buf_t  *b = r->request_body->buf;
+
+        if (!ctx->read_buf_freed) {
+            /* nginx's own read buffer, never pointed into the ring: not
+             * needed again (one in the header buffer is not the pool's) */
+            ctx->read_buf_freed = 1;
+            (void) ngx_pfree(r->pool, b->start);
+        }
+
         b->start = b->pos = b->last = b->end = nullptr;
 
         ctx->splicing = 1;
