@@ -277,7 +277,7 @@ struct ngx_http_bigupload_splice_t {
     ngx_thread_task_t          *task = nullptr;
     bool                        busy = false;
     ngx_socket_t                fd = (ngx_socket_t) -1;
-    std::array<int, 2>          pipe{{-1, -1}};     /* the task's, while posted */
+    std::array<int, 2>          pipe{{-1, -1}};     /* the task's, while it runs */
     off_t                       rest = 0;           /* of the body, on the socket */
 
     /* written by the thread, read on the event loop after completion */

@@ -23,6 +23,7 @@
 
 #include <array>
 #include <ctime>
+#include <mutex>
 #include <vector>
 
 
@@ -52,24 +53,32 @@ static void ngx_http_bigupload_hash_done(ngx_event_t *ev);
 
 
 /*
- * The worker's spare pipes.  A splice task takes one (or makes it) when it
- * is posted and gives it back, empty, when it is done; one whose bytes could
- * not all be put in a file is closed (what it holds belongs to no one).  The
- * spares are closed when the last upload that splices ends: a worker holds
- * no pipe while it splices nothing.
+ * The worker's spare pipes.  A splice task takes one (or makes it) on its
+ * thread and gives it back, empty, before it ends, so that a worker holds
+ * no more pipes than tasks run at once (the pool's threads), however many
+ * uploads wait for theirs; one whose bytes could not all be put in a file
+ * is closed (what it holds belongs to no one).  The spares are closed when
+ * the last upload that splices ends: a worker holds no pipe while it
+ * splices nothing.
  */
 
+static std::mutex                        ngx_http_bigupload_pipes_lock;
 static std::vector<std::array<int, 2>>  ngx_http_bigupload_pipes;
 static ngx_uint_t                        ngx_http_bigupload_splicing;
 
 
+/* on a pool thread */
 static bool
 ngx_http_bigupload_take_pipe(ngx_http_bigupload_splice_t *s)
 {
-    if (!ngx_http_bigupload_pipes.empty()) {
-        s->pipe = ngx_http_bigupload_pipes.back();
-        ngx_http_bigupload_pipes.pop_back();
-        return true;
+    {
+        std::lock_guard<std::mutex>  lock(ngx_http_bigupload_pipes_lock);
+
+        if (!ngx_http_bigupload_pipes.empty()) {
+            s->pipe = ngx_http_bigupload_pipes.back();
+            ngx_http_bigupload_pipes.pop_back();
+            return true;
+        }
     }
 
     int  fd[2];
@@ -86,6 +95,7 @@ ngx_http_bigupload_take_pipe(ngx_http_bigupload_splice_t *s)
 }
 
 
+/* on a pool thread */
 static void
 ngx_http_bigupload_give_pipe(ngx_http_bigupload_splice_t *s, bool broken)
 {
@@ -93,10 +103,11 @@ ngx_http_bigupload_give_pipe(ngx_http_bigupload_splice_t *s, bool broken)
         return;
     }
 
-    if (broken || ngx_http_bigupload_splicing == 0) {
+    if (broken) {
         close(s->pipe[0]);
         close(s->pipe[1]);
     } else {
+        std::lock_guard<std::mutex>  lock(ngx_http_bigupload_pipes_lock);
         ngx_http_bigupload_pipes.push_back(s->pipe);
     }
 
@@ -116,6 +127,9 @@ ngx_http_bigupload_splice_end(ngx_http_bigupload_ctx_t *ctx)
     ctx->splicing = 0;
 
     if (--ngx_http_bigupload_splicing == 0) {
+        /* no task is in flight: every pipe is a spare */
+        std::lock_guard<std::mutex>  lock(ngx_http_bigupload_pipes_lock);
+
         for (auto &p : ngx_http_bigupload_pipes) {
             close(p[0]);
             close(p[1]);
@@ -278,14 +292,6 @@ ngx_http_bigupload_splice_post(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *
         ngx_del_timer(c->read);
     }
 
-    if (!ngx_http_bigupload_take_pipe(&ctx->splice)) {
-        ctx->reading = 0;
-        ctx->outcome = bigupload::Outcome::error;
-        ctx->fserr = bigupload::fs_error("pipe2", "(a pipe for splicing the body)");
-        ngx_http_bigupload_fail_outcome(r, ctx);
-        return;
-    }
-
     task = ngx_http_bigupload_task(r, &ctx->splice.task, ctx,
                                    ngx_http_bigupload_splice_thread, r,
                                    ngx_http_bigupload_splice_done);
@@ -293,7 +299,6 @@ ngx_http_bigupload_splice_post(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *
     if (task == nullptr || ngx_thread_task_post(ctx->conf->thread_pool, task) != NGX_OK) {
         std::string  pool((const char *) ctx->conf->thread_pool_name.data,
                           ctx->conf->thread_pool_name.len);
-        ngx_http_bigupload_give_pipe(&ctx->splice, false);
         a.value = pool;
         ngx_http_bigupload_fail(r, ctx, bigupload::Error::cannot_post, a);
         return;
@@ -321,6 +326,12 @@ ngx_http_bigupload_splice_thread(void *data, ngx_log_t *log)
     s.broken = false;
 
     try {
+        if (!ngx_http_bigupload_take_pipe(&s)) {
+            s.outcome = bigupload::Outcome::error;
+            s.fserr = bigupload::fs_error("pipe2", "(a pipe to splice the body through)");
+            return;
+        }
+
         while (s.rest > s.moved && s.moved < NGX_HTTP_BIGUPLOAD_SPLICE_TASK) {
             size_t   want = (size_t) ngx_min(s.rest - s.moved,
                                              (off_t) NGX_HTTP_BIGUPLOAD_PIPE);
@@ -360,6 +371,8 @@ ngx_http_bigupload_splice_thread(void *data, ngx_log_t *log)
         s.broken = true;
         s.thread_exception = true;
     }
+
+    ngx_http_bigupload_give_pipe(&s, s.broken);
 }
 
 
@@ -382,7 +395,6 @@ ngx_http_bigupload_splice_done(ngx_event_t *ev)
 
     s.busy = false;
     ngx_http_bigupload_task_done(r, ctx);
-    ngx_http_bigupload_give_pipe(&s, s.broken);
 
     ngx_http_bigupload_guarded(c->log, "a splice's completion", [&] {
 
