@@ -278,7 +278,7 @@ struct ngx_http_bigupload_splice_t {
     bool                        busy = false;
     ngx_socket_t                fd = (ngx_socket_t) -1;
     std::array<int, 2>          pipe{{-1, -1}};     /* the task's, while it runs */
-    off_t                       rest = 0;           /* of the body, on the socket */
+    off_t                       rest = 0;           /* rb->rest when posted */
 
     /* written by the thread, read on the event loop after completion */
     off_t                       moved = 0;

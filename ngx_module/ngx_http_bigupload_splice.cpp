@@ -193,10 +193,9 @@ ngx_http_bigupload_spliced(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *ctx)
         ctx->splicing = 1;
         ngx_http_bigupload_splicing++;
         ctx->splice.fd = c->fd;
-        ctx->splice.rest = r->request_body->rest;
 
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
-                       "bigupload: splicing the body's %O bytes left", ctx->splice.rest);
+                       "bigupload: splicing the body's %O bytes left", r->request_body->rest);
     }
 
     ngx_http_bigupload_splice_post(r, ctx);
@@ -295,6 +294,9 @@ ngx_http_bigupload_splice_post(ngx_http_request_t *r, ngx_http_bigupload_ctx_t *
     task = ngx_http_bigupload_task(r, &ctx->splice.task, ctx,
                                    ngx_http_bigupload_splice_thread, r,
                                    ngx_http_bigupload_splice_done);
+
+    /* the thread's input: what is left of the body on the socket */
+    ctx->splice.rest = r->request_body->rest;
 
     if (task == nullptr || ngx_thread_task_post(ctx->conf->thread_pool, task) != NGX_OK) {
         std::string  pool((const char *) ctx->conf->thread_pool_name.data,
@@ -400,7 +402,6 @@ ngx_http_bigupload_splice_done(ngx_event_t *ev)
 
         /* what reached the file counts, also when the task stopped at a
          * failure: nginx's own count goes with it */
-        s.rest -= s.moved;
         r->request_body->rest -= s.moved;
         r->request_length += s.moved;
         ctx->received += s.moved;
@@ -432,7 +433,7 @@ ngx_http_bigupload_splice_done(ngx_event_t *ev)
             return;
         }
 
-        if (s.rest == 0) {
+        if (r->request_body->rest == 0) {
             /* the whole body is in the file, as nginx would have it */
             ctx->reading = 0;
             ctx->nginx_done = 1;
